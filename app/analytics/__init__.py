@@ -1,0 +1,1 @@
+"""Pure computation on DataFrames: no database, no web framework."""

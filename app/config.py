@@ -1,0 +1,36 @@
+"""Settings, read from the environment (and an optional `.env` file)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+DEFAULT_SECRET = "dev-insecure-secret-change-me-in-production"
+
+
+def resource_dir(name: str) -> Path:
+    """Folder shipped beside the package: `app/_<name>` in a wheel, `<root>/<name>` in a checkout."""
+    packaged = PACKAGE_DIR / f"_{name}"
+    return packaged if packaged.is_dir() else PROJECT_DIR / name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{(Path.cwd() / 'scorecard.db').as_posix()}",
+        description="SQLAlchemy URL; default an embedded SQLite file in the working directory.",
+    )
+    secret_key: str = Field(default=DEFAULT_SECRET, description="Signs access tokens.")
+    access_token_minutes: int = Field(default=60, ge=1)
+    currency: str = "NOK"
+    max_upload_mb: int = Field(default=200, ge=1, description="Largest import file accepted by the API.")
+    environment: str = Field(default="development", description="`production` refuses the default secret.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,31 @@
+"""All tables; importing this module registers them on `Base.metadata` (Alembic's env.py does)."""
+
+from app.models.facts import ACTIVITY_TYPES, Activity, Sale
+from app.models.kpis import AppSetting, KpiDefinition, Perspective
+from app.models.org import Account, District, Leader, LeaderUnit, Product, Region, Seller, SellerDistrict
+from app.models.plans import TARGET_LEVELS, Budget, KpiValue, Seasonality, Target
+from app.models.users import ROLES, User
+
+__all__ = [
+    "ACTIVITY_TYPES",
+    "ROLES",
+    "TARGET_LEVELS",
+    "Account",
+    "Activity",
+    "AppSetting",
+    "Budget",
+    "District",
+    "KpiDefinition",
+    "KpiValue",
+    "Leader",
+    "LeaderUnit",
+    "Perspective",
+    "Product",
+    "Region",
+    "Sale",
+    "Seasonality",
+    "Seller",
+    "SellerDistrict",
+    "Target",
+    "User",
+]

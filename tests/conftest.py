@@ -1,0 +1,115 @@
+"""Test fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+
+The schema is built by the migrations (`alembic upgrade head`), once per backend per run. Each test
+runs inside a transaction that is rolled back; the app gets the same session through
+`dependency_overrides`, and its `commit()` calls only release a SAVEPOINT.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app import migrate
+from app.db import get_session, make_engine
+from app.main import create_app
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _fresh_pg_database(base_url: str) -> str:
+    """Create an empty PostgreSQL database beside `base_url`'s and return its URL."""
+    url = make_url(base_url)
+    name = f"{url.database}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(db_url: str) -> None:
+    url = make_url(db_url)
+    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_db_url(request, tmp_path) -> Iterator[str]:
+    """The URL of a new, empty database of the test's backend (parametrize with `backend`)."""
+    backend = getattr(request, "param", None) or request.getfixturevalue("backend")
+    if backend == "sqlite":
+        yield f"sqlite:///{(tmp_path / 'empty.db').as_posix()}"
+        return
+    url = _fresh_pg_database(PG_URL)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def migrated_url(backend, tmp_path_factory) -> Iterator[str]:
+    """A database of `backend` migrated to head, shared by the run."""
+    if backend == "sqlite":
+        url = f"sqlite:///{(tmp_path_factory.mktemp('db') / 'test.db').as_posix()}"
+        migrate.upgrade(url)
+        yield url
+        return
+    url = _fresh_pg_database(PG_URL)
+    migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(migrated_url) -> Iterator[Engine]:
+    eng = make_engine(migrated_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session in a transaction that is rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield db
+    finally:
+        db.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app(session):
+    application = create_app()
+
+    def _session_override() -> Iterator[Session]:
+        yield session
+
+    application.dependency_overrides[get_session] = _session_override
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
