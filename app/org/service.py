@@ -31,7 +31,7 @@ def _seller_read(seller: Seller, district_codes: dict[int, str]) -> SellerRead:
 def list_sellers(session: Session, *, scope: Scope, district_code: str | None = None) -> list[SellerRead]:
     """Visible sellers; with `district_code`, those who belong to that district now."""
     stmt = scope.filter_sellers(select(Seller).options(selectinload(Seller.assignments)).order_by(Seller.code))
-    district_codes = dict(session.execute(select(District.id, District.code)).tuples().all())
+    district_codes = dict(session.execute(select(District.id, District.code)).all())
     sellers = [_seller_read(s, district_codes) for s in session.scalars(stmt)]
     if district_code is not None:
         sellers = [s for s in sellers if s.district_code == district_code]
@@ -47,6 +47,6 @@ def get_seller(session: Session, *, scope: Scope, code: str) -> SellerRead | Non
     district_ids = {a.district_id for a in seller.assignments}
     codes = dict(session.execute(
         select(District.id, District.code).where(District.id.in_(district_ids))
-    ).tuples().all())
+    ).all())
     return _seller_read(seller, codes)
 

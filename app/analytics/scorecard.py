@@ -1,0 +1,70 @@
+"""Scoring a scorecard: attainment, status, capped score, perspective and overall scores.
+
+All functions are pure and vectorized over pandas objects; missing values are NaN, never 0.
+"""
+
+import numpy as np
+import pandas as pd
+
+STATUS_NONE = "none"
+
+
+def attainment(actual: pd.Series, target: pd.Series, direction: pd.Series | str) -> pd.Series:
+    """attainment = actual / target where higher is better, target / actual where lower is better.
+
+    NaN where the target is missing or zero, the actual is missing, or (lower is better) the actual
+    is zero: a ratio with nothing to divide by has no value, it is not infinite.
+    """
+    index = actual.index
+    a = pd.to_numeric(actual, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    t = pd.to_numeric(target, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    lower = (pd.Series(direction, index=index) == "lower").to_numpy()
+    num = np.where(lower, t, a)
+    den = np.where(lower, a, t)
+    valid = ~np.isnan(num) & ~np.isnan(den) & (den != 0) & (t != 0)
+    out = np.full(len(a), np.nan)
+    np.divide(num, den, out=out, where=valid)
+    return pd.Series(out, index=index, name="attainment")
+
+
+def status(att: pd.Series, green: pd.Series | float = 1.0, amber: pd.Series | float = 0.9) -> pd.Series:
+    """`green` when attainment >= green threshold, `amber` when >= amber, else `red`; `none` without attainment."""
+    a = att.to_numpy(dtype="float64")
+    g = np.broadcast_to(np.asarray(green, dtype="float64"), a.shape)
+    m = np.broadcast_to(np.asarray(amber, dtype="float64"), a.shape)
+    labels = np.select([np.isnan(a), a >= g, a >= m], [STATUS_NONE, "green", "amber"], default="red")
+    return pd.Series(labels, index=att.index, name="status")
+
+
+def score(att: pd.Series, cap: float = 1.2) -> pd.Series:
+    """score = min(attainment, cap), so one runaway KPI cannot hide weak ones; NaN stays NaN."""
+    return att.clip(upper=cap).rename("score")
+
+
+def weighted_mean(values: pd.Series, weights: pd.Series) -> float:
+    """Mean of `values` weighted by `weights`, over the entries that have a value.
+
+    Weights renormalize over those entries; NaN when none has a value or their weights sum to 0.
+    """
+    v = values.to_numpy(dtype="float64")
+    w = weights.to_numpy(dtype="float64")
+    has = ~np.isnan(v) & ~np.isnan(w)
+    total = w[has].sum()
+    if not has.any() or total == 0:
+        return float("nan")
+    return float((v[has] * w[has]).sum() / total)
+
+
+def perspective_scores(kpis: pd.DataFrame, perspectives: pd.DataFrame) -> pd.DataFrame:
+    """Score each perspective: the weighted mean of the scores of its KPIs that have one.
+
+    `kpis` has columns perspective, weight, score; `perspectives` has key, weight. Returns
+    `perspectives` with a `score` column (NaN where no KPI of it has a score).
+    """
+    by_key = {key: weighted_mean(group["score"], group["weight"]) for key, group in kpis.groupby("perspective")}
+    return perspectives.assign(score=perspectives["key"].map(by_key).astype("float64"))
+
+
+def overall_score(perspectives: pd.DataFrame) -> float:
+    """The weighted mean of the perspective scores that have one, weights renormalized over those."""
+    return weighted_mean(perspectives["score"], perspectives["weight"])
