@@ -1,0 +1,425 @@
+"""Check a raw frame of strings against a dataset spec and type its columns.
+
+parse() returns the typed frame and every problem found (never stops at the first):
+- column `row` (int64): the spreadsheet row number (header = 1);
+- text/code/email/enum: pandas str dtype, missing for empty cells; stripped; emails and enums
+  lower case;
+- money/quantity/number: integers in minor units (value × 10**scale, parsed from the text, never
+  through float): int64 when the column is required and every cell parsed, else nullable Int64;
+- date: datetime64[ns] (NaT when missing);
+- period: str 'YYYY' or 'YYYY-MM'; month_number: int64 1..12; bool: pandas "boolean" dtype;
+- optional columns absent from the file are added as all-missing.
+Cells that failed are missing in the frame; use the frame only when the error list is empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from app.imports.errors import RowError
+from app.imports.specs import COUNT_ACTIVITY_TYPES, NUMERIC_KINDS, Column, DatasetSpec
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
+_TRUE = frozenset({"true", "yes", "1", "ja", "sann"})
+_FALSE = frozenset({"false", "no", "0", "nei", "usann"})
+_SPACES = "\u0020\u00a0\u202f\u2009"
+DATE_MIN_YEAR, DATE_MAX_YEAR = 1900, 2199  # datetime64[ns] ends in 2262
+PERIOD_MIN_YEAR, PERIOD_MAX_YEAR = 1900, 2999
+
+
+def parse(spec: DatasetSpec, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError]]:
+    """Header checks, per-cell types, per-row rules, duplicate keys inside the file."""
+    errors: list[RowError] = list(raw.attrs.get("row_errors", ()))
+    decimal = raw.attrs.get("decimal", ".")
+    rows = _row_numbers(raw)
+    positions = _check_header(spec, raw, errors)
+
+    out: dict[str, pd.Series] = {"row": pd.Series(rows, dtype="int64")}
+    written: dict[str, pd.Series] = {}  # the cells as written, for error values
+    empty: dict[str, np.ndarray] = {}
+    for column in spec.columns:
+        pos = positions.get(column.name)
+        if pos is None:
+            out[column.name] = _all_missing(column, len(raw))
+            written[column.name] = pd.Series([""] * len(raw), dtype="str")
+            empty[column.name] = np.ones(len(raw), dtype=bool)
+            continue
+        cells = raw.iloc[:, pos].reset_index(drop=True).astype("str").fillna("")
+        stripped = cells.str.strip()
+        is_empty = stripped.eq("").to_numpy(dtype=bool)
+        written[column.name], empty[column.name] = cells, is_empty
+        if column.cell_required and is_empty.any():
+            errors.extend(_errors(rows, cells, is_empty, column.name, "a value is required"))
+        out[column.name] = _parse_column(column, stripped, is_empty, rows, cells, decimal, errors)
+
+    typed = pd.DataFrame(out)
+    typed = _row_rules(spec, typed, written, empty, errors)
+    _duplicate_keys(spec, typed, written, positions, errors)
+    typed = _tighten(spec, typed)
+    order = {name: i for i, name in enumerate(spec.column_names)}
+    errors.sort(key=lambda e: (e.row or 0, order.get(e.column or "", -1)))
+    return typed, errors
+
+
+# --- header ------------------------------------------------------------------------------------
+
+
+def _row_numbers(raw: pd.DataFrame) -> np.ndarray:
+    index = raw.index
+    # read_table numbers rows from 2; a frame built by hand with a default index counts from 0.
+    if isinstance(index, pd.RangeIndex) and index.start == 0:
+        return np.arange(2, 2 + len(raw), dtype=np.int64)
+    return np.asarray(index, dtype=np.int64)
+
+
+def _check_header(spec: DatasetSpec, raw: pd.DataFrame, errors: list[RowError]) -> dict[str, int]:
+    known = spec.column_names
+    positions: dict[str, int] = {}
+    for pos, name in enumerate(str(c) for c in raw.columns):
+        if name == "":
+            if raw.iloc[:, pos].astype("str").fillna("").str.strip().ne("").any():
+                errors.append(RowError(1, None, "", f"column {pos + 1} has values but no name in the header"))
+            continue
+        if name in positions:
+            errors.append(RowError(1, name, name, "the column appears more than once in the header"))
+            continue
+        if name not in known:
+            errors.append(RowError(1, name, name, _unknown_column_message(name, known)))
+            continue
+        positions[name] = pos
+    for column in spec.columns:
+        if column.required and column.name not in positions:
+            errors.append(RowError(1, column.name, None, "missing column"))
+    return positions
+
+
+def _unknown_column_message(name: str, known: tuple[str, ...]) -> str:
+    message = f"unknown column; the columns are {', '.join(known)}"
+    if name.lower().strip() in known:
+        return f"unknown column; did you mean {name.lower().strip()!r}? (column names are lower case)"
+    close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown column; did you mean {close[0]!r}?"
+    return message
+
+
+# --- cells -------------------------------------------------------------------------------------
+
+
+def _parse_column(
+    column: Column,
+    stripped: pd.Series,
+    is_empty: np.ndarray,
+    rows: np.ndarray,
+    cells: pd.Series,
+    decimal: str,
+    errors: list[RowError],
+) -> pd.Series:
+    kind = column.kind
+    if kind in NUMERIC_KINDS:
+        return _parse_number(column, stripped, is_empty, rows, cells, decimal, errors)
+    if kind in ("text", "code"):
+        too_long = (stripped.str.len() > column.max_length).to_numpy(dtype=bool)
+        if too_long.any():
+            errors.extend(_errors(rows, cells, too_long, column.name, f"longer than {column.max_length} characters"))
+        return stripped.where(~(is_empty | too_long))
+    converters: dict[str, Callable[[str], tuple[object, str | None]]] = {
+        "email": lambda t: _email(t, column.max_length),
+        "enum": lambda t: _enum(t, column.choices),
+        "date": _date,
+        "period": _period,
+        "month_number": _month_number,
+        "bool": _bool,
+    }
+    values, bad = _by_unique(stripped, is_empty, converters[kind], rows, cells, column.name, errors)
+    if kind == "date":
+        return pd.Series(np.where(bad | is_empty, np.datetime64("NaT", "ns"), values).astype("datetime64[ns]"))
+    if kind == "month_number":
+        return pd.Series(pd.array(np.where(bad | is_empty, None, values).tolist(), dtype="Int64"))
+    if kind == "bool":
+        return pd.Series(pd.array(np.where(bad | is_empty, None, values).tolist(), dtype="boolean"))
+    return pd.Series(np.where(bad | is_empty, None, values), dtype="str")
+
+
+def _by_unique(
+    stripped: pd.Series,
+    is_empty: np.ndarray,
+    convert: Callable[[str], tuple[object, str | None]],
+    rows: np.ndarray,
+    cells: pd.Series,
+    name: str,
+    errors: list[RowError],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Convert each distinct text once (dates, enums, periods repeat a lot), then spread back."""
+    codes, uniques = pd.factorize(stripped)
+    values = np.empty(len(uniques), dtype=object)
+    messages: list[str | None] = []
+    for i, text in enumerate(uniques):
+        if text == "":
+            values[i], message = None, None
+        else:
+            values[i], message = convert(text)
+        messages.append(message)
+    bad_unique = np.array([m is not None for m in messages], dtype=bool)
+    bad = bad_unique[codes] if len(codes) else np.zeros(0, dtype=bool)
+    for i in np.flatnonzero(bad):
+        errors.append(RowError(int(rows[i]), name, cells.iat[i], messages[codes[i]]))
+    if values.size and values.dtype == object and all(isinstance(v, np.datetime64) or v is None for v in values):
+        values = np.array([v if v is not None else np.datetime64("NaT", "ns") for v in values], dtype="datetime64[ns]")
+    return (values[codes] if len(codes) else values[:0]), bad
+
+
+def _email(text: str, max_length: int) -> tuple[object, str | None]:
+    if len(text) > max_length:
+        return None, f"longer than {max_length} characters"
+    if not _EMAIL.fullmatch(text):
+        return None, "not an e-mail address"
+    return text.lower(), None
+
+
+def _enum(text: str, choices: tuple[str, ...]) -> tuple[object, str | None]:
+    lowered = text.lower()
+    if lowered in choices:
+        return lowered, None
+    return None, f"must be one of: {', '.join(choices)}"
+
+
+def _date(text: str) -> tuple[object, str | None]:
+    if not _DATE.fullmatch(text):
+        return None, "not a date (YYYY-MM-DD)"
+    try:
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        return None, "not a date in the calendar (YYYY-MM-DD)"
+    if not DATE_MIN_YEAR <= value.year <= DATE_MAX_YEAR:
+        return None, f"the year must be between {DATE_MIN_YEAR} and {DATE_MAX_YEAR}"
+    return np.datetime64(value, "ns"), None
+
+
+def _period(text: str) -> tuple[object, str | None]:
+    match = _PERIOD.fullmatch(text)
+    if not match:
+        return None, "not a period (YYYY for a year, YYYY-MM for a month)"
+    year, month = int(match.group(1)), match.group(2)
+    if not PERIOD_MIN_YEAR <= year <= PERIOD_MAX_YEAR:
+        return None, f"the year must be between {PERIOD_MIN_YEAR} and {PERIOD_MAX_YEAR}"
+    if month is not None and not 1 <= int(month) <= 12:
+        return None, "the month must be 01 to 12"
+    return text, None
+
+
+def _month_number(text: str) -> tuple[object, str | None]:
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 12:
+        return None, "must be a month number from 1 to 12"
+    return int(text), None
+
+
+def _bool(text: str) -> tuple[object, str | None]:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True, None
+    if lowered in _FALSE:
+        return False, None
+    return None, "must be true or false (also yes/no, 1/0, ja/nei)"
+
+
+def _parse_number(
+    column: Column,
+    stripped: pd.Series,
+    is_empty: np.ndarray,
+    rows: np.ndarray,
+    cells: pd.Series,
+    decimal: str,
+    errors: list[RowError],
+) -> pd.Series:
+    scale, int_digits = column.scale, column.digits - column.scale
+    # pyarrow compute on the whole column (1M cells in tens of milliseconds), exact: the digits are
+    # read as an integer and scaled by a power of ten, never through float.
+    text = _arrow(stripped)
+    body = pc.utf8_ltrim(text, "-")
+    length = _np(pc.utf8_length(text))
+    body_len = _np(pc.utf8_length(body))
+    minus = length - body_len
+    point = _np(pc.find_substring(body, decimal))
+    digits = pc.replace_substring(body, decimal, "")
+    has_point = point >= 0
+    frac_len = np.where(has_point, body_len - point - 1, 0)
+    int_len = np.where(has_point, point, body_len)
+    leading_zeros = body_len - _np(pc.utf8_length(pc.utf8_ltrim(body, "0")))
+    well_formed = (
+        _np(pc.ascii_is_decimal(digits)).astype(bool)
+        & (_np(pc.count_substring(body, decimal)) <= 1)
+        & (minus <= 1)
+        & (int_len >= 1)
+        & (~has_point | (frac_len >= 1))
+    )
+    ok = well_formed & (frac_len <= scale) & (int_len - np.minimum(leading_zeros, int_len) <= int_digits)
+    minor = np.zeros(len(stripped), dtype=np.int64)
+    if ok.any():
+        parsed = _np(pc.cast(pc.filter(digits, pa.array(ok)), pa.int64())).astype(np.int64)
+        minor[ok] = parsed * (10 ** (scale - frac_len[ok])).astype(np.int64)
+        minor[ok & (minus == 1)] *= -1
+    for i in np.flatnonzero(~ok & ~is_empty):
+        errors.append(RowError(int(rows[i]), column.name, cells.iat[i], _number_problem(stripped.iat[i], decimal, column)))
+    if column.minimum is not None:
+        below = ok & (minor < int(column.minimum * 10**scale))
+        if below.any():
+            errors.extend(_errors(rows, cells, below, column.name, f"must be {column.minimum} or more"))
+            ok &= ~below
+    return pd.Series(pd.arrays.IntegerArray(minor.astype(np.int64), ~ok))
+
+
+def _number_problem(text: str, decimal: str, column: Column) -> str:
+    """Why a cell is not an acceptable number; only called for the cells that failed."""
+    other = "," if decimal == "." else "."
+    sep = re.escape(decimal)
+    if re.fullmatch(rf"-?[0-9]+(?:{sep}[0-9]+)?", text):
+        whole, _, frac = text.partition(decimal)
+        if len(frac) > column.scale:
+            return f"at most {column.scale} decimals" if column.scale else "must be a whole number"
+        return f"too large (at most {column.digits - column.scale} digits before the decimal separator)"
+    if any(s in text for s in _SPACES) and re.fullmatch(rf"-?[0-9{_SPACES}]+(?:{sep}[0-9]+)?", text):
+        return "remove the thousands separators (spaces)"
+    if re.fullmatch(rf"-?[0-9]+(?:{re.escape(other)}[0-9]+)?", text):
+        return f"use {decimal!r} as the decimal separator (and no thousands separators)"
+    if re.fullmatch(rf"-?[0-9]{{1,3}}(?:{re.escape(other)}[0-9]{{3}})+(?:{sep}[0-9]+)?", text):
+        return "remove the thousands separators"
+    return "not a number"
+
+
+def _arrow(series: pd.Series) -> pa.ChunkedArray:
+    array = series.array
+    if hasattr(array, "_pa_array"):  # ArrowStringArray: no copy
+        return pa.chunked_array(array._pa_array.chunks, type=array._pa_array.type)
+    return pa.chunked_array([pa.array(series.astype(object).tolist(), type=pa.string())])
+
+
+def _np(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return array.to_numpy(zero_copy_only=False) if isinstance(array, pa.Array) else array.to_numpy()
+
+
+def _all_missing(column: Column, n: int) -> pd.Series:
+    if column.kind in NUMERIC_KINDS or column.kind == "month_number":
+        return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
+    if column.kind == "date":
+        return pd.Series(np.full(n, np.datetime64("NaT", "ns")))
+    if column.kind == "bool":
+        return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
+    return pd.Series([None] * n, dtype="str")
+
+
+def _errors(rows: np.ndarray, cells: pd.Series, mask: np.ndarray, column: str | None, message: str) -> Iterable[RowError]:
+    for i in np.flatnonzero(mask):
+        yield RowError(int(rows[i]), column, cells.iat[i], message)
+
+
+# --- rows --------------------------------------------------------------------------------------
+
+
+def _row_rules(
+    spec: DatasetSpec,
+    typed: pd.DataFrame,
+    written: dict[str, pd.Series],
+    empty: dict[str, np.ndarray],
+    errors: list[RowError],
+) -> pd.DataFrame:
+    rows = typed["row"].to_numpy()
+    if spec.name == "leaders":
+        both = (~empty["district_code"] & ~empty["region_code"])
+        errors.extend(_errors(rows, written["region_code"], both, "region_code",
+                              "give district_code or region_code, not both (both empty = the whole company)"))
+    elif spec.name in ("targets", "kpi_values"):
+        level = typed["level"]
+        company = level.eq("company").to_numpy(dtype=bool, na_value=False)
+        other_level = level.notna().to_numpy(dtype=bool) & ~company
+        code_empty = empty["code"]
+        errors.extend(_errors(rows, written["code"], company & ~code_empty, "code", "must be empty for level company"))
+        for i in np.flatnonzero(other_level & code_empty):
+            errors.append(RowError(int(rows[i]), "code", "", f"a code is required for level {level.iat[i]}"))
+        if spec.name == "kpi_values":
+            yearly = typed["period"].str.len().eq(4).to_numpy(dtype=bool, na_value=False)
+            errors.extend(_errors(rows, written["period"], yearly, "period",
+                                  "actual values are monthly; give the month (YYYY-MM)"))
+    elif spec.name == "activities":
+        typed = _activity_rules(typed, written, empty, errors)
+    return typed
+
+
+def _activity_rules(
+    typed: pd.DataFrame, written: dict[str, pd.Series], empty: dict[str, np.ndarray], errors: list[RowError]
+) -> pd.DataFrame:
+    rows = typed["row"].to_numpy()
+    kind = typed["type"]
+    value = typed["value"]
+    value_empty = empty["value"]
+    counts = kind.isin(COUNT_ACTIVITY_TYPES).to_numpy(dtype=bool)
+    needs_value = kind.isin(("training_hours", "csat")).to_numpy(dtype=bool)
+    for i in np.flatnonzero(needs_value & value_empty):
+        errors.append(RowError(int(rows[i]), "value", "", f"a value is required for type {kind.iat[i]}"))
+    known = value.notna().to_numpy(dtype=bool)
+    number = value.fillna(0).to_numpy(dtype=np.int64)
+    csat = kind.eq("csat").to_numpy(dtype=bool, na_value=False)
+    bad_csat = csat & known & ((number < 100) | (number > 500))
+    errors.extend(_errors(rows, written["value"], bad_csat, "value", "csat must be a score from 1 to 5"))
+    negative = ~csat & known & (number < 0)
+    errors.extend(_errors(rows, written["value"], negative, "value", "must be 0 or more"))
+    # An empty value of a count type is one event: 1.00 in minor units.
+    fill = counts & value_empty
+    if fill.any():
+        filled = value.copy()
+        filled[fill] = 100
+        typed = typed.assign(value=filled)
+    return typed
+
+
+def _duplicate_keys(
+    spec: DatasetSpec,
+    typed: pd.DataFrame,
+    written: dict[str, pd.Series],
+    positions: dict[str, int],
+    errors: list[RowError],
+) -> None:
+    key = list(spec.key)
+    columns = [spec.column(k) for k in key]
+    if any(c.required and c.name not in positions for c in columns):
+        return  # already reported as a missing column
+    frame = typed[key]
+    usable = np.ones(len(frame), dtype=bool)
+    for c in columns:
+        if c.cell_required:
+            usable &= frame[c.name].notna().to_numpy(dtype=bool)
+    # A missing optional key cell (company targets, leader units) takes part in the key as "".
+    frame = frame.assign(**{c.name: frame[c.name].fillna("") for c in columns if not c.cell_required})
+    frame = frame[usable]
+    repeat = frame.duplicated(keep="first")
+    if not repeat.any():
+        return
+    involved = frame[frame.duplicated(keep=False)]
+    first_row = typed["row"][involved.index].groupby([involved[k] for k in key], sort=False).transform("min")
+    rows = typed["row"]
+    for i in repeat[repeat].index:
+        shown = ", ".join(written[k].iat[i].strip() for k in key)
+        errors.append(RowError(int(rows.iat[i]), ", ".join(key), shown, f"duplicate of row {int(first_row[i])}"))
+
+
+def _tighten(spec: DatasetSpec, typed: pd.DataFrame) -> pd.DataFrame:
+    """Required numeric columns without a missing cell become plain int64."""
+    changes = {}
+    for c in spec.columns:
+        # activities.value may be empty in the file but is always filled after the row rules.
+        filled = c.cell_required or (spec.name == "activities" and c.name == "value")
+        if (c.kind in NUMERIC_KINDS or c.kind == "month_number") and filled:
+            series = typed[c.name]
+            if not series.isna().any():
+                changes[c.name] = series.astype("int64")
+    return typed.assign(**changes) if changes else typed
