@@ -13,7 +13,9 @@ from app.auth.router import router as auth_router
 from app.config import DEFAULT_SECRET, get_settings, resource_dir
 from app.health import router as health_router
 from app.imports.router import router as imports_router
+from app.kpis.router import router as kpis_router
 from app.org.router import router as org_router
+from app.scorecards.router import router as scorecards_router
 
 log = logging.getLogger("app")
 
@@ -32,7 +34,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     api = APIRouter(prefix="/api/v1")
-    for router in (health_router, auth_router, org_router, imports_router):
+    for router in (health_router, auth_router, org_router, scorecards_router, kpis_router, imports_router):
         api.include_router(router)
     app.include_router(api)
 

@@ -76,3 +76,45 @@ def test_scaling_targets_by_k_scales_attainment_by_one_over_k(actual, target, k)
     assert scaled == pytest.approx(base / k, rel=1e-9)
     lower = attainment(pd.Series([actual]), pd.Series([target * k]), "lower")[0]
     assert lower == pytest.approx(target * k / actual, rel=1e-9)
+
+
+def test_score_units_matches_the_step_by_step_computation():
+    from app.analytics.scorecard import score_units
+
+    kpis = pd.DataFrame({
+        "code": ["revenue", "margin_pct", "meetings", "cycle_days"],
+        "name": ["Revenue", "Margin %", "Meetings", "Cycle days"],
+        "unit": ["currency", "ratio", "count", "days"],
+        "direction": ["higher", "higher", "higher", "lower"],
+        "perspective": ["financial", "financial", "process", "process"],
+        "weight": [2.0, 1.0, 1.0, 1.0],
+        "green_threshold": [1.0, 1.0, 1.0, 1.0],
+        "amber_threshold": [0.9, 0.9, 0.9, 0.9],
+    })
+    persp = pd.DataFrame({"key": ["financial", "process"], "name": ["Financial", "Process"],
+                          "weight": [0.6, 0.4]})
+    actuals = pd.DataFrame({"revenue": [150.0, 80.0], "margin_pct": [0.3, np.nan],
+                            "meetings": [9.0, 0.0], "cycle_days": [40.0, 20.0]}, index=["S1", "S2"])
+    targets = pd.DataFrame({"revenue": [100.0, 100.0], "margin_pct": [0.3, 0.3],
+                            "meetings": [10.0, np.nan], "cycle_days": [30.0, 30.0]}, index=["S1", "S2"])
+    rows, perspectives, overall = score_units(actuals, targets, kpis=kpis, perspectives=persp, cap=1.2)
+    r = rows.set_index(["entity", "code"])
+    # S1: revenue 1.5 -> capped 1.2 green; margin 1.0 green; meetings 0.9 amber; cycle 30/40 = 0.75 red
+    assert r.loc[("S1", "revenue"), "score"] == 1.2
+    assert r.loc[("S1", "revenue"), "attainment"] == pytest.approx(1.5)
+    assert r.loc[("S1", "meetings"), "status"] == "amber"
+    assert r.loc[("S1", "cycle_days"), "attainment"] == pytest.approx(0.75)
+    assert r.loc[("S1", "cycle_days"), "status"] == "red"
+    p = perspectives.set_index(["entity", "key"])["score"]
+    s1_fin = (2 * 1.2 + 1 * 1.0) / 3
+    s1_proc = (0.9 + 0.75) / 2
+    assert p[("S1", "financial")] == pytest.approx(s1_fin)
+    assert p[("S1", "process")] == pytest.approx(s1_proc)
+    assert overall["S1"] == pytest.approx(0.6 * s1_fin + 0.4 * s1_proc)
+    # S2: margin has no actual, meetings no target -> financial = revenue only, process = cycle only
+    assert r.loc[("S2", "margin_pct"), "status"] == "none"
+    assert r.loc[("S2", "meetings"), "status"] == "none"
+    s2_fin, s2_proc = 0.8, 1.2  # cycle 30/20 = 1.5 capped
+    assert p[("S2", "financial")] == pytest.approx(s2_fin)
+    assert p[("S2", "process")] == pytest.approx(s2_proc)
+    assert overall["S2"] == pytest.approx(0.6 * s2_fin + 0.4 * s2_proc)

@@ -1,0 +1,86 @@
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Perspective = Literal["financial", "customer", "process", "learning"]
+Weight = Annotated[float, Field(ge=0, le=1000)]
+Threshold = Annotated[float, Field(ge=0, le=10)]
+
+
+class KpiRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    perspective: str
+    unit: str
+    direction: Literal["higher", "lower"]
+    weight: float
+    green_threshold: float
+    amber_threshold: float
+    time_rollup: Literal["sum", "last"]
+    manual: bool
+    active: bool
+
+
+class KpiUpdate(BaseModel):
+    """Any of these; what is left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    weight: Weight | None = None
+    green_threshold: Threshold | None = None
+    amber_threshold: Threshold | None = None
+    active: bool | None = None
+
+
+class ManualKpiCreate(BaseModel):
+    """A manual-entry KPI: its actuals are loaded as `kpi_values`, its targets as `targets`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$", description="lower case, digits and _")
+    name: str = Field(min_length=1, max_length=200)
+    perspective: Perspective
+    unit: Literal["currency", "ratio", "count", "hours", "score", "days"] = "score"
+    direction: Literal["higher", "lower"] = "higher"
+    weight: Weight = 1.0
+    green_threshold: Threshold = 1.0
+    amber_threshold: Threshold = 0.9
+    time_rollup: Literal["sum", "last"] = Field(
+        default="last", description="over a range: `sum` of the months, or the `last` month's value")
+
+    @model_validator(mode="after")
+    def _amber_below_green(self) -> "ManualKpiCreate":
+        if self.amber_threshold > self.green_threshold:
+            raise ValueError("amber_threshold must not be above green_threshold")
+        return self
+
+
+class PerspectiveRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    name: str
+    weight: float
+
+
+class PerspectiveUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weight: Weight
+
+
+class ScorecardSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score_cap: float = Field(ge=1, le=10, description="a KPI's score is min(attainment, cap)")
+    fiscal_year_start_month: int = Field(ge=1, le=12)
+
+
+class ScorecardSettingsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score_cap: float | None = Field(default=None, ge=1, le=10)
+    fiscal_year_start_month: int | None = Field(default=None, ge=1, le=12)

@@ -1,0 +1,81 @@
+"""The editable part of the KPI registry: weights, thresholds, manual KPIs, scorecard settings."""
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.analytics.kpis import DEFAULT_FISCAL_YEAR_START_MONTH, DEFAULT_SCORE_CAP
+from app.kpis.schemas import KpiUpdate, ManualKpiCreate, ScorecardSettings, ScorecardSettingsUpdate
+from app.models import AppSetting, KpiDefinition, Perspective
+
+
+class RegistryError(ValueError):
+    """A change the registry refuses; the message says why."""
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+def list_kpis(session: Session) -> list[KpiDefinition]:
+    return list(session.scalars(select(KpiDefinition).order_by(KpiDefinition.perspective, KpiDefinition.code)))
+
+
+def update_kpi(session: Session, *, code: str, changes: KpiUpdate) -> KpiDefinition | None:
+    kpi = session.get(KpiDefinition, code)
+    if kpi is None:
+        return None
+    values = changes.model_dump(exclude_unset=True)
+    green = values.get("green_threshold", float(kpi.green_threshold))
+    amber = values.get("amber_threshold", float(kpi.amber_threshold))
+    if amber > green:
+        raise RegistryError("amber_threshold must not be above green_threshold")
+    for field, value in values.items():
+        setattr(kpi, field, _dec(value) if isinstance(value, float) else value)
+    session.flush()
+    return kpi
+
+
+def create_manual_kpi(session: Session, *, body: ManualKpiCreate) -> KpiDefinition:
+    if session.get(KpiDefinition, body.code) is not None:
+        raise RegistryError(f"a KPI with code {body.code} exists already")
+    kpi = KpiDefinition(
+        code=body.code, name=body.name, perspective=body.perspective, unit=body.unit, direction=body.direction,
+        weight=_dec(body.weight), green_threshold=_dec(body.green_threshold),
+        amber_threshold=_dec(body.amber_threshold), time_rollup=body.time_rollup, manual=True, active=True,
+    )
+    session.add(kpi)
+    session.flush()
+    return kpi
+
+
+def list_perspectives(session: Session) -> list[Perspective]:
+    return list(session.scalars(select(Perspective).order_by(Perspective.position)))
+
+
+def update_perspective(session: Session, *, key: str, weight: float) -> Perspective | None:
+    perspective = session.get(Perspective, key)
+    if perspective is not None:
+        perspective.weight = _dec(weight)
+        session.flush()
+    return perspective
+
+
+def get_settings(session: Session) -> ScorecardSettings:
+    stored = dict(session.execute(select(AppSetting.key, AppSetting.value)).all())
+    return ScorecardSettings(
+        score_cap=float(stored.get("score_cap", DEFAULT_SCORE_CAP)),
+        fiscal_year_start_month=int(stored.get("fiscal_year_start_month", DEFAULT_FISCAL_YEAR_START_MONTH)),
+    )
+
+
+def update_settings(session: Session, *, changes: ScorecardSettingsUpdate) -> ScorecardSettings:
+    for key, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
+        row = session.get(AppSetting, key)
+        if row is None:
+            session.add(AppSetting(key=key, value=str(value)))
+        else:
+            row.value = str(value)
+    session.flush()
+    return get_settings(session)

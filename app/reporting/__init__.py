@@ -1,0 +1,1 @@
+"""The I/O edge of reporting: load frames for what the user may see, call analytics, shape answers."""

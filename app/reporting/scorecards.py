@@ -1,0 +1,251 @@
+"""Scorecards and the leader's children overview, for what the caller may see."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.access import Scope
+from app.analytics.actuals import kpi_actuals
+from app.analytics.periods import month_end_iso, range_months, shift_month
+from app.analytics.scorecard import score_units
+from app.analytics.targets import range_targets, resolve_targets
+from app.models import Account, District, KpiValue, Region, Seller, SellerDistrict, Target
+from app.reporting.facts import load_activities, load_sales
+from app.reporting.registry import Registry, load_registry
+
+LEVELS = ("seller", "district", "region", "company", "account")
+COMPANY_CODE = "-"
+
+
+@dataclass(frozen=True)
+class Unit:
+    level: str
+    id: int | None
+    code: str
+    name: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.level, "" if self.level == "company" else self.code)
+
+
+def resolve_unit(session: Session, *, scope: Scope, level: str, code: str) -> Unit | None:
+    """The unit asked for, or None when it does not exist or is not the caller's to see."""
+    if level == "company":
+        return Unit("company", None, COMPANY_CODE, "Company") if code == COMPANY_CODE and scope.sees_company() else None
+    model = {"seller": Seller, "district": District, "region": Region, "account": Account}.get(level)
+    if model is None:
+        return None
+    row = session.scalar(select(model).where(model.code == code))
+    if row is None:
+        return None
+    visible = {
+        "seller": lambda: scope.sees_seller(row.id),
+        "district": lambda: scope.sees_district(row.id),
+        "region": lambda: scope.sees_region(row.id),
+        "account": lambda: scope.sees_district(row.district_id),
+    }[level]()
+    return Unit(level, row.id, row.code, row.name) if visible else None
+
+
+def _sellers_on(session: Session, on: date) -> pd.DataFrame:
+    """seller_id, code, name, district_id of every seller as assigned on `on`."""
+    rows = session.execute(
+        select(SellerDistrict.seller_id, SellerDistrict.district_id, SellerDistrict.valid_from, Seller.code, Seller.name)
+        .join(Seller, Seller.id == SellerDistrict.seller_id)
+        .where(SellerDistrict.valid_from <= on)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["seller_id", "district_id", "valid_from", "code", "name"])
+    return frame.sort_values("valid_from").drop_duplicates("seller_id", keep="last")
+
+
+def _tree(session: Session, on: date) -> tuple[dict, dict[tuple[str, str], Unit]]:
+    """The organization on a date: (children of each (level, code), every unit by its key)."""
+    regions = session.execute(select(Region.id, Region.code, Region.name)).all()
+    districts = session.execute(select(District.id, District.code, District.name, District.region_id)).all()
+    sellers = _sellers_on(session, on)
+    units: dict[tuple[str, str], Unit] = {("company", ""): Unit("company", None, COMPANY_CODE, "Company")}
+    children: dict[tuple[str, str], list[tuple[str, str]]] = {("company", ""): []}
+    region_code = {}
+    for rid, code, name in sorted(regions, key=lambda r: r[1]):
+        units[("region", code)] = Unit("region", rid, code, name)
+        children[("company", "")].append(("region", code))
+        children[("region", code)] = []
+        region_code[rid] = code
+    district_code = {}
+    for did, code, name, rid in sorted(districts, key=lambda d: d[1]):
+        units[("district", code)] = Unit("district", did, code, name)
+        parent = ("region", region_code[rid]) if rid in region_code else ("company", "")
+        children[parent].append(("district", code))
+        children[("district", code)] = []
+        district_code[did] = code
+    for row in sellers.sort_values("code").itertuples(index=False):
+        units[("seller", row.code)] = Unit("seller", int(row.seller_id), row.code, row.name)
+        children[("district", district_code[row.district_id])].append(("seller", row.code))
+    return children, units
+
+
+def _manual_actuals(session: Session, registry: Registry, units: list[Unit], months: list[str]) -> pd.DataFrame:
+    codes = registry.manual_codes
+    index = pd.Index([u.key for u in units])
+    if not codes:
+        return pd.DataFrame(index=index)
+    rows = session.execute(
+        select(KpiValue.level, KpiValue.unit_code, KpiValue.kpi_code, KpiValue.month, KpiValue.value)
+        .where(KpiValue.kpi_code.in_(codes), KpiValue.level.in_({u.level for u in units}))
+    ).all()
+    frame = pd.DataFrame(rows, columns=["level", "unit_code", "kpi_code", "month", "value"])
+    frame = frame.assign(month=frame["month"].astype(str).str[:7], value=frame["value"].astype("float64"))
+    ranged = range_targets(frame, months=months, time_rollup=registry.time_rollup)
+    wide = ranged.pivot_table(index=["level", "unit_code"], columns="kpi_code", values="target", aggfunc="first")
+    return wide.reindex(index=index, columns=codes)
+
+
+def _targets(session: Session, registry: Registry, months: list[str]) -> pd.DataFrame:
+    rows = session.execute(
+        select(Target.level, Target.unit_code, Target.kpi_code, Target.month, Target.value)
+        .where(Target.month >= date.fromisoformat(f"{months[0]}-01"),
+               Target.month <= date.fromisoformat(f"{months[-1]}-01"))
+    ).all()
+    frame = pd.DataFrame(rows, columns=["level", "unit_code", "kpi_code", "month", "value"])
+    frame = frame.assign(month=frame["month"].astype(str).str[:7], value=frame["value"].astype("float64"))
+    return range_targets(frame, months=months, time_rollup=registry.time_rollup)
+
+
+@dataclass(frozen=True)
+class Scored:
+    kpis: pd.DataFrame
+    perspectives: pd.DataFrame
+    overall: pd.Series
+
+
+def _score(session: Session, registry: Registry, *, units: list[Unit], by: str | None,
+           group_ids: list, sales: pd.DataFrame, activities: pd.DataFrame, period: str,
+           range_: str) -> Scored:
+    """Score `units` over the range ending at `period`; facts grouped by column `by` into `group_ids`."""
+    months = range_months(period, range_, registry.fiscal_start_month)
+    s = sales[sales["month"].isin(months)]
+    s = s.assign(is_new=s["first_sale_month"].isin(months))
+    a = activities[activities["month"].isin(months)]
+    actual = kpi_actuals(s, a, by=by, groups=group_ids if by else None)
+    actual.index = pd.Index([u.key for u in units])
+    manual = _manual_actuals(session, registry, units, months)
+    actual = actual.join(manual) if not manual.empty else actual
+
+    children, _ = _tree(session, date.fromisoformat(month_end_iso(period)))
+    codes = list(registry.kpis["code"])
+    targets = resolve_targets(_targets(session, registry, months), units=[u.key for u in units],
+                              children=children, additive=registry.additive, kpis=codes)
+    targets.index = pd.Index([u.key for u in units])
+    kpis, persp, overall = score_units(actual, targets, kpis=registry.kpis, perspectives=registry.perspectives,
+                                       cap=registry.score_cap)
+    return Scored(kpis, persp, overall)
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
+
+
+def _load_facts(session: Session, unit: Unit, months: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (load_sales(session, months=months, level=unit.level, unit_id=unit.id),
+            load_activities(session, months=months, level=unit.level, unit_id=unit.id))
+
+
+def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> dict | None:
+    """One unit's scorecard for the range ending at `period`, with the previous period beside it."""
+    unit = resolve_unit(session, scope=scope, level=level, code=code)
+    if unit is None:
+        return None
+    registry = load_registry(session)
+    previous = shift_month(period, -1)
+    months = sorted(set(range_months(period, range_, registry.fiscal_start_month))
+                    | set(range_months(previous, range_, registry.fiscal_start_month)))
+    sales, activities = _load_facts(session, unit, months)
+    now = _score(session, registry, units=[unit], by=None, group_ids=[], sales=sales, activities=activities,
+                 period=period, range_=range_)
+    before = _score(session, registry, units=[unit], by=None, group_ids=[], sales=sales,
+                    activities=activities, period=previous, range_=range_)
+    prev_kpis = before.kpis.set_index("code")
+    prev_persp = before.perspectives.set_index("key")["score"]
+    perspectives = []
+    for p in now.perspectives.itertuples(index=False):
+        rows = now.kpis[now.kpis["perspective"] == p.key]
+        perspectives.append({
+            "key": p.key, "name": p.name, "weight": float(p.weight), "score": _num(p.score),
+            "previous_score": _num(prev_persp.get(p.key)),
+            "kpis": [{
+                "code": k.code, "name": k.name, "unit": k.unit, "direction": k.direction,
+                "actual": _num(k.actual), "target": _num(k.target), "attainment": _num(k.attainment),
+                "score": _num(k.score), "status": k.status,
+                "previous": {
+                    "actual": _num(prev_kpis.at[k.code, "actual"]),
+                    "target": _num(prev_kpis.at[k.code, "target"]),
+                    "attainment": _num(prev_kpis.at[k.code, "attainment"]),
+                    "status": prev_kpis.at[k.code, "status"],
+                },
+            } for k in rows.itertuples(index=False)],
+        })
+    return {
+        "level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
+        "months": range_months(period, range_, registry.fiscal_start_month),
+        "overall_score": _num(now.overall.iloc[0]),
+        "previous_period": previous, "previous_overall_score": _num(before.overall.iloc[0]),
+        "perspectives": perspectives,
+    }
+
+
+def children(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> dict | None:
+    """Each unit below one unit (for a district, each seller in it on the period's last day), scored."""
+    unit = resolve_unit(session, scope=scope, level=level, code=code)
+    if unit is None:
+        return None
+    registry = load_registry(session)
+    tree, units_by_key = _tree(session, date.fromisoformat(month_end_iso(period)))
+    kids = [units_by_key[k] for k in tree.get(unit.key, [])] if unit.level != "account" else []
+    answer = {"level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
+              "children": []}
+    if not kids:
+        return answer
+    months = range_months(period, range_, registry.fiscal_start_month)
+    if unit.level == "district":
+        # A seller's row shows the seller's own scorecard: all their sales, wherever they were made.
+        seller_ids = [k.id for k in kids]
+        sales = load_sales(session, months=months, level="sellers", unit_id=seller_ids)
+        activities = load_activities(session, months=months, level="sellers", unit_id=seller_ids)
+    else:
+        sales, activities = _load_facts(session, unit, months)
+    scored = _score(session, registry, units=kids, by="_child", group_ids=list(range(len(kids))),
+                    sales=_tag(sales, kids), activities=_tag(activities, kids), period=period, range_=range_)
+    rows = scored.kpis
+    for i, k in enumerate(kids):
+        mine = rows[rows["entity"] == k.key]
+        answer["children"].append({
+            "level": k.level, "code": k.code, "name": k.name,
+            "overall_score": _num(scored.overall.iloc[i]),
+            "kpis": {r.code: {"actual": _num(r.actual), "target": _num(r.target),
+                              "attainment": _num(r.attainment), "status": r.status}
+                     for r in mine.itertuples(index=False)},
+        })
+    return answer
+
+
+_FACT_COLUMN = {"seller": "seller_id", "district": "district_id", "region": "region_id"}
+
+
+def _tag(frame: pd.DataFrame, kids: list[Unit]) -> pd.DataFrame:
+    """Label each fact row with the position of the child it belongs to (rows of no child dropped).
+
+    The children of one parent are of one level, except the company's, which are its regions and
+    any district without a region.
+    """
+    tag = pd.Series(np.nan, index=frame.index)
+    for level, column in _FACT_COLUMN.items():
+        positions = {k.id: i for i, k in enumerate(kids) if k.level == level}
+        if positions:
+            tag = tag.fillna(frame[column].map(positions))
+    keep = tag.notna()
+    return frame[keep].assign(_child=tag[keep].astype("int64"))

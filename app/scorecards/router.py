@@ -1,0 +1,37 @@
+"""Scorecards of sellers, districts, regions, the company and accounts."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+
+from app.deps import ScopeDep, SessionDep
+from app.reporting import scorecards as service
+from app.scorecards.schemas import ChildrenRead, ScorecardRead
+
+router = APIRouter(prefix="/scorecards", tags=["scorecards"])
+
+Level = Annotated[Literal["seller", "district", "region", "company", "account"], Path()]
+Period = Annotated[str, Query(pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM",
+                              examples=["2026-06"])]
+Range = Annotated[Literal["month", "quarter", "ytd", "r12"], Query(alias="range")]
+NOT_FOUND = {404: {"description": "no such unit, or not the caller's to see"}}
+
+
+@router.get("/{level}/{code}", response_model=ScorecardRead, responses=NOT_FOUND)
+def get_scorecard(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
+                  range_: Range = "ytd") -> dict:
+    """One unit's scorecard (level `company` takes code `-`)."""
+    found = service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
+    return found
+
+
+@router.get("/{level}/{code}/children", response_model=ChildrenRead, responses=NOT_FOUND)
+def get_children(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
+                 range_: Range = "ytd") -> dict:
+    """The units below one unit, each scored, for the leader's overview."""
+    found = service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
+    return found

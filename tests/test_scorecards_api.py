@@ -1,0 +1,252 @@
+"""Scorecards through the API on a small organization whose figures are worked out by hand.
+
+R1 has districts D1 and D2. S1 sells in D1; S3 in D2; S2 was in D2 in January 2026 and moved to D1
+on 2026-02-01, so S2's January sale stays with D2. A1 is a key account. A2 first bought in 2025.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.models import Activity, Sale, Target
+from tests.builders import (
+    login,
+    make_account,
+    make_district,
+    make_leader,
+    make_product,
+    make_region,
+    make_seller,
+    make_user,
+    move_seller,
+)
+
+
+@pytest.fixture
+def org(session):
+    r1 = make_region(session, code="R1")
+    d1 = make_district(session, code="D1", region=r1)
+    d2 = make_district(session, code="D2", region=r1)
+    s1 = make_seller(session, code="S1", district=d1)
+    s2 = make_seller(session, code="S2", district=d2)
+    move_seller(session, seller=s2, district=d1, valid_from=date(2026, 2, 1))
+    s3 = make_seller(session, code="S3", district=d2)
+    a1 = make_account(session, code="A1", district=d1, key_account=True, kam=s1)
+    a2 = make_account(session, code="A2", district=d1)
+    a3 = make_account(session, code="A3", district=d2)
+    p = make_product(session, code="P1")
+    sales = [
+        ("x0", date(2025, 12, 3), s1, a2, "100.00", "50.00"),
+        ("x1", date(2026, 1, 10), s1, a1, "1000.00", "600.00"),
+        ("x2", date(2026, 2, 5), s1, a2, "500.00", "300.00"),
+        ("x3", date(2026, 1, 15), s2, a3, "400.00", "100.00"),
+        ("x4", date(2026, 2, 10), s2, a2, "200.00", "150.00"),
+        ("x5", date(2026, 2, 20), s3, a3, "300.00", None),
+    ]
+    for sid, day, seller, account, amount, cost in sales:
+        session.add(Sale(id=sid, date=day, seller_id=seller.id, account_id=account.id, product_id=p.id,
+                         quantity=Decimal("1"), amount=Decimal(amount),
+                         cost=Decimal(cost) if cost else None))
+    acts = [
+        ("a1", date(2026, 1, 5), s1, "won", "2"), ("a2", date(2026, 2, 5), s1, "lost", "1"),
+        ("a3", date(2026, 2, 6), s2, "won", "1"), ("a4", date(2026, 2, 7), s1, "csat", "5"),
+        ("a5", date(2026, 2, 8), s2, "csat", "3"), ("a6", date(2026, 2, 9), s1, "meeting", "4"),
+    ]
+    for aid, day, seller, kind, value in acts:
+        session.add(Activity(id=aid, date=day, seller_id=seller.id, account_id=None, type=kind,
+                             value=Decimal(value)))
+    targets = [
+        ("seller", "S1", "revenue", date(2026, 1, 1), "1000"), ("seller", "S1", "revenue", date(2026, 2, 1), "1000"),
+        ("seller", "S2", "revenue", date(2026, 1, 1), "500"), ("seller", "S2", "revenue", date(2026, 2, 1), "500"),
+        ("seller", "S1", "margin_pct", date(2026, 1, 1), "0.5"),
+        ("seller", "S1", "margin_pct", date(2026, 2, 1), "0.4"),
+        ("district", "D2", "revenue", date(2026, 1, 1), "400"),
+        ("district", "D2", "revenue", date(2026, 2, 1), "400"),
+    ]
+    for level, code, kpi, month, value in targets:
+        session.add(Target(level=level, unit_code=code, kpi_code=kpi, month=month, value=Decimal(value),
+                           source_period=str(month)[:7]))
+    session.flush()
+    return {"r1": r1, "d1": d1, "d2": d2, "s1": s1, "s2": s2, "s3": s3}
+
+
+def _kpis(card):
+    return {k["code"]: k for p in card["perspectives"] for k in p["kpis"]}
+
+
+def _get(client, headers, path, period="2026-02", range_="ytd"):
+    return client.get(f"/api/v1/scorecards/{path}", params={"period": period, "range": range_}, headers=headers)
+
+
+@pytest.fixture
+def admin_headers(client, session):
+    return login(client, make_user(session, role="admin"))
+
+
+def test_seller_scorecard_by_hand(client, org, admin_headers):
+    res = _get(client, admin_headers, "seller/S1")
+    assert res.status_code == 200, res.text
+    card = res.json()
+    assert card["months"] == ["2026-01", "2026-02"]
+    k = _kpis(card)
+    assert k["revenue"]["actual"] == 1500.00
+    assert k["revenue"]["target"] == 2000.00
+    assert k["revenue"]["attainment"] == pytest.approx(0.75)
+    assert k["revenue"]["status"] == "red"
+    assert k["gross_margin"]["actual"] == 600.00
+    assert k["margin_pct"]["actual"] == pytest.approx(0.4)
+    assert k["margin_pct"]["target"] == pytest.approx(0.4)  # the range's last month, not a sum
+    assert k["margin_pct"]["status"] == "green"
+    assert k["active_customers"]["actual"] == 2
+    assert k["new_customers"]["actual"] == 1  # A1; A2 first bought in 2025
+    assert k["key_account_share"]["actual"] == pytest.approx(1000 / 1500)
+    assert k["hit_rate"]["actual"] == pytest.approx(2 / 3)
+    assert k["csat"]["actual"] == 5
+    assert k["meetings"]["actual"] == 4 and k["meetings"]["status"] == "none"  # no target
+    # financial: revenue score 0.75, margin_pct 1.0 (gross_margin has no target): mean 0.875
+    fin = next(p for p in card["perspectives"] if p["key"] == "financial")
+    assert fin["score"] == pytest.approx(0.875)
+    # only the financial perspective has a score, so the overall score is that score
+    assert card["overall_score"] == pytest.approx(0.875)
+    # the previous period (January YTD): revenue 1000 against 1000
+    assert k["revenue"]["previous"]["actual"] == 1000.00
+    assert k["revenue"]["previous"]["attainment"] == pytest.approx(1.0)
+    assert card["previous_period"] == "2026-01"
+
+
+def test_sale_belongs_to_the_district_of_its_seller_on_its_date(client, org, admin_headers):
+    d1 = _kpis(_get(client, admin_headers, "district/D1").json())
+    d2 = _kpis(_get(client, admin_headers, "district/D2").json())
+    s2 = _kpis(_get(client, admin_headers, "seller/S2").json())
+    assert d1["revenue"]["actual"] == 1700.00  # S1 1500 + S2's February 200
+    assert d2["revenue"]["actual"] == 700.00   # S2's January 400 + S3 300
+    assert s2["revenue"]["actual"] == 600.00   # the seller's own card holds all their sales
+    # D1 has no target of its own: the sum of its sellers' on 2026-02-28 (S1 and S2, who moved in)
+    assert d1["revenue"]["target"] == 3000.00
+    assert d2["revenue"]["target"] == 800.00  # D2's own target wins over its sellers'
+    assert d1["margin_pct"]["actual"] == pytest.approx(650 / 1700)
+    assert d1["margin_pct"]["target"] is None  # ratios do not add up from sellers
+    # D2: S3's line has no cost, so margin % is over the costed revenue only
+    assert d2["margin_pct"]["actual"] == pytest.approx(300 / 400)
+    assert d1["active_customers"]["actual"] == 2  # A2 bought from S1 and S2: one customer
+    assert d1["hit_rate"]["actual"] == pytest.approx(3 / 4)
+    assert d1["csat"]["actual"] == pytest.approx(4.0)
+
+
+def test_region_and_company_add_up(client, org, admin_headers):
+    r1 = _kpis(_get(client, admin_headers, "region/R1").json())
+    company = _kpis(_get(client, admin_headers, "company/-").json())
+    assert r1["revenue"]["actual"] == company["revenue"]["actual"] == 2400.00
+    assert r1["revenue"]["target"] == 3800.00  # D1 3000 (from sellers) + D2 800 (own)
+    assert r1["active_customers"]["actual"] == 3
+
+
+def test_children_overview(client, org, admin_headers):
+    res = client.get("/api/v1/scorecards/district/D1/children", params={"period": "2026-02"},
+                     headers=admin_headers)
+    assert res.status_code == 200, res.text
+    kids = {c["code"]: c for c in res.json()["children"]}
+    assert list(kids) == ["S1", "S2"]
+    assert kids["S1"]["kpis"]["revenue"]["actual"] == 1500.00
+    assert kids["S2"]["kpis"]["revenue"]["actual"] == 600.00
+    assert kids["S1"]["overall_score"] == pytest.approx(0.875)
+    region = client.get("/api/v1/scorecards/region/R1/children", params={"period": "2026-02"},
+                        headers=admin_headers).json()
+    assert [(c["code"], c["kpis"]["revenue"]["actual"]) for c in region["children"]] == [("D1", 1700.0), ("D2", 700.0)]
+    company = client.get("/api/v1/scorecards/company/-/children", params={"period": "2026-02"},
+                         headers=admin_headers).json()
+    assert [c["code"] for c in company["children"]] == ["R1"]
+
+
+def test_month_range_and_previous_period(client, org, admin_headers):
+    k = _kpis(_get(client, admin_headers, "seller/S1", range_="month").json())
+    assert k["revenue"]["actual"] == 500.00 and k["revenue"]["target"] == 1000.00
+    assert k["revenue"]["previous"]["actual"] == 1000.00
+
+
+def test_who_may_see_which_scorecard(client, session, org):
+    seller = login(client, make_user(session, role="seller", email=org["s1"].email))
+    assert _get(client, seller, "seller/S1").status_code == 200
+    for path in ("seller/S2", "district/D1", "region/R1", "company/-", "seller/NOPE"):
+        assert _get(client, seller, path).status_code == 404, path
+    make_leader(session, units=[("district", "D1")], email="lead@example.com")
+    leader = login(client, make_user(session, role="leader", email="lead@example.com"))
+    assert _get(client, leader, "district/D1").status_code == 200
+    assert _get(client, leader, "seller/S2").status_code == 200
+    assert _get(client, leader, "district/D2").status_code == 404
+    assert _get(client, leader, "seller/S3").status_code == 404
+    finance = login(client, make_user(session, role="finance"))
+    assert _get(client, finance, "company/-").status_code == 200
+    assert _get(client, {}, "seller/S1").status_code == 401
+
+
+def test_bad_period_and_range_are_422(client, org, admin_headers):
+    assert _get(client, admin_headers, "seller/S1", period="2026-13").status_code == 422
+    assert _get(client, admin_headers, "seller/S1", range_="decade").status_code == 422
+    assert _get(client, admin_headers, "planet/S1").status_code == 422
+
+
+def test_admin_changes_weights_thresholds_and_cap_and_the_scorecard_follows(client, session, org, admin_headers):
+    # Give margin_pct triple weight: financial = (0.75*1 + 1.0*3) / 4
+    res = client.patch("/api/v1/kpis/margin_pct", json={"weight": 3}, headers=admin_headers)
+    assert res.status_code == 200 and res.json()["weight"] == 3
+    card = _get(client, admin_headers, "seller/S1").json()
+    assert card["overall_score"] == pytest.approx((0.75 + 3.0) / 4)
+    # A revenue green threshold of 0.7 turns 0.75 green
+    client.patch("/api/v1/kpis/revenue", json={"green_threshold": 0.7, "amber_threshold": 0.6}, headers=admin_headers)
+    assert _kpis(_get(client, admin_headers, "seller/S1").json())["revenue"]["status"] == "green"
+    # amber above green is refused, and so is a non-admin
+    bad = client.patch("/api/v1/kpis/revenue", json={"amber_threshold": 0.9}, headers=admin_headers)
+    assert bad.status_code == 422
+    finance = login(client, make_user(session, role="finance"))
+    assert client.patch("/api/v1/kpis/revenue", json={"weight": 1}, headers=finance).status_code == 403
+    assert client.patch("/api/v1/kpis/nope", json={"weight": 1}, headers=admin_headers).status_code == 404
+    # The cap: S1's previous-period revenue attainment 1.0 is unaffected, a cap of 1.0 keeps it at 1.0
+    assert client.patch("/api/v1/settings/scorecard", json={"score_cap": 1.0}, headers=admin_headers).status_code == 200
+    assert client.patch("/api/v1/settings/scorecard", json={"score_cap": 0.5}, headers=admin_headers).status_code == 422
+
+
+def test_fiscal_year_start_changes_ytd(client, org, admin_headers):
+    res = client.patch("/api/v1/settings/scorecard", json={"fiscal_year_start_month": 2}, headers=admin_headers)
+    assert res.json() == {"score_cap": 1.2, "fiscal_year_start_month": 2}
+    card = _get(client, admin_headers, "seller/S1").json()
+    assert card["months"] == ["2026-02"]
+    assert _kpis(card)["revenue"]["actual"] == 500.00
+
+
+def test_manual_kpi_with_values_and_targets(client, session, org, admin_headers):
+    from app.models import KpiValue
+
+    res = client.post("/api/v1/kpis", headers=admin_headers, json={
+        "code": "survey_score", "name": "Employee survey", "perspective": "learning", "unit": "score",
+    })
+    assert res.status_code == 201, res.text
+    assert res.json()["manual"] is True and res.json()["time_rollup"] == "last"
+    assert client.post("/api/v1/kpis", headers=admin_headers, json={
+        "code": "survey_score", "name": "again", "perspective": "learning"}).status_code == 422
+    session.add_all([
+        KpiValue(level="seller", unit_code="S1", kpi_code="survey_score", month=date(2026, 1, 1),
+                 value=Decimal("3.0"), source_period="2026-01"),
+        KpiValue(level="seller", unit_code="S1", kpi_code="survey_score", month=date(2026, 2, 1),
+                 value=Decimal("4.5"), source_period="2026-02"),
+        Target(level="seller", unit_code="S1", kpi_code="survey_score", month=date(2026, 2, 1),
+               value=Decimal("4.0"), source_period="2026-02"),
+    ])
+    session.flush()
+    card = _get(client, admin_headers, "seller/S1").json()
+    k = _kpis(card)["survey_score"]
+    assert k["actual"] == 4.5 and k["target"] == 4.0
+    assert k["attainment"] == pytest.approx(4.5 / 4.0)
+    learning = next(p for p in card["perspectives"] if p["key"] == "learning")
+    assert learning["score"] == pytest.approx(4.5 / 4.0)
+    # overall now over financial (0.875, weight 0.40) and learning (1.125, weight 0.15)
+    assert card["overall_score"] == pytest.approx((0.40 * 0.875 + 0.15 * 1.125) / 0.55)
+
+
+def test_perspective_weight(client, org, admin_headers):
+    assert client.patch("/api/v1/perspectives/financial", json={"weight": 0.5},
+                        headers=admin_headers).json()["weight"] == 0.5
+    assert client.patch("/api/v1/perspectives/nope", json={"weight": 0.5}, headers=admin_headers).status_code == 404
+    assert client.patch("/api/v1/perspectives/financial", json={"weight": -1},
+                        headers=admin_headers).status_code == 422
