@@ -250,3 +250,17 @@ def test_perspective_weight(client, org, admin_headers):
     assert client.patch("/api/v1/perspectives/nope", json={"weight": 0.5}, headers=admin_headers).status_code == 404
     assert client.patch("/api/v1/perspectives/financial", json={"weight": -1},
                         headers=admin_headers).status_code == 422
+
+
+def test_trend_month_by_month(client, session, org, admin_headers):
+    res = client.get("/api/v1/scorecards/seller/S1/trend", params={"period": "2026-02", "months": 3},
+                     headers=admin_headers)
+    assert res.status_code == 200, res.text
+    points = res.json()["points"]
+    assert [p["period"] for p in points] == ["2025-12", "2026-01", "2026-02"]
+    revenue = [(p["kpis"]["revenue"]["actual"], p["kpis"]["revenue"]["target"]) for p in points]
+    assert revenue == [(100.0, None), (1000.0, 1000.0), (500.0, 1000.0)]
+    assert points[2]["kpis"]["revenue"]["status"] == "red"  # 0.5
+    seller = login(client, make_user(session, role="seller", email=org["s1"].email))
+    assert client.get("/api/v1/scorecards/seller/S2/trend", params={"period": "2026-02"},
+                      headers=seller).status_code == 404

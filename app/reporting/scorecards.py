@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.access import Scope
 from app.analytics.actuals import kpi_actuals
-from app.analytics.periods import month_end_iso, range_months, shift_month
+from app.analytics.periods import month_end_iso, month_span, range_months, shift_month
 from app.analytics.scorecard import score_units
 from app.analytics.targets import range_targets, resolve_targets
 from app.models import Account, District, KpiValue, Region, Seller, SellerDistrict, Target
@@ -249,3 +249,25 @@ def _tag(frame: pd.DataFrame, kids: list[Unit]) -> pd.DataFrame:
             tag = tag.fillna(frame[column].map(positions))
     keep = tag.notna()
     return frame[keep].assign(_child=tag[keep].astype("int64"))
+
+
+def trend(session: Session, *, scope: Scope, level: str, code: str, period: str, months: int) -> dict | None:
+    """One unit's KPIs month by month (each month on its own) for the `months` months through `period`."""
+    unit = resolve_unit(session, scope=scope, level=level, code=code)
+    if unit is None:
+        return None
+    registry = load_registry(session)
+    span = month_span(shift_month(period, 1 - months), period)
+    sales, activities = _load_facts(session, unit, span)
+    points = []
+    for month in span:
+        scored = _score(session, registry, units=[unit], by=None, group_ids=[], sales=sales,
+                        activities=activities, period=month, range_="month")
+        points.append({
+            "period": month,
+            "overall_score": _num(scored.overall.iloc[0]),
+            "kpis": {r.code: {"actual": _num(r.actual), "target": _num(r.target),
+                              "attainment": _num(r.attainment), "status": r.status}
+                     for r in scored.kpis.itertuples(index=False)},
+        })
+    return {"level": unit.level, "code": unit.code, "name": unit.name, "points": points}

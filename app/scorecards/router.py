@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from app.deps import ScopeDep, SessionDep
 from app.reporting import scorecards as service
-from app.scorecards.schemas import ChildrenRead, ScorecardRead
+from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 
 router = APIRouter(prefix="/scorecards", tags=["scorecards"])
 
@@ -32,6 +32,16 @@ def get_children(level: Level, code: str, period: Period, scope: ScopeDep, sessi
                  range_: Range = "ytd") -> dict:
     """The units below one unit, each scored, for the leader's overview."""
     found = service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
+    return found
+
+
+@router.get("/{level}/{code}/trend", response_model=TrendRead, responses=NOT_FOUND)
+def get_trend(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
+              months: Annotated[int, Query(ge=1, le=36)] = 12) -> dict:
+    """Every KPI month by month against its monthly target, for the `months` months through `period`."""
+    found = service.trend(session, scope=scope, level=level, code=code, period=period, months=months)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
     return found

@@ -69,3 +69,16 @@ class ChildrenRead(BaseModel):
     period: str
     range: str
     children: list[ChildRead]
+
+
+class TrendPoint(BaseModel):
+    period: str
+    overall_score: float | None
+    kpis: dict[str, ChildKpi]
+
+
+class TrendRead(BaseModel):
+    level: str
+    code: str
+    name: str
+    points: list[TrendPoint]
