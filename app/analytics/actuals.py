@@ -59,12 +59,12 @@ def kpi_actuals(sales: pd.DataFrame, activities: pd.DataFrame, *, by: str | None
     active = buying.groupby("_g")["account_id"].nunique().reindex(index, fill_value=0)
     new = buying[buying["is_new"]].groupby("_g")["account_id"].nunique().reindex(index, fill_value=0)
 
-    by_type = a.pivot_table(index="_g", columns="type", values=["value", "n"], aggfunc="sum", fill_value=0)
+    by_type = a.groupby(["_g", "type"])[["value", "n"]].sum()
 
     def act(kind: str, measure: str = "value") -> pd.Series:
-        if (measure, kind) in by_type.columns:
-            return by_type[(measure, kind)].reindex(index, fill_value=0).astype("float64")
-        return pd.Series(0.0, index=index)
+        if kind not in by_type.index.get_level_values("type"):
+            return pd.Series(0.0, index=index)
+        return by_type[measure].xs(kind, level="type").reindex(index, fill_value=0).astype("float64")
 
     has_cost = sums["costed_lines"] > 0
     won, lost = act("won"), act("lost")

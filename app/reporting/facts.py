@@ -21,6 +21,11 @@ SALES_COLUMNS = ["seller_id", "district_id", "region_id", "account_id", "month",
 ACTIVITY_COLUMNS = ["seller_id", "district_id", "region_id", "account_id", "month", "type", "value", "n"]
 
 
+def read_frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:  # noqa: ANN001
+    """The rows of `stmt` as a DataFrame (plain tuples: much faster than building from Row objects)."""
+    return pd.DataFrame([tuple(row) for row in session.execute(stmt)], columns=columns)
+
+
 def month_of(session: Session, column: ColumnElement) -> ColumnElement:
     """'YYYY-MM' of a DATE column, in the session's dialect."""
     if session.get_bind().dialect.name == "postgresql":
@@ -91,7 +96,7 @@ def load_sales(session: Session, *, months: list[str], level: str = "company",
         .where(*conditions)
         .group_by(Sale.seller_id, SellerDistrict.district_id, District.region_id, Sale.account_id, month)
     )
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=SALES_COLUMNS)
+    frame = read_frame(session, stmt, SALES_COLUMNS)
     frame = frame.astype({c: "int64" for c in SALES_COLUMNS if c not in ("month", "region_id")})
     first = first_sale_months(session, account_ids=frame["account_id"].unique().tolist())
     frame = frame.assign(
@@ -132,5 +137,5 @@ def load_activities(session: Session, *, months: list[str], level: str = "compan
         .group_by(Activity.seller_id, SellerDistrict.district_id, District.region_id, Activity.account_id,
                   month, Activity.type)
     )
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=ACTIVITY_COLUMNS)
+    frame = read_frame(session, stmt, ACTIVITY_COLUMNS)
     return frame.astype({"value": "float64", "n": "int64", "month": str, "type": str})

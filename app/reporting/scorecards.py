@@ -5,16 +5,16 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Float, and_, cast, or_, select
 from sqlalchemy.orm import Session
 
 from app.access import Scope
 from app.analytics.actuals import kpi_actuals
-from app.analytics.periods import month_end_iso, month_span, range_months, shift_month
+from app.analytics.periods import month_end_iso, month_span, month_start, range_months, shift_month
 from app.analytics.scorecard import score_units
 from app.analytics.targets import range_targets, resolve_targets
 from app.models import Account, District, KpiValue, Region, Seller, SellerDistrict, Target
-from app.reporting.facts import load_activities, load_sales
+from app.reporting.facts import load_activities, load_sales, month_of, read_frame
 from app.reporting.registry import Registry, load_registry
 
 LEVELS = ("seller", "district", "region", "company", "account")
@@ -54,12 +54,11 @@ def resolve_unit(session: Session, *, scope: Scope, level: str, code: str) -> Un
 
 def _sellers_on(session: Session, on: date) -> pd.DataFrame:
     """seller_id, code, name, district_id of every seller as assigned on `on`."""
-    rows = session.execute(
+    frame = read_frame(session, (
         select(SellerDistrict.seller_id, SellerDistrict.district_id, SellerDistrict.valid_from, Seller.code, Seller.name)
         .join(Seller, Seller.id == SellerDistrict.seller_id)
         .where(SellerDistrict.valid_from <= on)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["seller_id", "district_id", "valid_from", "code", "name"])
+    ), ["seller_id", "district_id", "valid_from", "code", "name"])
     return frame.sort_values("valid_from").drop_duplicates("seller_id", keep="last")
 
 
@@ -94,26 +93,43 @@ def _manual_actuals(session: Session, registry: Registry, units: list[Unit], mon
     index = pd.Index([u.key for u in units])
     if not codes:
         return pd.DataFrame(index=index)
-    rows = session.execute(
-        select(KpiValue.level, KpiValue.unit_code, KpiValue.kpi_code, KpiValue.month, KpiValue.value)
-        .where(KpiValue.kpi_code.in_(codes), KpiValue.level.in_({u.level for u in units}))
-    ).all()
-    frame = pd.DataFrame(rows, columns=["level", "unit_code", "kpi_code", "month", "value"])
-    frame = frame.assign(month=frame["month"].astype(str).str[:7], value=frame["value"].astype("float64"))
+    frame = read_frame(session, (
+        select(KpiValue.level, KpiValue.unit_code, KpiValue.kpi_code, month_of(session, KpiValue.month),
+               cast(KpiValue.value, Float))
+        .where(KpiValue.kpi_code.in_(codes), KpiValue.level.in_({u.level for u in units}),
+               KpiValue.month >= month_start(months[0]), KpiValue.month <= month_start(months[-1]))
+    ), ["level", "unit_code", "kpi_code", "month", "value"])
     ranged = range_targets(frame, months=months, time_rollup=registry.time_rollup)
     wide = ranged.pivot_table(index=["level", "unit_code"], columns="kpi_code", values="target", aggfunc="first")
     return wide.reindex(index=index, columns=codes)
 
 
-def _targets(session: Session, registry: Registry, months: list[str]) -> pd.DataFrame:
-    rows = session.execute(
-        select(Target.level, Target.unit_code, Target.kpi_code, Target.month, Target.value)
-        .where(Target.month >= date.fromisoformat(f"{months[0]}-01"),
-               Target.month <= date.fromisoformat(f"{months[-1]}-01"))
-    ).all()
-    frame = pd.DataFrame(rows, columns=["level", "unit_code", "kpi_code", "month", "value"])
-    frame = frame.assign(month=frame["month"].astype(str).str[:7], value=frame["value"].astype("float64"))
+def _targets(session: Session, registry: Registry, months: list[str],
+             units: list[tuple[str, str]]) -> pd.DataFrame:
+    """Range targets of `units` (as (level, unit_code) keys) over `months`."""
+    stmt = (
+        select(Target.level, Target.unit_code, Target.kpi_code, month_of(session, Target.month),
+               cast(Target.value, Float))
+        .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]))
+    )
+    if ("company", "") not in units:  # below the company: only the units asked for
+        levels = sorted({level for level, _ in units})
+        stmt = stmt.where(or_(*[
+            and_(Target.level == level, Target.unit_code.in_([code for lvl, code in units if lvl == level]))
+            for level in levels
+        ]))
+    frame = read_frame(session, stmt, ["level", "unit_code", "kpi_code", "month", "value"])
     return range_targets(frame, months=months, time_rollup=registry.time_rollup)
+
+
+def _subtree(children: dict, roots: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`roots` and every unit below them."""
+    out, stack = [], list(roots)
+    while stack:
+        unit = stack.pop()
+        out.append(unit)
+        stack.extend(children.get(unit, []))
+    return out
 
 
 @dataclass(frozen=True)
@@ -123,7 +139,20 @@ class Scored:
     overall: pd.Series
 
 
-def _score(session: Session, registry: Registry, *, units: list[Unit], by: str | None,
+class _Trees:
+    """The organization tree per month end, built once per request."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._trees: dict[str, tuple[dict, dict[tuple[str, str], Unit]]] = {}
+
+    def at_end_of(self, period: str) -> tuple[dict, dict[tuple[str, str], Unit]]:
+        if period not in self._trees:
+            self._trees[period] = _tree(self._session, date.fromisoformat(month_end_iso(period)))
+        return self._trees[period]
+
+
+def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[Unit], by: str | None,
            group_ids: list, sales: pd.DataFrame, activities: pd.DataFrame, period: str,
            range_: str) -> Scored:
     """Score `units` over the range ending at `period`; facts grouped by column `by` into `group_ids`."""
@@ -136,9 +165,10 @@ def _score(session: Session, registry: Registry, *, units: list[Unit], by: str |
     manual = _manual_actuals(session, registry, units, months)
     actual = actual.join(manual) if not manual.empty else actual
 
-    children, _ = _tree(session, date.fromisoformat(month_end_iso(period)))
+    children, _ = trees.at_end_of(period)
     codes = list(registry.kpis["code"])
-    targets = resolve_targets(_targets(session, registry, months), units=[u.key for u in units],
+    needed = _subtree(children, [u.key for u in units])
+    targets = resolve_targets(_targets(session, registry, months, needed), units=[u.key for u in units],
                               children=children, additive=registry.additive, kpis=codes)
     targets.index = pd.Index([u.key for u in units])
     kpis, persp, overall = score_units(actual, targets, kpis=registry.kpis, perspectives=registry.perspectives,
@@ -161,13 +191,14 @@ def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: 
     if unit is None:
         return None
     registry = load_registry(session)
+    trees = _Trees(session)
     previous = shift_month(period, -1)
     months = sorted(set(range_months(period, range_, registry.fiscal_start_month))
                     | set(range_months(previous, range_, registry.fiscal_start_month)))
     sales, activities = _load_facts(session, unit, months)
-    now = _score(session, registry, units=[unit], by=None, group_ids=[], sales=sales, activities=activities,
+    now = _score(session, registry, trees, units=[unit], by=None, group_ids=[], sales=sales, activities=activities,
                  period=period, range_=range_)
-    before = _score(session, registry, units=[unit], by=None, group_ids=[], sales=sales,
+    before = _score(session, registry, trees, units=[unit], by=None, group_ids=[], sales=sales,
                     activities=activities, period=previous, range_=range_)
     prev_kpis = before.kpis.set_index("code")
     prev_persp = before.perspectives.set_index("key")["score"]
@@ -204,7 +235,8 @@ def children(session: Session, *, scope: Scope, level: str, code: str, period: s
     if unit is None:
         return None
     registry = load_registry(session)
-    tree, units_by_key = _tree(session, date.fromisoformat(month_end_iso(period)))
+    trees = _Trees(session)
+    tree, units_by_key = trees.at_end_of(period)
     kids = [units_by_key[k] for k in tree.get(unit.key, [])] if unit.level != "account" else []
     answer = {"level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
               "children": []}
@@ -218,7 +250,7 @@ def children(session: Session, *, scope: Scope, level: str, code: str, period: s
         activities = load_activities(session, months=months, level="sellers", unit_id=seller_ids)
     else:
         sales, activities = _load_facts(session, unit, months)
-    scored = _score(session, registry, units=kids, by="_child", group_ids=list(range(len(kids))),
+    scored = _score(session, registry, trees, units=kids, by="_child", group_ids=list(range(len(kids))),
                     sales=_tag(sales, kids), activities=_tag(activities, kids), period=period, range_=range_)
     rows = scored.kpis
     for i, k in enumerate(kids):
@@ -257,11 +289,12 @@ def trend(session: Session, *, scope: Scope, level: str, code: str, period: str,
     if unit is None:
         return None
     registry = load_registry(session)
+    trees = _Trees(session)
     span = month_span(shift_month(period, 1 - months), period)
     sales, activities = _load_facts(session, unit, span)
     points = []
     for month in span:
-        scored = _score(session, registry, units=[unit], by=None, group_ids=[], sales=sales,
+        scored = _score(session, registry, trees, units=[unit], by=None, group_ids=[], sales=sales,
                         activities=activities, period=month, range_="month")
         points.append({
             "period": month,
