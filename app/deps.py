@@ -1,15 +1,19 @@
-"""Request dependencies as Annotated aliases: the session, the signed-in user, role checks, scope."""
+"""Request dependencies as Annotated aliases: the session, the caller (login or API token), role and
+token-scope checks, the access scope."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.access import Scope, scope_for
 from app.auth.tokens import decode_access_token
 from app.db import get_session
-from app.models import User
+from app.models import TOKEN_SCOPES, User
+from app.tokens.service import looks_like_api_token, touch, verify_token
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -20,21 +24,91 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_current_user(token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep) -> User:
-    """The user of a valid bearer token; 401 for a missing, expired or forged one."""
+# An API token only ever reads: any other method is refused before the route runs, so a write
+# route that forgets to refuse tokens (say one taking CurrentUser) still cannot be reached.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a person signed in (token_id None, every scope) or an API token acting as its user."""
+
+    user: User
+    token_id: int | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def is_api_token(self) -> bool:
+        return self.token_id is not None
+
+    def has_scope(self, scope: str) -> bool:
+        return not self.is_api_token or scope in self.scopes
+
+
+def _forbidden(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail)
+
+
+def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)],
+                  session: SessionDep) -> Principal:
+    """The caller of a bearer credential, a login JWT or an API token; 401 for a missing or bad one."""
     if not token:
         raise _unauthorized("not signed in: send an Authorization: Bearer token")
+    if looks_like_api_token(token):
+        # Checked against the database on every request: a revoked or expired token fails at once.
+        api_token = verify_token(session, token)
+        if api_token is None or not api_token.user.is_active:
+            raise _unauthorized("invalid, expired or revoked API token")
+        if request.method not in READ_METHODS:
+            raise _forbidden("an API token can only read; sign in to change anything")
+        if touch(session, api_token):
+            session.commit()
+        return Principal(user=api_token.user, token_id=api_token.id,
+                         scopes=frozenset(api_token.scope_list))
     user_id = decode_access_token(token)
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active:
         raise _unauthorized("invalid or expired token")
-    return user
+    return Principal(user=user)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_current_user(principal: PrincipalDep) -> User:
+    """The user of a valid bearer credential (for an API token, the user it acts as)."""
+    return principal.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_admin(user: CurrentUser) -> User:
+def require_login(principal: PrincipalDep) -> User:
+    """A person signed in with a password; API tokens are refused (403)."""
+    if principal.is_api_token:
+        raise _forbidden("an API token cannot do this; sign in")
+    return principal.user
+
+
+LoginUser = Annotated[User, Depends(require_login)]
+
+
+def require_scope(scope: str) -> Callable[[Principal], Principal]:
+    """A dependency passing every signed-in person, and API tokens that carry `scope` (403 otherwise)."""
+    if scope not in TOKEN_SCOPES:
+        raise ValueError(f"unknown token scope {scope!r}; scopes are {', '.join(TOKEN_SCOPES)}")
+
+    def _check(principal: PrincipalDep) -> Principal:
+        if not principal.has_scope(scope):
+            raise _forbidden(f"this API token lacks the scope {scope}")
+        return principal
+
+    _check.__name__ = f"require_scope_{scope.replace(':', '_')}"
+    return _check
+
+
+def require_admin(user: LoginUser) -> User:
+    """An administrator signed in; API tokens are refused even for administrators."""
     if user.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only an administrator may do this")
     return user

@@ -16,6 +16,7 @@ from app.imports.router import router as imports_router
 from app.kpis.router import router as kpis_router
 from app.org.router import router as org_router
 from app.scorecards.router import router as scorecards_router
+from app.tokens.router import router as tokens_router
 
 log = logging.getLogger("app")
 
@@ -34,7 +35,8 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     api = APIRouter(prefix="/api/v1")
-    for router in (health_router, auth_router, org_router, scorecards_router, kpis_router, imports_router):
+    for router in (health_router, auth_router, org_router, scorecards_router, kpis_router, imports_router,
+                   tokens_router):
         api.include_router(router)
     app.include_router(api)
 

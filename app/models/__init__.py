@@ -4,14 +4,17 @@ from app.models.facts import ACTIVITY_TYPES, Activity, Sale
 from app.models.kpis import AppSetting, KpiDefinition, Perspective
 from app.models.org import Account, District, Leader, LeaderUnit, Product, Region, Seller, SellerDistrict
 from app.models.plans import TARGET_LEVELS, Budget, KpiValue, Seasonality, Target
+from app.models.tokens import TOKEN_SCOPES, ApiToken
 from app.models.users import ROLES, User
 
 __all__ = [
     "ACTIVITY_TYPES",
     "ROLES",
     "TARGET_LEVELS",
+    "TOKEN_SCOPES",
     "Account",
     "Activity",
+    "ApiToken",
     "AppSetting",
     "Budget",
     "District",

@@ -2,13 +2,14 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
-from app.deps import ScopeDep, SessionDep
+from app.deps import ScopeDep, SessionDep, require_scope
 from app.reporting import scorecards as service
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 
-router = APIRouter(prefix="/scorecards", tags=["scorecards"])
+router = APIRouter(prefix="/scorecards", tags=["scorecards"],
+                   dependencies=[Depends(require_scope("scorecards:read"))])
 
 Level = Annotated[Literal["seller", "district", "region", "company", "account"], Path()]
 Period = Annotated[str, Query(pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM",
