@@ -1,0 +1,54 @@
+"""Browser tests: Debian's chromium driven by pytest-playwright against a real `scorecard serve`.
+
+Never `playwright install` (it downloads and fails here); chromium comes from apt (`.ci/run` installs
+it). A missing chromium is an error, not a skip, so CI cannot pass without a real browser.
+"""
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from app import migrate
+from app.auth.service import create_user
+from app.db import make_engine
+from sqlalchemy.orm import Session
+from tests.liveserver import serving
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "browser test password"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # The --disable-* flags keep chromium from piling up background connections on a machine
+    # without internet.
+    return {**browser_type_launch_args,
+            "executable_path": shutil.which("chromium") or "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run"]}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    database_url: str
+    admin_email: str = ADMIN_EMAIL
+    admin_password: str = ADMIN_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """`scorecard serve` on a fresh migrated SQLite file with one admin login, for the whole run."""
+    workdir = tmp_path_factory.mktemp("live")
+    database_url = f"sqlite:///{(workdir / 'live.db').as_posix()}"
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        create_user(session, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, role="admin")
+        session.commit()
+    engine.dispose()
+    with serving(database_url, workdir) as url:
+        yield LiveServer(url=url, database_url=database_url)
