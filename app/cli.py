@@ -50,9 +50,70 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _error_table(errors: list, limit: int = 50) -> str:
+    """The first `limit` errors as aligned columns: row, column, value, message."""
+    rows = [("row", "column", "value", "message")]
+    for e in errors[:limit]:
+        rows.append(("-" if e.row is None else str(e.row), e.column or "-",
+                     "" if e.value is None else repr(e.value), e.message))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join([*(r[i].ljust(widths[i]) for i in range(3)), r[3]]).rstrip() for r in rows]
+    if len(errors) > limit:
+        lines.append(f"... and {len(errors) - limit} more")
+    return "\n".join(lines)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.db import get_sessionmaker
+    from app.imports.errors import ImportRejected
+    from app.imports.specs import DATASETS
+
+    if args.dataset not in DATASETS:
+        print(f"error: unknown dataset {args.dataset!r}; the datasets are: {', '.join(DATASETS)}",
+              file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    data = path.read_bytes()
+    shown: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        # Stage and percent, only for files big enough to make someone wait; a line per 10 %.
+        percent = 100 * done // max(total, 1)
+        if shown.get(stage, -10) + 10 <= percent or (stage not in shown and done == 0):
+            shown[stage] = percent
+            print(f"{stage}: {percent}%", file=sys.stderr, flush=True)
+
+    from app.imports.service import import_file
+
+    with get_sessionmaker()() as session:
+        try:
+            result = import_file(session, dataset=args.dataset, data=data, filename=path.name,
+                                 dry_run=args.dry_run,
+                                 progress=progress if len(data) >= 1_000_000 else None)
+        except ImportRejected as exc:
+            print(f"{args.dataset}: {exc.message}; {len(exc.errors)} problem(s):", file=sys.stderr)
+            print(_error_table(exc.errors), file=sys.stderr)
+            return 1
+        if not args.dry_run:
+            session.commit()
+    note = " (dry run: nothing written)" if args.dry_run else ""
+    print(f"{result.dataset}: {result.rows} rows, {result.inserted} inserted, {result.updated} updated, "
+          f"{result.unchanged} unchanged{note}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    from app.demo.command import add_parser as add_demo_parser
+
+    add_demo_parser(sub)
 
     serve = sub.add_parser("serve", help="serve the app on DATABASE_URL")
     serve.add_argument("--host", default="127.0.0.1")
@@ -63,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="migrate DATABASE_URL to the newest schema")
     mig.add_argument("revision", nargs="?", default="head")
     mig.set_defaults(func=cmd_migrate)
+
+    imp = sub.add_parser("import", help="load a CSV or XLSX file into DATABASE_URL, all or nothing")
+    imp.add_argument("dataset", help="regions, districts, sellers, leaders, accounts, products, seasonality, "
+                                     "sales, activities, targets, kpi_values or budgets")
+    imp.add_argument("file", help="the CSV (UTF-8) or XLSX file")
+    imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+    imp.set_defaults(func=cmd_import)
 
     cu = sub.add_parser("create-user", help="create a login (password from standard input or a prompt)")
     cu.add_argument("email")
