@@ -141,9 +141,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (OperationalError, ProgrammingError) as exc:
+        # An unreachable or unmigrated database: say which and what to do, not a traceback.
+        url = get_settings().database_url
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        print(f"error: the database at DATABASE_URL ({_safe(url)}) cannot be used: {reason}\n"
+              "check that it is reachable, and run `scorecard migrate` if it is new", file=sys.stderr)
+        return 1
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001  (an unparseable URL is shown as is)
+        return url
 
 
 if __name__ == "__main__":

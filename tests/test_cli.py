@@ -96,3 +96,16 @@ def test_create_user_refuses_with_a_clear_message(sqlite_url, tmp_path, args, st
     _no_traceback(result)
     assert message in result.stderr
     assert _count(sqlite_url, "SELECT count(*) FROM users") == 0
+
+
+def test_unreachable_or_unmigrated_database_is_a_clear_error(tmp_path):
+    unmigrated = f"sqlite:///{(tmp_path / 'new.db').as_posix()}"
+    created = run_scorecard(["create-user", "a@example.com", "--role", "admin"], unmigrated, tmp_path,
+                            stdin=PASSWORD + "\n")
+    assert created.returncode == 1
+    assert "run `scorecard migrate`" in created.stderr
+    _no_traceback(created)
+    unreachable = run_scorecard(["migrate"], "postgresql+psycopg://u:secret@127.0.0.1:1/nope", tmp_path)
+    assert unreachable.returncode == 1
+    assert "cannot be used" in unreachable.stderr and "secret" not in unreachable.stderr
+    _no_traceback(unreachable)
