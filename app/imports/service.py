@@ -500,7 +500,7 @@ def _load_sellers(session: Session, f: pd.DataFrame, progress: Progress | None) 
         select(Seller.code, func.max(SellerDistrict.valid_from))
         .join(SellerDistrict, SellerDistrict.seller_id == Seller.id).group_by(Seller.code)
     )}
-    newer = latest["code"].map(stored_latest)
+    newer = latest["code"].map(stored_latest).astype("string")
     latest = latest[newer.isna() | (latest["_vf"] >= newer.fillna(""))]
     # One e-mail, one seller: within the file and against sellers the file does not rename.
     seen: dict[str, tuple[str, int]] = {}
