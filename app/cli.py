@@ -96,6 +96,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                                  dry_run=args.dry_run,
                                  progress=progress if len(data) >= 1_000_000 else None)
         except ImportRejected as exc:
+            if len(exc.errors) == 1 and exc.errors[0].row is None:  # the whole file: one message says it
+                print(f"{args.dataset}: {exc.errors[0].message}", file=sys.stderr)
+                return 1
             print(f"{args.dataset}: {exc.message}; {len(exc.errors)} problem(s):", file=sys.stderr)
             print(_error_table(exc.errors), file=sys.stderr)
             return 1

@@ -98,3 +98,17 @@ def test_large_file_reports_progress_on_stderr(db_url, tmp_path):
     assert "reading: 0%" in done.stderr
     assert "writing regions: 100%" in done.stderr
     assert done.stdout.strip() == "regions: 60000 rows, 60000 inserted, 0 updated, 0 unchanged"
+
+
+def test_unreadable_file_is_one_clear_line(db_url, tmp_path):
+    empty = tmp_path / "regions.csv"
+    empty.write_bytes(b"")
+    result = scorecard(db_url, "regions", str(empty))
+    assert result.returncode == 1
+    assert result.stderr.strip() == "regions: the file is empty"
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("code,name\nS,Sør\n".encode("latin-1"))
+    result = scorecard(db_url, "regions", str(latin))
+    assert result.returncode == 1
+    assert "not UTF-8: line 2" in result.stderr and "Traceback" not in result.stderr
+    assert regions_in(db_url) == []
