@@ -2,7 +2,6 @@
 
 import io
 import re
-import time
 from collections import Counter
 from decimal import Decimal
 
@@ -279,10 +278,7 @@ def test_demo_command_loads_everything(tmp_path, monkeypatch, company, frames, c
     path = tmp_path / "demo.db"
     path.write_text("an old file that must be replaced")
     (tmp_path / "demo.db-wal").write_text("stale")
-    started = time.perf_counter()
     assert cli.main(["demo", "--no-serve", "--database", str(path)]) == 0
-    elapsed = time.perf_counter() - started
-    assert elapsed < 60
     out = capsys.readouterr().out
     assert "demo-scorecard" in out and "http://127.0.0.1:8000/" in out
     for login in company.logins:
