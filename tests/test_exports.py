@@ -168,3 +168,55 @@ def test_csv_streams_in_chunks_without_growing():
     assert (small_lines, big_lines) == (40_000, 320_000)
     # 8x the rows, about the same memory: a chunk at a time, never the whole output
     assert big_peak < 1.5 * small_peak, (small_peak, big_peak)
+
+
+def _reference_csv(df, delimiter=",", decimal="."):
+    """The CSV the `csv` module writes row by row, with the formatting rules spelled out plainly."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter)
+    w.writerow(list(df.columns))
+    text_cols = {c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype)}
+    for rec in df.astype(object).itertuples(index=False):
+        line = []
+        for col, v in zip(df.columns, rec):
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+                line.append("")
+            elif col in text_cols:
+                line.append(neutralize_formula(str(v)))
+            elif isinstance(v, (bool, np.bool_)):
+                line.append("true" if v else "false")
+            elif isinstance(v, (int, np.integer)):
+                line.append(str(v))
+            elif isinstance(v, float) and col.endswith("_pct"):
+                t = f"{v:.6f}".rstrip("0").rstrip(".")
+                line.append(("0" if t in ("-0", "") else t).replace(".", decimal))
+            elif isinstance(v, float):
+                line.append(f"{round(v * 100) / 100:.2f}".replace(".", decimal))
+            else:
+                line.append(neutralize_formula(str(v)))
+        w.writerow(line)
+    return buf.getvalue().encode()
+
+
+@pytest.mark.parametrize("delimiter,decimal", [(",", "."), (";", ",")])
+def test_vectorized_csv_matches_the_csv_module_on_awkward_values(delimiter, decimal):
+    df = pd.DataFrame({
+        "name": pd.array(['a,b', 'say "hi"', "two\nlines", "cr\rx", "semi;colon", "=1+1", None, "", "ø æ å",
+                          "-5", "+x", "@a", "\tt"], dtype="str"),
+        "amount": [0.0, -0.01, 0.05, -1234567.89, 99999999999.99, np.nan, 1.1, 2.675, -0.5, 10.0, 0.1, 7.0, 3.0],
+        "variance_pct": [0.0, -0.0, 1e-7, -4e-7, 0.123456, -2.5, np.nan, 1.0, 0.1000005, 123456.654321,
+                         -0.000001, 5e-7, 3.0],
+        "n": pd.array([1, -2, None, 0, 5, 6, 7, 8, 9, 10, 11, 12, 13], dtype="Int64"),
+        "flag": pd.array([True, False, None, True, False, True, False, True, False, True, False, True, None],
+                         dtype="boolean"),
+        "obj": pd.Series([1, "x", None, 2.5, "=y", "a,b", "", "q", "r", "s", "t", "u", "v"], dtype=object),
+    })
+    for chunk_rows in (1, 4, 1000):
+        got = write_csv(df, delimiter=delimiter, decimal=decimal, chunk_rows=chunk_rows)
+        assert got == _reference_csv(df, delimiter, decimal), chunk_rows
+
+
+def test_single_column_csv_keeps_empty_lines_quoted():
+    df = pd.DataFrame({"name": pd.array(["a", None, ""], dtype="str")})
+    assert write_csv(df) == b'name\r\na\r\n""\r\n""\r\n'
+    assert write_csv(df.iloc[:0]) == b"name\r\n"

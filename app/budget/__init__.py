@@ -1,0 +1,1 @@
+"""Budget control API: variance and forecast, as JSON or exports."""

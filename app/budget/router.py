@@ -1,0 +1,132 @@
+"""Budget control: variance against budget with its price/volume/mix split, and the year's forecast,
+as JSON or as the exports finance pulls (CSV, XLSX, Parquet). One computed frame feeds every format."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from app.access import Scope
+from app.budget.schemas import ForecastRead, VarianceRead
+from app.deps import CurrentUser, ScopeDep, SessionDep, require_scope
+from app.exports import iter_csv, json_records, write_parquet, write_xlsx
+from app.exports.xlsx_writer import MAX_ROWS
+from app.reporting import budget as service
+
+router = APIRouter(prefix="/budget", tags=["budget"], dependencies=[Depends(require_scope("budgets:read"))])
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-01"])]
+Format = Annotated[Literal["json", "csv", "xlsx", "parquet"], Query(alias="format")]
+Delimiter = Annotated[Literal[",", ";"], Query(description="CSV only: `;` for Norwegian Excel")]
+Decimal = Annotated[Literal[".", ","] | None,
+                    Query(description="CSV only: decimal separator; default `,` with delimiter `;`, else `.`")]
+Bom = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")]
+BY_HELP = f"comma-separated group keys from {', '.join(service.GROUP_KEYS)}"
+
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+EXPORTS = {200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["parquet"]: {}},
+                 "description": "JSON, or the export asked for by `format`"},
+           403: {"description": "an API token without budgets:read, or a seller (sellers do not read budgets)"},
+           422: {"description": "a bad query parameter; the message says which and why"}}
+
+
+def _invalid(field: str, value: object, message: str) -> HTTPException:
+    """422 in FastAPI's own validation-error shape, naming the query parameter."""
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                         [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}])
+
+
+def budget_scope(user: CurrentUser, scope: ScopeDep) -> Scope:
+    """What the caller may see of budgets: sellers are refused outright (403; the route is public
+    knowledge, so there is nothing to hide by a 404), leaders see their districts."""
+    if user.role == "seller":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "sellers do not have access to budgets")
+    return scope
+
+
+BudgetScope = Annotated[Scope, Depends(budget_scope)]
+
+
+def _by(value: str) -> list[str]:
+    keys = [k.strip() for k in value.split(",")]
+    try:
+        return service.check_by(keys)
+    except ValueError as exc:
+        raise _invalid("by", value, str(exc)) from None
+
+
+def _decimal(delimiter: str, decimal: str | None) -> str:
+    decimal = decimal or ("," if delimiter == ";" else ".")
+    if decimal == delimiter:
+        raise _invalid("decimal", decimal, f"decimal {decimal!r} must differ from delimiter {delimiter!r}")
+    return decimal
+
+
+def _export(report: service.Report, fmt: str, stem: str, *, sheet: str, delimiter: str, decimal: str,
+            bom: bool) -> Response:
+    disposition = {"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'}
+    if fmt == "csv":
+        chunks = iter_csv(report.rows, delimiter=delimiter, decimal=decimal, bom=bom)
+        return StreamingResponse(chunks, media_type=MEDIA["csv"], headers=disposition)
+    if fmt == "xlsx":
+        if len(report.rows) + 2 > MAX_ROWS:
+            raise _invalid("format", fmt, f"{len(report.rows):,} rows do not fit in an XLSX sheet; "
+                                          "use format=csv or parquet, or a narrower query")
+        data = write_xlsx(report.rows, totals=report.totals, sheet_name=sheet)
+        return Response(data, media_type=MEDIA["xlsx"], headers=disposition)
+    return Response(write_parquet(report.rows), media_type=MEDIA["parquet"], headers=disposition)
+
+
+@router.get("/variance", response_model=VarianceRead, responses=EXPORTS)
+def get_variance(
+    from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, YYYY-MM",
+                                examples=["2026-01"])],
+    to: Annotated[str, Query(pattern=MONTH_PATTERN, description="last month, YYYY-MM", examples=["2026-06"])],
+    scope: BudgetScope, session: SessionDep,
+    by: Annotated[str, Query(description=BY_HELP, examples=["district,product"])] = "district",
+    per: Annotated[Literal["month"] | None, Query(description="`month` splits every group per month")] = None,
+    fmt: Format = "json", delimiter: Delimiter = ",", decimal: Decimal = None, bom: Bom = False,
+) -> Response:
+    """Budget against actual per group over a range of months (at most 60), with price/volume/mix."""
+    keys = _by(by)
+    decimal = _decimal(delimiter, decimal)
+    try:
+        service.check_range(from_, to)
+    except ValueError as exc:
+        raise _invalid("to" if "months" in str(exc) or "after" in str(exc) else "from", f"{from_}..{to}",
+                       str(exc)) from None
+    report = service.variance_report(session, scope=scope, from_=from_, to=to, by=keys, per_month=per == "month")
+    if fmt == "json":
+        return JSONResponse({"from": from_, "to": to, "by": keys, "per": per,
+                             "rows": json_records(report.rows), "totals": report.totals})
+    stem = f"variance_{from_}_{to}_{'-'.join(keys)}" + ("_month" if per else "")
+    return _export(report, fmt, stem, sheet="Variance", delimiter=delimiter, decimal=decimal, bom=bom)
+
+
+@router.get("/forecast", response_model=ForecastRead, responses=EXPORTS)
+def get_forecast(
+    year: Annotated[int, Query(ge=1900, le=2999, description="the fiscal year (it starts in the configured "
+                                                             "fiscal start month of this year)")],
+    scope: BudgetScope, session: SessionDep,
+    as_of: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="count actuals through this month; "
+                                       "default the last complete month (capped at the year's end)")] = None,
+    by: Annotated[str, Query(description=BY_HELP, examples=["district"])] = "district",
+    fmt: Format = "json", delimiter: Delimiter = ",", decimal: Decimal = None, bom: Bom = False,
+) -> Response:
+    """Where the fiscal year lands per group: budget_remainder, run_rate and seasonal."""
+    keys = _by(by)
+    decimal = _decimal(delimiter, decimal)
+    try:
+        report, used = service.forecast_report(session, scope=scope, year=year, as_of=as_of, by=keys)
+    except ValueError as exc:
+        raise _invalid("as_of", as_of, str(exc)) from None
+    if fmt == "json":
+        return JSONResponse({"year": year, "as_of": used, "by": keys,
+                             "rows": json_records(report.rows), "totals": report.totals})
+    stem = f"forecast_{year}_{used}_{'-'.join(keys)}"
+    return _export(report, fmt, stem, sheet="Forecast", delimiter=delimiter, decimal=decimal, bom=bom)
