@@ -317,7 +317,6 @@ def test_demo_command_loads_everything(tmp_path, monkeypatch, company, frames, c
             assert roles == {"admin": 1, "finance": 1, "leader": 3, "seller": 2}
     finally:
         engine.dispose()
-    print(f"demo loaded in {elapsed:.1f} s")
 
 
 def test_demo_refuses_the_database_that_database_url_names(tmp_path, monkeypatch, capsys):
