@@ -180,6 +180,12 @@ def _num(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
 
 
+def _brief(row) -> dict:  # noqa: ANN001
+    """A scored KPI row as the overview and the trend show it."""
+    return {"actual": _num(row.actual), "target": _num(row.target), "attainment": _num(row.attainment),
+            "status": row.status}
+
+
 def _load_facts(session: Session, unit: Unit, months: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return (load_sales(session, months=months, level=unit.level, unit_id=unit.id),
             load_activities(session, months=months, level=unit.level, unit_id=unit.id))
@@ -200,7 +206,7 @@ def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: 
                  period=period, range_=range_)
     before = _score(session, registry, trees, units=[unit], by=None, group_ids=[], sales=sales,
                     activities=activities, period=previous, range_=range_)
-    prev_kpis = before.kpis.set_index("code")
+    prev_kpis = {r.code: r for r in before.kpis.itertuples(index=False)}
     prev_persp = before.perspectives.set_index("key")["score"]
     perspectives = []
     for p in now.perspectives.itertuples(index=False):
@@ -210,14 +216,8 @@ def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: 
             "previous_score": _num(prev_persp.get(p.key)),
             "kpis": [{
                 "code": k.code, "name": k.name, "unit": k.unit, "direction": k.direction,
-                "actual": _num(k.actual), "target": _num(k.target), "attainment": _num(k.attainment),
-                "score": _num(k.score), "status": k.status,
-                "previous": {
-                    "actual": _num(prev_kpis.at[k.code, "actual"]),
-                    "target": _num(prev_kpis.at[k.code, "target"]),
-                    "attainment": _num(prev_kpis.at[k.code, "attainment"]),
-                    "status": prev_kpis.at[k.code, "status"],
-                },
+                **_brief(k), "score": _num(k.score),
+                "previous": _brief(prev_kpis[k.code]),
             } for k in rows.itertuples(index=False)],
         })
     return {
@@ -258,9 +258,7 @@ def children(session: Session, *, scope: Scope, level: str, code: str, period: s
         answer["children"].append({
             "level": k.level, "code": k.code, "name": k.name,
             "overall_score": _num(scored.overall.iloc[i]),
-            "kpis": {r.code: {"actual": _num(r.actual), "target": _num(r.target),
-                              "attainment": _num(r.attainment), "status": r.status}
-                     for r in mine.itertuples(index=False)},
+            "kpis": {r.code: _brief(r) for r in mine.itertuples(index=False)},
         })
     return answer
 
@@ -299,8 +297,6 @@ def trend(session: Session, *, scope: Scope, level: str, code: str, period: str,
         points.append({
             "period": month,
             "overall_score": _num(scored.overall.iloc[0]),
-            "kpis": {r.code: {"actual": _num(r.actual), "target": _num(r.target),
-                              "attainment": _num(r.attainment), "status": r.status}
-                     for r in scored.kpis.itertuples(index=False)},
+            "kpis": {r.code: _brief(r) for r in scored.kpis.itertuples(index=False)},
         })
     return {"level": unit.level, "code": unit.code, "name": unit.name, "points": points}
