@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, SmallInteger, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.db import Base
 
@@ -26,12 +26,15 @@ class Seasonality(Base):
     weight: Mapped[Decimal] = mapped_column(Numeric(14, 6))
 
 
-class Target(Base):
-    __tablename__ = "targets"
-    __table_args__ = (
-        UniqueConstraint("level", "unit_code", "kpi_code", "month"),
-        CheckConstraint(f"level IN {TARGET_LEVELS!r}", name="level"),
-    )
+class _UnitKpiMonth:
+    """A value per unit (level and code; code '' for the company), KPI and month."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:  # noqa: N805
+        return (
+            UniqueConstraint("level", "unit_code", "kpi_code", "month"),
+            CheckConstraint(f"level IN {TARGET_LEVELS!r}", name="level"),
+        )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     level: Mapped[str] = mapped_column(String(16))
@@ -42,22 +45,14 @@ class Target(Base):
     source_period: Mapped[str] = mapped_column(String(7))
 
 
-class KpiValue(Base):
+class Target(_UnitKpiMonth, Base):
+    __tablename__ = "targets"
+
+
+class KpiValue(_UnitKpiMonth, Base):
     """The actual of a manual-entry KPI for a unit and month (an employee survey score, say)."""
 
     __tablename__ = "kpi_values"
-    __table_args__ = (
-        UniqueConstraint("level", "unit_code", "kpi_code", "month"),
-        CheckConstraint(f"level IN {TARGET_LEVELS!r}", name="level"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    level: Mapped[str] = mapped_column(String(16))
-    unit_code: Mapped[str] = mapped_column(String(64))
-    kpi_code: Mapped[str] = mapped_column(ForeignKey("kpi_definitions.code"))
-    month: Mapped[date] = mapped_column(Date)
-    value: Mapped[Decimal] = mapped_column(Numeric(18, 4))
-    source_period: Mapped[str] = mapped_column(String(7))
 
 
 class Budget(Base):
