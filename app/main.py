@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.auth.router import router as auth_router
+from app.budget.router import router as budget_router
+from app.charts_api.router import router as charts_router
 from app.config import DEFAULT_SECRET, get_settings, resource_dir
 from app.health import router as health_router
 from app.imports.router import router as imports_router
@@ -36,7 +38,7 @@ def create_app() -> FastAPI:
     )
     api = APIRouter(prefix="/api/v1")
     for router in (health_router, auth_router, org_router, scorecards_router, kpis_router, imports_router,
-                   tokens_router):
+                   tokens_router, budget_router, charts_router):
         api.include_router(router)
     app.include_router(api)
 

@@ -1,36 +1,136 @@
-// Placeholder front page: sign in, show who you are. The real pages come with their own issue.
-const $ = (id) => document.getElementById(id);
+// The shell: top bar, language switch, and a small hash router. Page state a person would share
+// (period, range, unit, budget range) lives in the URL: #/seller/S148?period=2026-10&range=ytd
+import { api, clearToken, getToken } from "./api.js";
+import { lang, setLang, t } from "./i18n.js";
+import { errorBox, h, loading } from "./ui.js";
+import * as loginPage from "./pages/login.js";
+import * as sellerPage from "./pages/seller.js";
+import * as teamPage from "./pages/team.js";
+import * as budgetPage from "./pages/budget.js";
+import * as tokensPage from "./pages/tokens.js";
+import * as adminPage from "./pages/admin.js";
 
-async function showMe(token) {
-  const res = await fetch("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } });
-  if (!res.ok) { sessionStorage.removeItem("token"); return false; }
-  const me = await res.json();
-  $("me-email").textContent = me.email;
-  $("me-role").textContent = me.role;
-  $("me-detail").textContent = me.seller_code ? `Seller ${me.seller_code}`
-    : me.units.length ? `Leads ${me.units.join(", ")}` : "";
-  $("login-view").hidden = true;
-  $("home-view").hidden = false;
-  return true;
+const ROUTES = [
+  [/^\/login$/, loginPage],
+  [/^\/seller\/([^/]+)$/, sellerPage],
+  [/^\/team\/(company|region|district)\/([^/]+)$/, teamPage],
+  [/^\/budget$/, budgetPage],
+  [/^\/tokens$/, tokensPage],
+  [/^\/admin$/, adminPage],
+];
+
+let me = null;
+const view = document.getElementById("view");
+
+export function homeFor(user) {
+  if (!user) return "#/login";
+  if (user.role === "seller") return user.seller_code ? `#/seller/${encodeURIComponent(user.seller_code)}` : null;
+  if (user.role === "leader") {
+    const unit = user.units[0];
+    if (!unit) return null;
+    if (unit === "company") return "#/team/company/-";
+    const [level, code] = unit.split(":");
+    return `#/team/${level}/${encodeURIComponent(code)}`;
+  }
+  if (user.role === "finance") return "#/budget";
+  return "#/admin";
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const res = await fetch("/api/v1/auth/token", { method: "POST", body: new URLSearchParams(new FormData(event.target)) });
-  if (!res.ok) {
-    $("login-error").textContent = res.status === 401 ? "Wrong e-mail or password." : `The server said ${res.status}.`;
-    $("login-error").hidden = false;
+function parseHash() {
+  const raw = location.hash.replace(/^#/, "") || "/";
+  const [path, query = ""] = raw.split("?");
+  return { path, query: new URLSearchParams(query) };
+}
+
+function navLinks(user) {
+  const links = [];
+  const home = homeFor(user);
+  if (user.role === "seller" && home) links.push([home, t("nav.scorecard"), "seller"]);
+  if (user.role !== "seller") {
+    const team = user.role === "leader" ? home : "#/team/company/-";
+    if (team) links.push([team, t("nav.team"), "team"]);
+    links.push(["#/budget", t("nav.budget"), "budget"]);
+  }
+  links.push(["#/tokens", t("nav.tokens"), "tokens"]);
+  if (user.role === "admin") links.push(["#/admin", t("nav.admin"), "admin"]);
+  return links;
+}
+
+function renderTopbar(active) {
+  const bar = document.getElementById("topbar");
+  const langSelect = h("select", { id: "lang", "aria-label": t("lang.label") },
+    h("option", { value: "en", selected: lang() === "en" }, "English"),
+    h("option", { value: "nb", selected: lang() === "nb" }, "Norsk bokmål"));
+  langSelect.addEventListener("change", () => { setLang(langSelect.value); route(); });
+  const items = [h("a", { class: "brand", href: me ? homeFor(me) || "#/" : "#/login" }, t("app.title"))];
+  if (me) {
+    items.push(h("nav", { class: "nav", "aria-label": "main" },
+      navLinks(me).map(([href, text, key]) => h("a", { href, class: key === active ? "active" : "" }, text))));
+  }
+  const right = [h("label", { class: "lang" }, h("span", { class: "visually-hidden" }, t("lang.label")), langSelect)];
+  if (me) {
+    right.unshift(h("span", { class: "who" }, `${t("signedInAs")} `, h("strong", { id: "me-email" }, me.email),
+      ` (${t(`role.${me.role}`)})`));
+    right.push(h("button", { type: "button", class: "secondary", id: "logout", onclick: signOut }, t("signout")));
+  }
+  items.push(h("div", { class: "right" }, right));
+  bar.replaceChildren(...items);
+  document.title = t("app.title");
+}
+
+function signOut() {
+  clearToken();
+  me = null;
+  location.hash = "#/login";
+}
+
+export async function signedIn() {
+  me = await api("/me");
+  return me;
+}
+
+export async function route() {
+  const { path, query } = parseHash();
+  if (!getToken()) {
+    me = null;
+    if (path !== "/login") sessionStorage.setItem("afterLogin", location.hash);
+    if (path !== "/login") { location.hash = "#/login"; return; }
+  } else if (!me) {
+    view.replaceChildren(loading());
+    try { await signedIn(); } catch (err) { if (err.status !== 401) view.replaceChildren(errorBox(err)); return; }
+  }
+  if (path === "/" || path === "") {
+    if (!me) { location.hash = "#/login"; return; }
+    const home = homeFor(me);
+    if (home) { location.replace(home); return; }
+    renderTopbar("");
+    view.replaceChildren(h("p", { class: "notice" }, t("login.noHome")));
     return;
   }
-  const { access_token } = await res.json();
-  sessionStorage.setItem("token", access_token);
-  await showMe(access_token);
-});
+  for (const [pattern, page] of ROUTES) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    renderTopbar(page.key);
+    const ctx = {
+      me, query, match: match.slice(1).map(decodeURIComponent), path,
+      // write the page's state into the URL; `replace` keeps the history entry (defaults filled in)
+      setQuery(params, { replace = false } = {}) {
+        const hash = `#${path}?${new URLSearchParams(params)}`;
+        if (replace) history.replaceState(null, "", hash); else location.hash = hash;
+      },
+      afterLogin: (user) => { me = user; const back = sessionStorage.getItem("afterLogin"); sessionStorage.removeItem("afterLogin");
+        location.hash = back && !back.startsWith("#/login") && back !== "#/" && back !== "" ? back : homeFor(user) || "#/"; },
+      homeFor,
+      signedIn,
+    };
+    const container = h("div", { class: "page", dataset: { page: page.key } });
+    view.replaceChildren(container);
+    try { await page.render(container, ctx); } catch (err) { container.replaceChildren(errorBox(err)); }
+    return;
+  }
+  renderTopbar("");
+  view.replaceChildren(errorBox({ message: t("error.notFound") }));
+}
 
-$("logout").addEventListener("click", () => {
-  sessionStorage.removeItem("token");
-  location.reload();
-});
-
-const saved = sessionStorage.getItem("token");
-if (saved) showMe(saved);
+window.addEventListener("hashchange", route);
+route();

@@ -14,7 +14,7 @@ from app import migrate
 from app.auth.service import create_user
 from app.db import make_engine
 from sqlalchemy.orm import Session
-from tests.liveserver import serving
+from tests.liveserver import run_scorecard, serving
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "browser test password"
@@ -52,3 +52,31 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     engine.dispose()
     with serving(database_url, workdir) as url:
         yield LiveServer(url=url, database_url=database_url)
+
+
+DEMO_PASSWORD = "demo-scorecard"  # app/demo/command.py
+DEMO_DOMAIN = "fjordkjokken.example.com"
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    url: str
+    database_url: str
+    password: str = DEMO_PASSWORD
+
+    def email(self, local: str) -> str:
+        return f"{local}@{DEMO_DOMAIN}"
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
+    """`scorecard demo --no-serve` into a fresh SQLite file, then `scorecard serve` on it, for the whole run."""
+    workdir = tmp_path_factory.mktemp("demo")
+    path = workdir / "demo.db"
+    database_url = f"sqlite:///{path.as_posix()}"
+    # the demo refuses to replace the database DATABASE_URL names: point that elsewhere
+    done = run_scorecard(["demo", "--no-serve", "--database", str(path)], f"sqlite:///{(workdir / 'other.db').as_posix()}",
+                         workdir, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with serving(database_url, workdir) as url:
+        yield DemoServer(url=url, database_url=database_url)

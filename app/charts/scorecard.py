@@ -1,0 +1,193 @@
+"""Scorecard figures: KPI bullets, a KPI's monthly trend, the team heatmap, perspective bars."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from app.charts.palette import (
+    BLUE,
+    GREEN,
+    INK,
+    STATUS_COLOR,
+    STATUS_MARK,
+    STATUS_SYMBOL,
+    VERMILLION,
+    base_layout,
+    label,
+    status_word,
+)
+
+BULLET_MAX = 1.5  # attainment beyond 150 % is drawn at the edge (the text still tells the number)
+_BANDS = ("#d9d9d9", "#e6e6e6", "#f3f3f3")  # behind / close / on-target zones, light to stay behind the bar
+
+# d3 formats for a KPI's unit (plotly.js applies the page's decimal and thousands separators)
+UNIT_FORMAT = {"currency": ",.0f", "ratio": ".1%", "count": ",.0f", "hours": ",.1f", "score": ",.2f",
+               "days": ",.1f"}
+
+
+def _floats(values) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy(dtype="float64")
+
+
+def _statuses(values) -> list[str]:
+    return [s if s in STATUS_COLOR else "none" for s in values]
+
+
+def _month_dates(periods) -> np.ndarray:
+    """'YYYY-MM' strings as the first day of each month (datetime64[D])."""
+    return np.array([f"{p}-01" for p in periods], dtype="datetime64[D]")
+
+
+def status_of(score: np.ndarray, *, green: float = 1.0, amber: float = 0.9) -> list[str]:
+    """green ≥ `green`, amber ≥ `amber`, red below, none where missing (PRODUCT.md §2)."""
+    return ["none" if np.isnan(s) else "green" if s >= green else "amber" if s >= amber else "red"
+            for s in score]
+
+
+def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> go.Figure:
+    """Bullet chart, one row per KPI: attainment as a bar in the status colour against the
+    threshold bands (red below amber, amber below green, green above), the target as a tick at
+    100 %, and the status as a marker symbol and a word.
+
+    `kpis`: name, actual, target, attainment, status; optional amber_threshold, green_threshold
+    (default 0.9 and 1.0). Rows in display order, the first on top.
+    """
+    n = len(kpis)
+    names = kpis["name"].astype(str).to_numpy(dtype=object)
+    att = _floats(kpis["attainment"])
+    statuses = _statuses(kpis["status"])
+    amber = _floats(kpis["amber_threshold"]) if "amber_threshold" in kpis else np.full(n, 0.9)
+    green = _floats(kpis["green_threshold"]) if "green_threshold" in kpis else np.full(n, 1.0)
+    shown = np.clip(att, 0, BULLET_MAX)
+    custom = np.column_stack([_floats(kpis["actual"]), _floats(kpis["target"]), att]) if n else np.empty((0, 3))
+    fig = go.Figure()
+    zones = ((np.zeros(n), amber, label("red", lang)), (amber, green - amber, label("amber", lang)),
+             (green, np.maximum(BULLET_MAX - green, 0), label("green", lang)))
+    for color, (base, width, zone) in zip(_BANDS, zones, strict=True):
+        fig.add_trace(go.Bar(y=names, x=width, base=base, orientation="h", marker={"color": color},
+                             width=0.8, hoverinfo="skip", showlegend=False, name=zone))
+    fig.add_trace(go.Bar(
+        y=names, x=shown, orientation="h", width=0.36, name=label("attainment", lang), showlegend=False,
+        marker={"color": [STATUS_COLOR[s] for s in statuses]}, customdata=custom,
+        hovertemplate=(f"%{{y}}<br>{label('actual', lang)}: %{{customdata[0]:,.4~f}}"
+                       f"<br>{label('target', lang)}: %{{customdata[1]:,.4~f}}"
+                       f"<br>{label('attainment', lang)}: %{{customdata[2]:.1%}}<extra></extra>"),
+    ))
+    fig.add_trace(go.Scatter(
+        y=names, x=np.ones(n), mode="markers", name=label("target", lang), hoverinfo="skip",
+        marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": INK}},
+    ))
+    fig.add_trace(go.Scatter(
+        y=names, x=np.nan_to_num(shown, nan=0.0), mode="markers+text", name=label("score", lang),
+        showlegend=False, hoverinfo="skip", cliponaxis=False,
+        text=[status_word(s, lang) for s in statuses], textposition="middle right",
+        marker={"symbol": [STATUS_SYMBOL[s] for s in statuses], "size": 11,
+                "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1.5, "color": INK}},
+    ))
+    fig.update_layout(**base_layout(
+        barmode="overlay", height=60 + 42 * max(n, 1), showlegend=False,
+        xaxis={"range": [0, BULLET_MAX + 0.45], "tickformat": ".0%", "tickvals": [0, 0.5, 0.9, 1, 1.5],
+               "title": {"text": label("attainment", lang)}, "zeroline": False, "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True},
+    ))
+    return fig
+
+
+def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str = "en") -> go.Figure:
+    """One KPI month by month: the actual (markers in the status colour and symbol) against the
+    monthly target (dashed).
+
+    `points`: period ('YYYY-MM'), actual, target, status; one row per month, oldest first.
+    """
+    x = _month_dates(points["period"])
+    statuses = _statuses(points["status"])
+    fmt = UNIT_FORMAT.get(unit, ",.2~f")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=x, y=_floats(points["target"]), mode="lines", name=label("target", lang),
+        line={"color": INK, "dash": "dash", "width": 2}, connectgaps=False,
+        hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}}<extra>{label('target', lang)}</extra>",
+    ))
+    fig.add_trace(go.Scatter(
+        x=x, y=_floats(points["actual"]), mode="lines+markers", name=label("actual", lang),
+        line={"color": BLUE, "width": 2.5},
+        marker={"size": 10, "symbol": [STATUS_SYMBOL[s] for s in statuses],
+                "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1, "color": INK}},
+        text=[status_word(s, lang) for s in statuses],
+        hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}} (%{{text}})<extra>{label('actual', lang)}</extra>",
+    ))
+    fig.update_layout(**base_layout(
+        title={"text": name, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 14}},
+        height=340, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        xaxis={"tickformat": "%Y-%m", "automargin": True},
+        yaxis={"tickformat": fmt, "rangemode": "tozero", "automargin": True},
+    ))
+    return fig
+
+
+def _percent_text(value: float, lang: str) -> str:
+    return f"{round(value * 100)}{chr(0xA0) + '%' if lang == 'nb' else '%'}"
+
+
+def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = "en") -> go.Figure:
+    """Rows (units or sellers) × KPIs coloured by attainment, each cell with its status symbol and
+    percent; a missing attainment is a blank cell marked '–'.
+
+    `attainment`: index = row labels (first on top), columns = KPI names, values actual/target.
+    `status`: the same shape, green/amber/red/none.
+    """
+    z = attainment.to_numpy(dtype="float64")
+    marks = status.reindex(index=attainment.index, columns=attainment.columns).fillna("none").to_numpy()
+    text = np.array([[STATUS_MARK["none"] if np.isnan(v) else f"{STATUS_MARK.get(m, '–')} {_percent_text(v, lang)}"
+                      for v, m in zip(row, mrow, strict=True)] for row, mrow in zip(z, marks, strict=True)],
+                    dtype=object).reshape(z.shape)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=np.array(attainment.columns, dtype=object), y=np.array(attainment.index, dtype=object),
+        text=text, texttemplate="%{text}", textfont={"size": 11, "color": INK},
+        zmin=0.5, zmax=1.5, xgap=2, ygap=2, hoverongaps=False,
+        colorscale=[[0.0, VERMILLION], [0.38, "#F5B971"], [0.5, "#F2F2F2"], [0.62, "#A6DBC9"], [1.0, GREEN]],
+        colorbar={"title": {"text": label("attainment_short", lang), "side": "right"}, "tickformat": ".0%",
+                  "thickness": 12},
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+    ))
+    fig.update_layout(**base_layout(
+        height=140 + 30 * max(len(attainment.index), 1),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"side": "top", "tickangle": -35, "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True},
+    ))
+    return fig
+
+
+def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> go.Figure:
+    """Perspective scores as horizontal bars (colour and symbol by status against 100 % and 90 %),
+    the previous month's score as an open marker, a line at 100 %.
+
+    `perspectives`: name, score, and optionally previous_score; display order, the first on top.
+    """
+    names = perspectives["name"].astype(str).to_numpy(dtype=object)
+    score = _floats(perspectives["score"])
+    statuses = status_of(score)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        y=names, x=score, orientation="h", name=label("score", lang),
+        marker={"color": [STATUS_COLOR[s] for s in statuses]},
+        text=[status_word(s, lang) for s in statuses], textposition="inside", insidetextanchor="start",
+        textfont={"color": "#ffffff"},
+        hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('score', lang)}</extra>",
+    ))
+    if "previous_score" in perspectives:
+        fig.add_trace(go.Scatter(
+            y=names, x=_floats(perspectives["previous_score"]), mode="markers", name=label("previous", lang),
+            marker={"symbol": "diamond-open", "size": 12, "color": INK, "line": {"width": 2}},
+            hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('previous', lang)}</extra>",
+        ))
+    fig.add_vline(x=1.0, line={"color": INK, "width": 1.5, "dash": "dot"})
+    top = np.nanmax(np.append(score, 1.2)) if len(score) else 1.2
+    fig.update_layout(**base_layout(
+        height=80 + 48 * max(len(names), 1),
+        xaxis={"tickformat": ".0%", "range": [0, max(1.25, float(top) + 0.05)], "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True},
+    ))
+    return fig

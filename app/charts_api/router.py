@@ -1,0 +1,172 @@
+"""Chart endpoints: Plotly figure JSON computed from the same service results as the data API.
+
+Each route calls `app.reporting.scorecards` or `app.reporting.budget` exactly as the JSON routes do
+(same access rules: 404 for a unit the caller may not see, 403 for sellers on budgets, the same
+token scopes), then hands the numbers to the pure figures of `app.charts`.
+"""
+
+from typing import Annotated, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import Response
+
+from app import charts
+from app.budget.router import MONTH_PATTERN, BudgetScope
+from app.deps import ScopeDep, SessionDep, require_scope
+from app.reporting import budget as budget_service
+from app.reporting import scorecards as scorecard_service
+from app.reporting.registry import load_registry
+from app.scorecards.router import Level, Period, Range
+
+Lang = Annotated[Literal["en", "nb"], Query(description="language of the figure's labels")]
+Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
+FIGURE = {200: {"content": {"application/json": {}}, "description": "a Plotly figure (data, layout)"},
+          404: {"description": "no such unit, or not the caller's to see"}}
+
+router = APIRouter(prefix="/charts", tags=["charts"])
+scorecards = APIRouter(prefix="/scorecards", dependencies=[Depends(require_scope("scorecards:read"))])
+budget = APIRouter(prefix="/budget", dependencies=[Depends(require_scope("budgets:read"))])
+
+
+def _figure(fig) -> Response:
+    # plotly's own encoder: numpy arrays travel as compact typed arrays that plotly.js decodes
+    return Response(fig.to_json(), media_type="application/json")
+
+
+def _not_found(level: str, code: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
+
+
+def _invalid(field: str, value: object, message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                         [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}])
+
+
+def _kpi_rows(card: dict) -> pd.DataFrame:
+    return pd.DataFrame([k for p in card["perspectives"] for k in p["kpis"]],
+                        columns=["code", "name", "unit", "actual", "target", "attainment", "status"])
+
+
+@scorecards.get("/{level}/{code}/kpis", responses=FIGURE)
+def kpi_bullets(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
+                range_: Range = "ytd", lang: Lang = "en") -> Response:
+    """Bullet chart of every KPI of one unit's scorecard: attainment against the thresholds, status."""
+    card = scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    if card is None:
+        raise _not_found(level, code)
+    thresholds = load_registry(session).kpis[["code", "amber_threshold", "green_threshold"]]
+    rows = _kpi_rows(card).merge(thresholds, on="code", how="left")
+    return _figure(charts.kpi_bullets(rows, lang=lang))
+
+
+@scorecards.get("/{level}/{code}/perspectives", responses=FIGURE)
+def perspective_bars(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
+                     range_: Range = "ytd", lang: Lang = "en") -> Response:
+    """One unit's perspective scores, with the previous month's beside them."""
+    card = scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    if card is None:
+        raise _not_found(level, code)
+    frame = pd.DataFrame(card["perspectives"], columns=["key", "name", "score", "previous_score"])
+    return _figure(charts.perspective_bars(frame, lang=lang))
+
+
+@scorecards.get("/{level}/{code}/trend", responses=FIGURE)
+def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
+              kpi: Annotated[str, Query(description="the KPI code", examples=["revenue"])] = "revenue",
+              months: Annotated[int, Query(ge=1, le=36)] = 12, lang: Lang = "en") -> Response:
+    """One KPI of one unit month by month against its monthly target."""
+    kpis = load_registry(session).kpis.set_index("code")
+    if kpi not in kpis.index:
+        raise _invalid("kpi", kpi, f"unknown or inactive KPI {kpi!r}; KPIs are {', '.join(kpis.index)}")
+    found = scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months)
+    if found is None:
+        raise _not_found(level, code)
+    points = pd.DataFrame([{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
+                          columns=["period", "actual", "target", "status"])
+    return _figure(charts.kpi_trend(points, name=str(kpis.at[kpi, "name"]), unit=str(kpis.at[kpi, "unit"]),
+                                    lang=lang))
+
+
+@scorecards.get("/{level}/{code}/heatmap", responses=FIGURE)
+def team_heatmap(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
+                 range_: Range = "ytd", lang: Lang = "en") -> Response:
+    """The units (or sellers) below one unit × KPIs, coloured by attainment, ranked by overall score."""
+    found = scorecard_service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    if found is None:
+        raise _not_found(level, code)
+    kpis = load_registry(session).kpis
+    kids = sorted(found["children"], key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"]))
+    rows = [f"{c['name']} ({c['code']})" for c in kids]
+    att = pd.DataFrame([[c["kpis"].get(k, {}).get("attainment") for k in kpis["code"]] for c in kids],
+                       index=rows, columns=list(kpis["name"]), dtype="float64")
+    st = pd.DataFrame([[c["kpis"].get(k, {}).get("status", "none") for k in kpis["code"]] for c in kids],
+                      index=rows, columns=list(kpis["name"]), dtype="object")
+    return _figure(charts.team_heatmap(att, st, lang=lang))
+
+
+def _by(value: str) -> list[str]:
+    try:
+        return budget_service.check_by([k.strip() for k in value.split(",")])
+    except ValueError as exc:
+        raise _invalid("by", value, str(exc)) from None
+
+
+def _variance(session, scope, from_: str, to: str, by: str, per_month: bool) -> budget_service.Report:
+    keys = _by(by)
+    try:
+        budget_service.check_range(from_, to)
+    except ValueError as exc:
+        raise _invalid("to", f"{from_}..{to}", str(exc)) from None
+    return budget_service.variance_report(session, scope=scope, from_=from_, to=to, by=keys, per_month=per_month)
+
+
+FromQ = Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, YYYY-MM")]
+ByQ = Annotated[str, Query(description="comma-separated group keys, as for /budget/variance")]
+
+
+@budget.get("/monthly", responses=FIGURE)
+def budget_vs_actual(from_: FromQ, to: Month, scope: BudgetScope, session: SessionDep, by: ByQ = "district",
+                     lang: Lang = "en") -> Response:
+    """Budget and actual per month over the range (summed over the groups), with cumulative lines."""
+    report = _variance(session, scope, from_, to, by, per_month=True)
+    months = budget_service.check_range(from_, to)
+    rows = report.rows
+
+    def per_month(column: str) -> pd.Series:
+        # the groups' cents summed per month (exact); a month where a group has no figure (budgets
+        # with by=seller) has none; a month without rows is 0
+        cents = (rows[column] * 100).round()
+        has_null = cents.isna().groupby(rows["period"]).any()
+        return (cents.groupby(rows["period"]).sum().where(~has_null) / 100).reindex(months, fill_value=0.0)
+
+    monthly = pd.DataFrame({"period": months, "budget_amount": per_month("budget_amount").to_numpy(),
+                            "actual_amount": per_month("actual_amount").to_numpy()})
+    return _figure(charts.budget_vs_actual(monthly, lang=lang))
+
+
+@budget.get("/waterfall", responses=FIGURE)
+def variance_waterfall(from_: FromQ, to: Month, scope: BudgetScope, session: SessionDep, by: ByQ = "district",
+                       lang: Lang = "en") -> Response:
+    """From budget through price, volume and mix to actual, over the range (the variance totals)."""
+    report = _variance(session, scope, from_, to, by, per_month=False)
+    totals = report.totals if not report.rows.empty else {
+        "budget_amount": 0.0, "price_effect": 0.0, "volume_effect": 0.0, "mix_effect": 0.0, "actual_amount": 0.0}
+    return _figure(charts.variance_waterfall(totals, lang=lang))
+
+
+@budget.get("/forecast", responses=FIGURE)
+def forecast_bars(year: Annotated[int, Query(ge=1900, le=2999)], scope: BudgetScope, session: SessionDep,
+                  as_of: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None, by: ByQ = "district",
+                  lang: Lang = "en") -> Response:
+    """Where the year lands by each forecast method (the forecast totals) beside the budget."""
+    keys = _by(by)
+    try:
+        report, _used = budget_service.forecast_report(session, scope=scope, year=year, as_of=as_of, by=keys)
+    except ValueError as exc:
+        raise _invalid("as_of", as_of, str(exc)) from None
+    return _figure(charts.forecast_bars(report.totals if not report.rows.empty else {}, lang=lang))
+
+
+router.include_router(scorecards)
+router.include_router(budget)

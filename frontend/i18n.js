@@ -1,0 +1,158 @@
+// English and Norwegian bokmål: chosen from the browser's language, switchable, remembered.
+// Numbers, money and dates go through Intl so they follow the language (1 234 567,89 kr in nb).
+
+const STRINGS = {
+  en: {
+    "app.title": "Sales Scorecard", "nav.scorecard": "My scorecard", "nav.team": "Team", "nav.budget": "Budget control",
+    "nav.tokens": "API tokens", "nav.admin": "Data & admin", "signout": "Sign out", "signedInAs": "Signed in as",
+    "lang.label": "Language",
+    "login.title": "Sign in", "login.email": "E-mail", "login.password": "Password", "login.submit": "Sign in",
+    "login.wrong": "Wrong e-mail or password.", "login.noHome": "Your login is not linked to a seller or a unit yet. Ask an administrator.",
+    "loading": "Loading…", "error.network": "The server cannot be reached. Check your connection and try again.",
+    "error.notFound": "Not found, or not yours to see.", "error.forbidden": "You do not have access to this page.",
+    "error.server": "The server had a problem ({status}). Try again, or tell an administrator.",
+    "error.invalid": "The server could not use this: {detail}", "error.session": "Your session has ended. Sign in again.",
+    "period": "Period", "range": "Range", "range.month": "Month", "range.quarter": "Quarter", "range.ytd": "Year to date",
+    "range.r12": "Last 12 months", "overall": "Overall score", "previous": "previous month {value}",
+    "perspectives": "Perspectives", "perspective": "Perspective", "kpis": "KPIs", "kpi": "KPI", "actual": "Actual", "target": "Target",
+    "attainment": "Attainment", "status": "Status", "score": "Score", "trend": "Trend", "months": "Months",
+    "status.green": "on target", "status.amber": "close", "status.red": "behind", "status.none": "no target",
+    "seller.empty": "No sales, activities or targets for this period yet. An administrator loads them on the Data page (sales, activities, targets).",
+    "team.title": "Team", "team.ranked": "Ranking", "team.heatmap": "Attainment by KPI", "team.rank": "#",
+    "team.name": "Name", "team.empty": "Nothing below {name} yet. An administrator loads districts and sellers on the Data page.",
+    "team.drill": "Open", "level.company": "Company", "level.region": "Region", "level.district": "District", "level.seller": "Seller",
+    "budget.title": "Budget control", "budget.from": "From", "budget.to": "To", "budget.by": "By",
+    "by.district": "District", "by.region": "Region", "by.product": "Product", "by.product_group": "Product group",
+    "by.seller": "Seller", "by.district,product": "District and product",
+    "budget.variance": "Variance", "budget.monthly": "Budget against actual per month", "budget.waterfall": "From budget to actual",
+    "budget.forecast": "Forecast for {year} (actuals through {as_of})", "budget.download": "Download what is shown:",
+    "budget.empty": "No budget and no sales in this range yet. An administrator loads budgets and sales on the Data page.",
+    "budget.budget": "Budget", "budget.actual": "Actual", "budget.varianceAmount": "Variance", "budget.variancePct": "Variance %",
+    "budget.favorable": "Favourable", "budget.price": "Price", "budget.volume": "Volume", "budget.mix": "Mix",
+    "budget.total": "Total", "budget.yes": "✓ yes", "budget.no": "✗ no", "budget.downloaded": "Downloaded {name}.",
+    "forecast.budget": "Budget", "forecast.actual_to_date": "Actual to date", "forecast.budget_remainder": "Actual + remaining budget",
+    "forecast.run_rate": "Run rate", "forecast.seasonal": "Seasonal",
+    "tokens.title": "API tokens", "tokens.intro": "A token lets another system (say your ERP or BI tool) read through the API as you. It only reads.",
+    "tokens.name": "What it is for", "tokens.scopes": "May read", "tokens.expires": "Expires after (days, empty = never)",
+    "tokens.create": "Create token", "tokens.created": "Copy this token now: it is shown only this once.",
+    "tokens.prefix": "Prefix", "tokens.createdAt": "Created", "tokens.lastUsed": "Last used", "tokens.expiresAt": "Expires",
+    "tokens.state": "State", "tokens.active": "active", "tokens.revoked": "revoked", "tokens.revoke": "Revoke",
+    "tokens.none": "No tokens yet.", "tokens.confirm": "Revoke the token “{name}”? Systems using it stop working at once.",
+    "admin.title": "Data & administration", "admin.upload": "Load a file", "admin.dataset": "Dataset", "admin.file": "File (CSV or XLSX)",
+    "admin.dryRun": "Check (dry run)", "admin.load": "Load", "admin.ok": "{dataset}: {rows} rows — {inserted} new, {updated} changed, {unchanged} unchanged.",
+    "admin.dryOk": "The file is valid: {rows} rows ({inserted} new, {updated} changed, {unchanged} unchanged). Nothing was written yet.",
+    "admin.rejected": "The file was rejected and nothing was loaded: {count} problem(s).", "admin.row": "Row", "admin.column": "Column",
+    "admin.value": "Value", "admin.message": "Problem", "admin.pickFile": "Choose a file first.",
+    "admin.kpis": "KPI weights and thresholds", "admin.weight": "Weight", "admin.green": "Green from", "admin.amber": "Amber from",
+    "admin.active": "Shown", "admin.save": "Save", "admin.saved": "Saved.", "admin.perspectives": "Perspective weights",
+    "admin.settings": "Scorecard settings", "admin.cap": "Score cap", "admin.fiscal": "Fiscal year starts in month",
+    "admin.users": "Users", "admin.email": "E-mail", "admin.password": "Password (at least 8 characters)", "admin.role": "Role",
+    "admin.createUser": "Create user", "admin.userCreated": "Created {email}.",
+    "role.admin": "administrator", "role.leader": "leader", "role.seller": "seller", "role.finance": "finance",
+  },
+  nb: {
+    "app.title": "Salgsscorecard", "nav.scorecard": "Mitt scorecard", "nav.team": "Team", "nav.budget": "Budsjettkontroll",
+    "nav.tokens": "API-nøkler", "nav.admin": "Data og admin", "signout": "Logg ut", "signedInAs": "Logget inn som",
+    "lang.label": "Språk",
+    "login.title": "Logg inn", "login.email": "E-post", "login.password": "Passord", "login.submit": "Logg inn",
+    "login.wrong": "Feil e-post eller passord.", "login.noHome": "Brukeren din er ikke knyttet til en selger eller enhet ennå. Spør en administrator.",
+    "loading": "Laster …", "error.network": "Får ikke kontakt med serveren. Sjekk forbindelsen og prøv igjen.",
+    "error.notFound": "Finnes ikke, eller er ikke ditt å se.", "error.forbidden": "Du har ikke tilgang til denne siden.",
+    "error.server": "Serveren fikk et problem ({status}). Prøv igjen, eller si fra til en administrator.",
+    "error.invalid": "Serveren kunne ikke bruke dette: {detail}", "error.session": "Økten er utløpt. Logg inn igjen.",
+    "period": "Periode", "range": "Utvalg", "range.month": "Måned", "range.quarter": "Kvartal", "range.ytd": "Hittil i år",
+    "range.r12": "Siste 12 måneder", "overall": "Totalscore", "previous": "forrige måned {value}",
+    "perspectives": "Perspektiver", "perspective": "Perspektiv", "kpis": "Nøkkeltall", "kpi": "Nøkkeltall", "actual": "Faktisk", "target": "Mål",
+    "attainment": "Måloppnåelse", "status": "Status", "score": "Poeng", "trend": "Utvikling", "months": "Måneder",
+    "status.green": "på mål", "status.amber": "nær", "status.red": "bak", "status.none": "uten mål",
+    "seller.empty": "Ingen salg, aktiviteter eller mål for denne perioden ennå. En administrator laster dem inn på Data-siden (sales, activities, targets).",
+    "team.title": "Team", "team.ranked": "Rangering", "team.heatmap": "Måloppnåelse per nøkkeltall", "team.rank": "#",
+    "team.name": "Navn", "team.empty": "Ingenting under {name} ennå. En administrator laster inn distrikter og selgere på Data-siden.",
+    "team.drill": "Åpne", "level.company": "Selskap", "level.region": "Region", "level.district": "Distrikt", "level.seller": "Selger",
+    "budget.title": "Budsjettkontroll", "budget.from": "Fra", "budget.to": "Til", "budget.by": "Per",
+    "by.district": "Distrikt", "by.region": "Region", "by.product": "Produkt", "by.product_group": "Produktgruppe",
+    "by.seller": "Selger", "by.district,product": "Distrikt og produkt",
+    "budget.variance": "Avvik", "budget.monthly": "Budsjett mot faktisk per måned", "budget.waterfall": "Fra budsjett til faktisk",
+    "budget.forecast": "Prognose for {year} (faktiske tall til og med {as_of})", "budget.download": "Last ned det som vises:",
+    "budget.empty": "Ingen budsjett og ingen salg i dette utvalget ennå. En administrator laster inn budsjett og salg på Data-siden.",
+    "budget.budget": "Budsjett", "budget.actual": "Faktisk", "budget.varianceAmount": "Avvik", "budget.variancePct": "Avvik %",
+    "budget.favorable": "Gunstig", "budget.price": "Pris", "budget.volume": "Volum", "budget.mix": "Miks",
+    "budget.total": "Sum", "budget.yes": "✓ ja", "budget.no": "✗ nei", "budget.downloaded": "Lastet ned {name}.",
+    "forecast.budget": "Budsjett", "forecast.actual_to_date": "Faktisk hittil", "forecast.budget_remainder": "Faktisk + resterende budsjett",
+    "forecast.run_rate": "Løpende takt", "forecast.seasonal": "Sesongjustert",
+    "tokens.title": "API-nøkler", "tokens.intro": "En nøkkel lar et annet system (for eksempel ERP eller BI) lese gjennom API-et som deg. Den kan bare lese.",
+    "tokens.name": "Hva den brukes til", "tokens.scopes": "Kan lese", "tokens.expires": "Utløper etter (dager, tomt = aldri)",
+    "tokens.create": "Lag nøkkel", "tokens.created": "Kopier nøkkelen nå: den vises bare denne ene gangen.",
+    "tokens.prefix": "Prefiks", "tokens.createdAt": "Laget", "tokens.lastUsed": "Sist brukt", "tokens.expiresAt": "Utløper",
+    "tokens.state": "Tilstand", "tokens.active": "aktiv", "tokens.revoked": "trukket tilbake", "tokens.revoke": "Trekk tilbake",
+    "tokens.none": "Ingen nøkler ennå.", "tokens.confirm": "Trekke tilbake nøkkelen «{name}»? Systemer som bruker den, stopper straks.",
+    "admin.title": "Data og administrasjon", "admin.upload": "Last inn en fil", "admin.dataset": "Datasett", "admin.file": "Fil (CSV eller XLSX)",
+    "admin.dryRun": "Kontroller (prøvekjøring)", "admin.load": "Last inn", "admin.ok": "{dataset}: {rows} rader — {inserted} nye, {updated} endret, {unchanged} uendret.",
+    "admin.dryOk": "Filen er gyldig: {rows} rader ({inserted} nye, {updated} endret, {unchanged} uendret). Ingenting er skrevet ennå.",
+    "admin.rejected": "Filen ble avvist og ingenting ble lastet inn: {count} feil.", "admin.row": "Rad", "admin.column": "Kolonne",
+    "admin.value": "Verdi", "admin.message": "Feil", "admin.pickFile": "Velg en fil først.",
+    "admin.kpis": "Vekter og terskler for nøkkeltall", "admin.weight": "Vekt", "admin.green": "Grønn fra", "admin.amber": "Gul fra",
+    "admin.active": "Vises", "admin.save": "Lagre", "admin.saved": "Lagret.", "admin.perspectives": "Vekter for perspektiver",
+    "admin.settings": "Innstillinger", "admin.cap": "Poengtak", "admin.fiscal": "Regnskapsåret starter i måned",
+    "admin.users": "Brukere", "admin.email": "E-post", "admin.password": "Passord (minst 8 tegn)", "admin.role": "Rolle",
+    "admin.createUser": "Lag bruker", "admin.userCreated": "Laget {email}.",
+    "role.admin": "administrator", "role.leader": "leder", "role.seller": "selger", "role.finance": "økonomi",
+  },
+};
+
+const LOCALE = { en: "en-GB", nb: "nb-NO" };
+export const CURRENCY = "NOK";
+
+function fromBrowser() {
+  const langs = navigator.languages?.length ? navigator.languages : [navigator.language || "en"];
+  return langs.some((l) => /^(nb|no|nn)\b/i.test(l)) ? "nb" : "en";
+}
+
+let current = ["en", "nb"].includes(localStorage.getItem("lang")) ? localStorage.getItem("lang") : fromBrowser();
+document.documentElement.lang = current;
+
+export function lang() { return current; }
+
+export function setLang(value) {
+  current = value === "nb" ? "nb" : "en";
+  localStorage.setItem("lang", current);
+  document.documentElement.lang = current;
+}
+
+export function t(key, vars = {}) {
+  const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (vars[name] ?? `{${name}}`));
+}
+
+const cache = new Map();
+function nf(options) {
+  const key = current + JSON.stringify(options);
+  if (!cache.has(key)) cache.set(key, new Intl.NumberFormat(LOCALE[current], options));
+  return cache.get(key);
+}
+
+const missing = "–";
+const isNum = (v) => typeof v === "number" && Number.isFinite(v);
+
+export const fmt = {
+  money: (v) => (isNum(v) ? nf({ style: "currency", currency: CURRENCY, minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v) : missing),
+  number: (v, digits = 0) => (isNum(v) ? nf({ minimumFractionDigits: 0, maximumFractionDigits: digits }).format(v) : missing),
+  pct: (v, digits = 0) => (isNum(v) ? nf({ style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v) : missing),
+  // a KPI value by its unit (currency, ratio, count, hours, score, days)
+  kpi: (v, unit) => {
+    if (!isNum(v)) return missing;
+    if (unit === "currency") return fmt.money(v);
+    if (unit === "ratio") return fmt.pct(v, 1);
+    if (unit === "count") return fmt.number(v, 0);
+    return fmt.number(v, 2);
+  },
+  month: (period) => {
+    if (!period) return missing;
+    const [y, m] = period.split("-").map(Number);
+    return new Intl.DateTimeFormat(LOCALE[current], { year: "numeric", month: "long" }).format(new Date(y, m - 1, 1));
+  },
+  dateTime: (iso) => (iso ? new Intl.DateTimeFormat(LOCALE[current], { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)) : missing),
+};
+
+// plotly.js number formatting: decimal point and thousands separator of the language
+export function plotlySeparators() { return current === "nb" ? ",\u00a0" : ".,"; }

@@ -1,0 +1,100 @@
+// A seller's scorecard: overall score, the four perspectives, every KPI with actual, target, a
+// bullet chart and its status (colour and word), and the trend of a chosen KPI.
+import { api } from "../api.js";
+import { chart } from "../charts.js";
+import { fmt, t } from "../i18n.js";
+import {
+  breadcrumb, emptyBox, errorBox, fill, h, lastCompleteMonth, loading, parseTrail, PERIOD_RE, periodControls, RANGES,
+  section, statusBadge, statusOfScore, table,
+} from "../ui.js";
+
+export const key = "seller";
+
+export async function render(el, ctx) {
+  const [code] = ctx.match;
+  const q = ctx.query;
+  const state = {
+    period: PERIOD_RE.test(q.get("period") || "") ? q.get("period") : lastCompleteMonth(),
+    range: RANGES.includes(q.get("range")) ? q.get("range") : "ytd",
+    kpi: q.get("kpi") || "revenue",
+    months: q.get("months") === "24" ? "24" : "12",
+    trail: q.get("trail") || "",
+  };
+  const params = () => {
+    const p = { period: state.period, range: state.range, kpi: state.kpi, months: state.months };
+    if (state.trail) p.trail = state.trail;
+    return p;
+  };
+  ctx.setQuery(params(), { replace: true });
+  const base = `/scorecards/seller/${encodeURIComponent(code)}`;
+  const chartBase = `/charts${base}`;
+  const scope = `period=${state.period}&range=${state.range}`;
+
+  el.replaceChildren(loading());
+  let card;
+  try {
+    card = await api(`${base}?${scope}`);
+  } catch (err) {
+    // nothing of a unit the caller may not see: the message only, no figures
+    el.replaceChildren(h("h1", {}, `${t("level.seller")} ${code}`), errorBox(err));
+    return;
+  }
+  const trail = parseTrail(state.trail);
+  const kpis = card.perspectives.flatMap((p) => p.kpis);
+  const noData = kpis.every((k) => k.target === null && (k.actual === null || k.actual === 0));
+
+  const header = h("header", { class: "page-head" },
+    trail.length ? breadcrumb(trail, `${card.name} (${card.code})`, { period: state.period, range: state.range }) : null,
+    h("h1", {}, `${card.name} `, h("span", { class: "code" }, card.code)),
+    periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })));
+
+  const overall = h("div", { class: "overall" },
+    h("div", { class: "big", id: "overall-score" }, fmt.pct(card.overall_score)),
+    h("div", {}, statusBadge(statusOfScore(card.overall_score))),
+    h("div", { class: "muted" }, t("previous", { value: fmt.pct(card.previous_overall_score) })),
+    h("div", { class: "muted" }, `${t(`range.${card.range}`)} · ${fmt.month(card.period)}`));
+
+  const perspCards = h("div", { class: "tiles" }, card.perspectives.map((p) => h("div", { class: "tile" },
+    h("div", { class: "tile-name" }, p.name),
+    h("div", { class: "tile-value" }, fmt.pct(p.score)),
+    statusBadge(statusOfScore(p.score)))));
+
+  const persp = chart(`${chartBase}/perspectives?${scope}`, { name: `perspectives-${code}-${state.period}`, label: t("perspectives") });
+  const bullets = chart(`${chartBase}/kpis?${scope}`, { name: `kpis-${code}-${state.period}`, label: t("kpis") });
+
+  const rows = [];
+  for (const p of card.perspectives) {
+    rows.push(h("tr", { class: "group" }, h("th", { colspan: 5, scope: "rowgroup" }, p.name)));
+    for (const k of p.kpis) {
+      rows.push(h("tr", { dataset: { kpi: k.code } },
+        h("th", { scope: "row" }, h("a", { href: `#${ctx.path}?${new URLSearchParams({ ...params(), kpi: k.code })}` }, k.name)),
+        h("td", { class: "num" }, fmt.kpi(k.actual, k.unit)),
+        h("td", { class: "num" }, fmt.kpi(k.target, k.unit)),
+        h("td", { class: "num" }, fmt.pct(k.attainment)),
+        h("td", {}, statusBadge(k.status))));
+    }
+  }
+  const kpiTable = table([t("kpi"), t("actual"), t("target"), t("attainment"), t("status")], rows);
+
+  const kpiSelect = h("select", { name: "kpi" }, kpis.map((k) => h("option", { value: k.code, selected: k.code === state.kpi }, k.name)));
+  const monthsSelect = h("select", { name: "months" }, ["12", "24"].map((m) => h("option", { value: m, selected: m === state.months }, m)));
+  const retrend = () => ctx.setQuery({ ...params(), kpi: kpiSelect.value, months: monthsSelect.value });
+  kpiSelect.addEventListener("change", retrend);
+  monthsSelect.addEventListener("change", retrend);
+  const trendKpi = kpis.some((k) => k.code === state.kpi) ? state.kpi : "revenue";
+  const trend = chart(`${chartBase}/trend?period=${state.period}&kpi=${encodeURIComponent(trendKpi)}&months=${state.months}`,
+    { name: `trend-${code}-${trendKpi}`, label: t("trend") });
+
+  fill(el,
+    header,
+    noData ? emptyBox(t("seller.empty")) : null,
+    h("div", { class: "grid two" },
+      section(t("overall"), overall, perspCards),
+      section(t("perspectives"), persp.el)),
+    section(t("kpis"), kpiTable),
+    h("div", { class: "grid two" },
+      section(`${t("kpis")}: ${t("attainment").toLowerCase()}`, bullets.el),
+      section(t("trend"), h("div", { class: "controls" },
+        h("label", {}, t("kpi"), kpiSelect), h("label", {}, t("months"), monthsSelect)), trend.el)));
+  await Promise.all([persp.ready, bullets.ready, trend.ready]);
+}

@@ -1,0 +1,98 @@
+// A leader's team: the units or sellers below a unit ranked, a heatmap of their attainment per KPI,
+// the unit's perspective scores; click a row to drill down, the breadcrumb leads back up.
+import { api } from "../api.js";
+import { chart } from "../charts.js";
+import { fmt, t } from "../i18n.js";
+import {
+  breadcrumb, emptyBox, errorBox, h, lastCompleteMonth, loading, parseTrail, PERIOD_RE, periodControls, RANGES,
+  section, statusBadge, statusOfScore, table, trailText,
+} from "../ui.js";
+
+export const key = "team";
+const MARKS = { green: "✓", amber: "!", red: "✗", none: "" };
+
+export async function render(el, ctx) {
+  const [level, code] = ctx.match;
+  const q = ctx.query;
+  const state = {
+    period: PERIOD_RE.test(q.get("period") || "") ? q.get("period") : lastCompleteMonth(),
+    range: RANGES.includes(q.get("range")) ? q.get("range") : "ytd",
+    trail: q.get("trail") || "",
+  };
+  const params = () => (state.trail ? { ...state } : { period: state.period, range: state.range });
+  ctx.setQuery(params(), { replace: true });
+  const base = `/scorecards/${level}/${encodeURIComponent(code)}`;
+  const scope = `period=${state.period}&range=${state.range}`;
+
+  el.replaceChildren(loading());
+  let found, card;
+  try {
+    [found, card] = await Promise.all([api(`${base}/children?${scope}`), api(`${base}?${scope}`)]);
+  } catch (err) {
+    el.replaceChildren(h("h1", {}, `${t(`level.${level}`)} ${code === "-" ? "" : code}`), errorBox(err));
+    return;
+  }
+  const kpis = card.perspectives.flatMap((p) => p.kpis);  // the scorecard's display order
+  const trail = parseTrail(state.trail);
+  const here = level === "company" ? t("level.company") : `${t(`level.${level}`)} ${found.name} (${found.code})`;
+  const downTrail = trailText([...trail, { level, code }]);
+  const linkFor = (child) => {
+    const p = new URLSearchParams({ period: state.period, range: state.range, trail: downTrail });
+    return child.level === "seller" ? `#/seller/${encodeURIComponent(child.code)}?${p}`
+      : `#/team/${child.level}/${encodeURIComponent(child.code)}?${p}`;
+  };
+  const ranked = [...found.children].sort((a, b) =>
+    (a.overall_score === null) - (b.overall_score === null) || (b.overall_score ?? 0) - (a.overall_score ?? 0)
+    || a.code.localeCompare(b.code));
+
+  const header = h("header", { class: "page-head" },
+    breadcrumb(trail, here, { period: state.period, range: state.range }),
+    h("h1", {}, level === "company" ? found.name : `${found.name} `, level === "company" ? null : h("span", { class: "code" }, found.code)),
+    periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })));
+
+  if (!ranked.length) {
+    el.replaceChildren(header, emptyBox(t("team.empty", { name: found.name })));
+    return;
+  }
+  const rows = ranked.map((c, i) => {
+    const href = linkFor(c);
+    const tr = h("tr", { class: "clickable", dataset: { code: c.code, href }, tabindex: "0" },
+      h("td", { class: "num" }, String(i + 1)),
+      h("th", { scope: "row" }, h("a", { href }, `${c.name} (${c.code})`)),
+      h("td", { class: "num" }, fmt.pct(c.overall_score)),
+      h("td", {}, statusBadge(statusOfScore(c.overall_score))),
+      kpis.map((k) => {
+        const v = c.kpis[k.code];
+        const st = v?.status || "none";
+        // the status as a mark too, not by the cell colour alone
+        return h("td", { class: `num cell-${st}`, title: t(`status.${st}`) },
+          h("span", { class: "mark" }, MARKS[st]), " ", v ? fmt.kpi(v.actual, k.unit) : "–");
+      }));
+    tr.addEventListener("click", (event) => { if (!event.target.closest("a")) location.hash = href; });
+    tr.addEventListener("keydown", (event) => { if (event.key === "Enter") location.hash = href; });
+    return tr;
+  });
+  const ranking = table([t("team.rank"), t("team.name"), t("overall"), t("status"), ...kpis.map((k) => k.name)], rows);
+
+  const byLabel = new Map(ranked.map((c) => [`${c.name} (${c.code})`, c]));
+  const heat = chart(`/charts${base}/heatmap?${scope}`, {
+    name: `team-${level}-${code}-${state.period}`, label: t("team.heatmap"), wide: true,
+    onClick: (event) => { const c = byLabel.get(event.points?.[0]?.y); if (c) location.hash = linkFor(c); },
+  });
+  const persp = chart(`/charts${base}/perspectives?${scope}`, { name: `perspectives-${level}-${code}`, label: t("perspectives") });
+
+  el.replaceChildren(
+    header,
+    h("div", { class: "grid two" },
+      section(t("overall"), h("div", { class: "overall" },
+        h("div", { class: "big", id: "overall-score" }, fmt.pct(card.overall_score)),
+        h("div", {}, statusBadge(statusOfScore(card.overall_score))),
+        h("div", { class: "muted" }, `${t(`range.${card.range}`)} · ${fmt.month(card.period)}`)),
+        h("div", { class: "tiles" }, card.perspectives.map((p) => h("div", { class: "tile" },
+          h("div", { class: "tile-name" }, p.name), h("div", { class: "tile-value" }, fmt.pct(p.score)),
+          statusBadge(statusOfScore(p.score)))))),
+      section(t("perspectives"), persp.el)),
+    section(t("team.ranked"), ranking),
+    section(t("team.heatmap"), heat.el));
+  await Promise.all([heat.ready, persp.ready]);
+}

@@ -1,0 +1,97 @@
+// Small DOM helpers shared by the pages: element builder, states (loading, error, empty), status
+// badges, and the period/range controls.
+import { fmt, t } from "./i18n.js";
+
+// h("a", {href: "#/x", class: "c", onclick: fn}, "text", child...) — no innerHTML anywhere.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key in el && typeof value !== "string") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+// replaceChildren without the null/false placeholders of optional parts
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+export const loading = () => h("p", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("loading"));
+export const errorBox = (err) => h("p", { class: "error", role: "alert" }, err?.message || String(err));
+export const emptyBox = (text) => h("p", { class: "empty" }, text);
+export const notice = (text) => h("p", { class: "notice", role: "status" }, text);
+
+const MARK = { green: "✓", amber: "!", red: "✗", none: "–" };
+export function statusBadge(status) {
+  const s = MARK[status] ? status : "none";
+  return h("span", { class: `status status-${s}` }, `${MARK[s]} ${t(`status.${s}`)}`);
+}
+export function statusOfScore(score) {
+  if (typeof score !== "number") return "none";
+  return score >= 1 ? "green" : score >= 0.9 ? "amber" : "red";
+}
+
+export function lastCompleteMonth(today = new Date()) {
+  const d = new Date(today.getFullYear(), today.getMonth() - 1, 1);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
+}
+
+export const PERIOD_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
+export const RANGES = ["month", "quarter", "ytd", "r12"];
+
+// Period (month) and range pickers; `onChange({period, range})` when either changes.
+export function periodControls({ period, range }, onChange) {
+  const periodInput = h("input", { type: "month", name: "period", value: period, required: true });
+  const rangeSelect = h("select", { name: "range" },
+    RANGES.map((r) => h("option", { value: r, selected: r === range }, t(`range.${r}`))));
+  const fire = () => { if (PERIOD_RE.test(periodInput.value)) onChange({ period: periodInput.value, range: rangeSelect.value }); };
+  periodInput.addEventListener("change", fire);
+  rangeSelect.addEventListener("change", fire);
+  return h("div", { class: "controls" },
+    h("label", {}, t("period"), periodInput),
+    h("label", {}, t("range"), rangeSelect));
+}
+
+// A crumb trail from `trail` ("region:VEST,district:STV") and the current page's label.
+export function parseTrail(text) {
+  return (text || "").split(",").filter(Boolean).map((item) => {
+    const [level, code] = item.split(":");
+    return { level, code };
+  }).filter((c) => ["company", "region", "district"].includes(c.level) && c.code);
+}
+export const trailText = (trail) => trail.map((c) => `${c.level}:${c.code}`).join(",");
+
+export function breadcrumb(trail, current, query) {
+  const items = trail.map((c, i) => {
+    const q = new URLSearchParams(query);
+    const rest = trail.slice(0, i);
+    if (rest.length) q.set("trail", trailText(rest)); else q.delete("trail");
+    const label = c.level === "company" ? t("level.company") : `${t(`level.${c.level}`)} ${c.code}`;
+    return h("li", {}, h("a", { href: `#/team/${c.level}/${encodeURIComponent(c.code)}?${q}` }, label));
+  });
+  items.push(h("li", { "aria-current": "page" }, current));
+  return h("nav", { class: "breadcrumb", "aria-label": "breadcrumb" }, h("ol", {}, items));
+}
+
+export function section(title, ...children) {
+  return h("section", { class: "card" }, h("h2", {}, title), ...children);
+}
+
+export function table(headers, rows, { foot } = {}) {
+  return h("div", { class: "table-wrap" },
+    h("table", {},
+      h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
+      h("tbody", {}, rows),
+      foot ? h("tfoot", {}, foot) : null));
+}
+
+export { fmt };

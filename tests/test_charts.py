@@ -1,0 +1,203 @@
+"""The pure figures of app.charts: trace types, data arrays equal to the numbers given, status
+colours and symbols, labels per language. No database, no server."""
+
+import ast
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from app import charts
+
+# Okabe-Ito, written out here rather than imported, so a changed palette fails the test
+GREEN, ORANGE, VERMILLION, GREY = "#009E73", "#E69F00", "#D55E00", "#999999"
+
+
+def _trace(fig: go.Figure, kind: str, name: str | None = None):
+    found = [t for t in fig.data if t.type == kind and (name is None or t.name == name)]
+    assert found, f"no {kind} trace named {name!r} in {[(t.type, t.name) for t in fig.data]}"
+    return found[0]
+
+
+def test_charts_package_imports_neither_sqlalchemy_nor_fastapi():
+    root = Path(charts.__file__).parent
+    for path in root.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        modules = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in modules if m.split(".")[0] in {"sqlalchemy", "fastapi", "starlette"}], path
+
+
+# --- KPI bullets ----------------------------------------------------------------------------
+
+KPIS = pd.DataFrame({
+    "name": ["Revenue", "Margin %", "Meetings", "CSAT"],
+    "actual": [1040.0, 0.30, 8.0, None],
+    "target": [1000.0, 0.32, 10.0, 4.5],
+    "attainment": [1.04, 0.9375, 0.8, None],
+    "status": ["green", "amber", "red", "none"],
+    "amber_threshold": [0.9, 0.9, 0.85, 0.9],
+    "green_threshold": [1.0, 1.0, 0.95, 1.0],
+})
+
+
+def test_bullets_draw_attainment_bars_in_the_status_colours():
+    fig = charts.kpi_bullets(KPIS)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars) == 4  # three threshold bands and the attainment bar
+    attainment = bars[3]
+    assert isinstance(attainment.x, np.ndarray)
+    np.testing.assert_array_equal(attainment.x, [1.04, 0.9375, 0.8, np.nan])
+    assert list(attainment.y) == ["Revenue", "Margin %", "Meetings", "CSAT"]
+    assert list(attainment.marker.color) == [GREEN, ORANGE, VERMILLION, GREY]
+    # hover shows actual and target: customdata holds them in the row order
+    np.testing.assert_array_equal(attainment.customdata[:, 0], [1040.0, 0.30, 8.0, np.nan])
+    np.testing.assert_array_equal(attainment.customdata[:, 1], [1000.0, 0.32, 10.0, 4.5])
+
+
+def test_bullets_bands_follow_each_kpis_thresholds_and_the_target_sits_at_100_percent():
+    fig = charts.kpi_bullets(KPIS)
+    red, amber, green = [t for t in fig.data if t.type == "bar"][:3]
+    f = lambda v: np.asarray(v, dtype="float64")  # noqa: E731
+    np.testing.assert_allclose(f(red.x), [0.9, 0.9, 0.85, 0.9])             # 0 .. amber
+    np.testing.assert_allclose(f(amber.base), [0.9, 0.9, 0.85, 0.9])
+    np.testing.assert_allclose(f(amber.x), [0.1, 0.1, 0.10, 0.1])           # amber .. green
+    np.testing.assert_allclose(f(green.base), [1.0, 1.0, 0.95, 1.0])
+    target = _trace(fig, "scatter", "Target")
+    np.testing.assert_array_equal(target.x, [1, 1, 1, 1])
+
+
+def test_bullets_show_status_by_symbol_and_word_not_colour_alone():
+    fig = charts.kpi_bullets(KPIS)
+    marks = [t for t in fig.data if t.type == "scatter" and t.mode == "markers+text"][0]
+    assert list(marks.marker.symbol) == ["circle", "diamond", "x", "circle-open"]
+    assert list(marks.text) == ["✓ on target", "! close", "✗ behind", "– no target"]
+    nb = [t for t in charts.kpi_bullets(KPIS, lang="nb").data if t.type == "scatter" and t.mode == "markers+text"][0]
+    assert list(nb.text) == ["✓ på mål", "! nær", "✗ bak", "– uten mål"]
+
+
+def test_bullets_clip_a_runaway_attainment_to_the_axis():
+    fig = charts.kpi_bullets(KPIS.assign(attainment=[3.0, 0.9375, 0.8, None]))
+    assert [t for t in fig.data if t.type == "bar"][3].x[0] == 1.5
+    assert fig.layout.xaxis.range[1] > 1.5
+
+
+# --- trend ----------------------------------------------------------------------------------
+
+def test_trend_plots_monthly_actual_against_target():
+    points = pd.DataFrame({"period": ["2025-11", "2025-12", "2026-01"], "actual": [10.0, 12.0, None],
+                           "target": [11.0, 11.0, 11.0], "status": ["amber", "green", "none"]})
+    fig = charts.kpi_trend(points, name="Meetings", unit="count")
+    actual, target = _trace(fig, "scatter", "Actual"), _trace(fig, "scatter", "Target")
+    np.testing.assert_array_equal(actual.x, np.array(["2025-11-01", "2025-12-01", "2026-01-01"], dtype="datetime64[D]"))
+    np.testing.assert_array_equal(actual.y, [10.0, 12.0, np.nan])
+    np.testing.assert_array_equal(target.y, [11.0, 11.0, 11.0])
+    assert list(actual.marker.color) == [ORANGE, GREEN, GREY]
+    assert list(actual.marker.symbol) == ["diamond", "circle", "circle-open"]
+    assert fig.layout.title.text == "Meetings"
+
+
+def test_trend_axis_format_follows_the_unit():
+    points = pd.DataFrame({"period": ["2026-01"], "actual": [0.3], "target": [0.32], "status": ["amber"]})
+    assert charts.kpi_trend(points, name="Margin %", unit="ratio").layout.yaxis.tickformat == ".1%"
+    assert charts.kpi_trend(points, name="Revenue", unit="currency").layout.yaxis.tickformat == ",.0f"
+
+
+# --- heatmap --------------------------------------------------------------------------------
+
+def test_heatmap_cells_are_the_attainments_with_symbol_and_percent():
+    att = pd.DataFrame([[1.04, 0.5], [0.95, np.nan]], index=["Ann (S1)", "Bo (S2)"], columns=["Revenue", "Hit rate"])
+    st = pd.DataFrame([["green", "red"], ["amber", "none"]], index=att.index, columns=att.columns)
+    fig = charts.team_heatmap(att, st)
+    (heat,) = fig.data
+    assert heat.type == "heatmap"
+    np.testing.assert_array_equal(heat.z, [[1.04, 0.5], [0.95, np.nan]])
+    assert list(heat.y) == ["Ann (S1)", "Bo (S2)"] and list(heat.x) == ["Revenue", "Hit rate"]
+    assert heat.text.tolist() == [["✓ 104%", "✗ 50%"], ["! 95%", "–"]]
+    nb = charts.team_heatmap(att, st, lang="nb").data[0]
+    assert nb.text[0][0] == "✓ 104\u00a0%"
+    assert fig.layout.yaxis.autorange == "reversed"  # the first (best ranked) row on top
+
+
+# --- perspectives ---------------------------------------------------------------------------
+
+def test_perspective_bars_colour_each_score_by_status():
+    frame = pd.DataFrame({"name": ["Financial", "Customer", "Process", "Learning"],
+                          "score": [1.02, 0.95, 0.5, None], "previous_score": [1.0, 0.9, 0.6, None]})
+    fig = charts.perspective_bars(frame)
+    bar = _trace(fig, "bar")
+    np.testing.assert_array_equal(bar.x, [1.02, 0.95, 0.5, np.nan])
+    assert list(bar.marker.color) == [GREEN, ORANGE, VERMILLION, GREY]
+    assert list(bar.text) == ["✓ on target", "! close", "✗ behind", "– no target"]
+    np.testing.assert_array_equal(_trace(fig, "scatter").x, [1.0, 0.9, 0.6, np.nan])
+
+
+# --- budget ---------------------------------------------------------------------------------
+
+def test_budget_vs_actual_bars_and_cumulative_lines():
+    monthly = pd.DataFrame({"period": ["2026-01", "2026-02", "2026-03"], "budget_amount": [100.0, 150.0, 200.0],
+                            "actual_amount": [90.0, 160.0, 250.5]})
+    fig = charts.budget_vs_actual(monthly)
+    np.testing.assert_array_equal(_trace(fig, "bar", "Budget").y, [100.0, 150.0, 200.0])
+    np.testing.assert_array_equal(_trace(fig, "bar", "Actual").y, [90.0, 160.0, 250.5])
+    # worked by hand: 100, 100+150, 100+150+200 and 90, 90+160, 90+160+250.5
+    np.testing.assert_array_equal(_trace(fig, "scatter", "Budget, cumulative").y, [100.0, 250.0, 450.0])
+    np.testing.assert_array_equal(_trace(fig, "scatter", "Actual, cumulative").y, [90.0, 250.0, 500.5])
+    assert _trace(fig, "scatter", "Actual, cumulative").yaxis == "y2"
+
+
+def test_budget_vs_actual_without_budget_leaves_the_budget_empty():
+    monthly = pd.DataFrame({"period": ["2026-01", "2026-02"], "budget_amount": [np.nan, np.nan],
+                            "actual_amount": [5.0, 6.0]})
+    fig = charts.budget_vs_actual(monthly, lang="nb")
+    assert np.isnan(_trace(fig, "scatter", "Budsjett, akkumulert").y).all()
+    np.testing.assert_array_equal(_trace(fig, "scatter", "Faktisk, akkumulert").y, [5.0, 11.0])
+
+
+def test_waterfall_goes_from_budget_through_the_effects_to_actual():
+    # PRODUCT.md §2 worked example: budget A 100 × 10.00 + B 50 × 20.00 = 2000.00; actual
+    # A 120 × 9.50 + B 40 × 21.00 = 1980.00; price −20.00, volume 133.33, mix −133.33
+    totals = {"budget_amount": 2000.0, "price_effect": -20.0, "volume_effect": 133.33, "mix_effect": -133.33,
+              "actual_amount": 1980.0}
+    fig = charts.variance_waterfall(totals)
+    (wf,) = fig.data
+    assert wf.type == "waterfall"
+    assert list(wf.x) == ["Budget", "Price", "Volume", "Mix", "Actual"]
+    assert list(wf.measure) == ["absolute", "relative", "relative", "relative", "total"]
+    np.testing.assert_array_equal(wf.y, [2000.0, -20.0, 133.33, -133.33, 1980.0])
+    assert round(wf.y[0] + wf.y[1] + wf.y[2] + wf.y[3], 2) == wf.y[4]
+    assert wf.increasing.marker.color == GREEN and wf.decreasing.marker.color == VERMILLION
+
+
+def test_waterfall_without_a_budget_says_not_available():
+    fig = charts.variance_waterfall({"budget_amount": None, "price_effect": None, "volume_effect": None,
+                                     "mix_effect": None, "actual_amount": 50.0})
+    assert not fig.data
+    assert fig.layout.annotations[0].text == "n/a"
+
+
+def test_forecast_bars_show_each_method_and_mark_a_missing_one():
+    totals = {"budget": 1200.0, "actual_to_date": 500.0, "budget_remainder": 1250.0, "run_rate": 1000.0,
+              "seasonal": None}
+    fig = charts.forecast_bars(totals, lang="nb")
+    (bar,) = fig.data
+    assert list(bar.x) == ["Faktisk hittil", "Budsjett", "Faktisk + resterende budsjett", "Løpende takt",
+                           "Sesongjustert"]
+    np.testing.assert_array_equal(bar.y, [500.0, 1200.0, 1250.0, 1000.0, np.nan])
+    assert [a.text for a in fig.layout.annotations] == ["i.t."]
+    assert fig.layout.shapes[0].y0 == 1200.0  # the budget line
+
+
+def test_figures_serialize_numbers_as_typed_arrays():
+    monthly = pd.DataFrame({"period": ["2026-01"], "budget_amount": [1.0], "actual_amount": [2.0]})
+    data = json.loads(charts.budget_vs_actual(monthly).to_json())["data"]
+    assert set(data[0]["y"]) >= {"dtype", "bdata"}
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+def test_every_label_exists_in_both_languages(lang):
+    from app.charts import palette
+    assert set(palette._LABELS[lang]) == set(palette._LABELS["en"])
