@@ -264,3 +264,9 @@ def test_trend_month_by_month(client, session, org, admin_headers):
     seller = login(client, make_user(session, role="seller", email=org["s1"].email))
     assert client.get("/api/v1/scorecards/seller/S2/trend", params={"period": "2026-02"},
                       headers=seller).status_code == 404
+
+
+def test_kpi_list_is_in_display_order(client, admin_headers):
+    codes = [k["code"] for k in client.get("/api/v1/kpis", headers=admin_headers).json()]
+    assert codes[:4] == ["revenue", "gross_margin", "margin_pct", "active_customers"]
+    assert codes[-2:] == ["training_hours", "coaching_sessions"]

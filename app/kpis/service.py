@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.analytics.kpis import DEFAULT_FISCAL_YEAR_START_MONTH, DEFAULT_SCORE_CAP
+from app.analytics.kpis import DEFAULT_FISCAL_YEAR_START_MONTH, DEFAULT_SCORE_CAP, KPIS
 from app.kpis.schemas import KpiUpdate, ManualKpiCreate, ScorecardSettings, ScorecardSettingsUpdate
 from app.models import AppSetting, KpiDefinition, Perspective
 
@@ -19,7 +19,11 @@ def _dec(value: float) -> Decimal:
 
 
 def list_kpis(session: Session) -> list[KpiDefinition]:
-    return list(session.scalars(select(KpiDefinition).order_by(KpiDefinition.perspective, KpiDefinition.code)))
+    """Every KPI, active or not, in the scorecard's display order: by perspective, built-ins first."""
+    rows = session.execute(select(KpiDefinition, Perspective.position)
+                           .join(Perspective, Perspective.key == KpiDefinition.perspective)).all()
+    builtin = {k.code: i for i, k in enumerate(KPIS)}
+    return [kpi for kpi, _ in sorted(rows, key=lambda r: (r[1], builtin.get(r[0].code, len(builtin)), r[0].code))]
 
 
 def update_kpi(session: Session, *, code: str, changes: KpiUpdate) -> KpiDefinition | None:
