@@ -107,14 +107,20 @@ def load_sales(session: Session, *, months: list[str], level: str = "company",
 
 
 def first_sale_months(session: Session, *, account_ids: list[int]) -> dict[int, str]:
-    """Each account's month of its first sale ever (first line with a positive amount)."""
+    """Each account's month of its first sale ever (first line with a positive amount).
+
+    One index probe per account on (account_id, date), walking forward to the first positive line,
+    rather than a MIN over each account's whole history.
+    """
+    later = aliased(Sale)
+    first = (select(later.date).where(later.account_id == Account.id, later.amount > 0)
+             .order_by(later.date).limit(1).correlate(Account).scalar_subquery())
     out: dict[int, str] = {}
     for i in range(0, len(account_ids), 5000):
-        chunk = account_ids[i:i + 5000]
-        stmt = (select(Sale.account_id, func.min(Sale.date))
-                .where(Sale.amount > 0, Sale.account_id.in_(chunk)).group_by(Sale.account_id))
-        for account_id, first in session.execute(stmt):
-            out[account_id] = str(first)[:7]
+        stmt = select(Account.id, first).where(Account.id.in_(account_ids[i:i + 5000]))
+        for account_id, day in session.execute(stmt):
+            if day is not None:
+                out[account_id] = str(day)[:7]
     return out
 
 

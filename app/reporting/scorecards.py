@@ -165,7 +165,9 @@ def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[U
     manual = _manual_actuals(session, registry, units, months)
     actual = actual.join(manual) if not manual.empty else actual
 
-    children, _ = trees.at_end_of(period)
+    # Sellers and accounts have no children: their targets are their own, no tree needed.
+    has_children = any(u.level in ("company", "region", "district") for u in units)
+    children = trees.at_end_of(period)[0] if has_children else {}
     codes = list(registry.kpis["code"])
     needed = _subtree(children, [u.key for u in units])
     targets = resolve_targets(_targets(session, registry, months, needed), units=[u.key for u in units],
