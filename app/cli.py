@@ -1,4 +1,4 @@
-"""The `scorecard` command: demo | serve | migrate | import | create-user."""
+"""The `scorecard` command: demo | serve | migrate | import | create-user | backup."""
 
 import argparse
 import getpass
@@ -15,6 +15,11 @@ def _serve(host: str, port: int, workers: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from app.security import settings_problem
+
+    if (problem := settings_problem()) is not None:  # one clear line, not a traceback from each worker
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     _serve(args.host, args.port, args.workers)
     return 0
 
@@ -90,7 +95,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     from app.imports.service import import_file
 
-    with get_sessionmaker()() as session:
+    # A write transaction from the start (BEGIN IMMEDIATE on SQLite): waits for a running app's writes
+    # instead of failing with "database is locked".
+    with get_sessionmaker(write=True)() as session:
         try:
             result = import_file(session, dataset=args.dataset, data=data, filename=path.name,
                                  dry_run=args.dry_run,
@@ -107,6 +114,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     note = " (dry run: nothing written)" if args.dry_run else ""
     print(f"{result.dataset}: {result.rows} rows, {result.inserted} inserted, {result.updated} updated, "
           f"{result.unchanged} unchanged{note}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from app.backup import BackupError, backup
+
+    try:
+        result = backup(get_settings().database_url, Path(args.dest))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up to {result.path} ({result.size:,} bytes; {result.detail})")
     return 0
 
 
@@ -139,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     cu.add_argument("email")
     cu.add_argument("--role", required=True, choices=["admin", "leader", "seller", "finance"])
     cu.set_defaults(func=cmd_create_user)
+
+    bk = sub.add_parser("backup", help="a consistent copy of DATABASE_URL while the app runs (SQLite: a checked "
+                                       "copy; PostgreSQL: pg_dump -Fc)")
+    bk.add_argument("dest", help="the new file, or a folder to write a dated file into")
+    bk.set_defaults(func=cmd_backup)
 
     return parser
 

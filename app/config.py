@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     currency: str = "NOK"
     max_upload_mb: int = Field(default=200, ge=1, description="Largest import file accepted by the API.")
     environment: str = Field(default="development", description="`production` refuses the default secret.")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins for one e-mail, within "
+                                    "LOGIN_WINDOW_SECONDS, after which that e-mail gets 429 until the window passes.")
+    login_max_failures_per_ip: int = Field(default=20, ge=1, description="The same, counted per client address.")
+    login_window_seconds: int = Field(default=900, ge=1, description="The window failed sign-ins are counted in.")
+    cors_origins: str = Field(default="", description="Comma-separated origins (https://host[:port]) that may call "
+                                                     "the API from a browser; empty: no CORS headers at all.")
 
 
 @lru_cache

@@ -3,7 +3,10 @@
 from collections.abc import Iterator
 from functools import lru_cache
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from app.config import get_settings
@@ -15,6 +18,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Execution option naming the SQLite BEGIN mode of a connection's transactions ('' or 'IMMEDIATE').
+SQLITE_BEGIN = "sqlite_begin"
+# Methods whose requests only read; every other request's transaction is a write transaction.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Base(DeclarativeBase):
@@ -37,7 +46,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock at BEGIN (IMMEDIATE), waiting up to the
+        # busy timeout for it. A deferred one that reads first and writes later cannot wait: once
+        # another writer commits after its first read, SQLite refuses the upgrade at once with
+        # "database is locked" (SQLITE_BUSY_SNAPSHOT), and no timeout helps. Reads stay deferred so
+        # that, under WAL, they never wait for a writer.
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, '')}".rstrip())
 
 
 def make_engine(url: str) -> Engine:
@@ -54,14 +68,27 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+def writing(engine: Engine) -> Engine:
+    """`engine` for write transactions: on SQLite each BEGIN takes the write lock (BEGIN IMMEDIATE)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
 @lru_cache
-def get_sessionmaker() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+def get_sessionmaker(write: bool = False) -> sessionmaker[Session]:
+    """Sessions on the configured database; `write=True` for work that writes (see `writing`)."""
+    engine = get_engine()
+    return sessionmaker(bind=writing(engine) if write else engine, expire_on_commit=False)
 
 
-def get_session() -> Iterator[Session]:
-    """One session per request; writes call `session.commit()` once at the end of the route."""
-    session = get_sessionmaker()()
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; writes call `session.commit()` once at the end of the route.
+
+    Requests other than GET/HEAD/OPTIONS get write transactions, so that concurrent writers on SQLite
+    queue for the lock (up to the busy timeout) instead of failing with "database is locked".
+    """
+    session = get_sessionmaker(request.method not in READ_METHODS)()
     try:
         yield session
     except Exception:
@@ -69,3 +96,17 @@ def get_session() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def is_locked(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "database table is locked" (the busy timeout ran out)."""
+    return isinstance(exc, OperationalError) and "is locked" in str(getattr(exc, "orig", exc))
+
+
+async def database_busy_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After when SQLite stayed locked past the busy timeout (a long import holds it);
+    any other OperationalError is re-raised to the app's 500 handler."""
+    if not is_locked(exc):
+        raise exc
+    return JSONResponse({"detail": "the database is busy with another change (a large import, say); "
+                                   "try again in a moment"}, status_code=503, headers={"Retry-After": "10"})

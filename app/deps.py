@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.access import Scope, scope_for
@@ -61,8 +62,12 @@ def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_
             raise _unauthorized("invalid, expired or revoked API token")
         if request.method not in READ_METHODS:
             raise _forbidden("an API token can only read; sign in to change anything")
-        if touch(session, api_token):
-            session.commit()
+        try:
+            if touch(session, api_token):
+                session.commit()
+        except OperationalError:
+            # The last-use time is best effort: a database busy with a write (SQLite) must not fail a read.
+            session.rollback()
         return Principal(user=api_token.user, token_id=api_token.id,
                          scopes=frozenset(api_token.scope_list))
     user_id = decode_access_token(token)

@@ -7,17 +7,23 @@ import plotly
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from app import __version__
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.budget.router import router as budget_router
 from app.charts_api.router import router as charts_router
-from app.config import DEFAULT_SECRET, get_settings, resource_dir
+from app.config import get_settings, resource_dir
+from app.db import database_busy_handler
 from app.health import router as health_router
 from app.imports.router import router as imports_router
 from app.kpis.router import router as kpis_router
+from app.openapi import install as install_openapi
 from app.org.router import router as org_router
 from app.scorecards.router import router as scorecards_router
+from app.security import SECURITY_HEADERS, check_settings
+from app.security import install as install_security
 from app.tokens.router import router as tokens_router
 
 log = logging.getLogger("app")
@@ -25,27 +31,32 @@ log = logging.getLogger("app")
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    if settings.environment == "production" and settings.secret_key == DEFAULT_SECRET:
-        raise RuntimeError("SECRET_KEY must be set to a secret of your own in production")
+    check_settings(settings)  # ConfigError (a RuntimeError): e.g. production with the default secret
 
     app = FastAPI(
         title="Sales Scorecard",
         version=__version__,
         description="Balanced scorecards and budget control for sales organizations.",
-        docs_url="/api/docs",
+        docs_url=None,  # app.security serves /api/docs from local files, under the CSP
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     api = APIRouter(prefix="/api/v1")
     for router in (health_router, auth_router, org_router, scorecards_router, kpis_router, imports_router,
-                   tokens_router, budget_router, charts_router):
+                   tokens_router, budget_router, charts_router, audit_router):
         api.include_router(router)
     app.include_router(api)
+    install_security(app, settings)
+    install_openapi(app)  # the shared 400/401/403/422 answers, documented
+
+    app.add_exception_handler(OperationalError, database_busy_handler)  # SQLite locked too long: 503
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
+        # This answer leaves by the outermost middleware, around the security headers one: add them here.
+        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500,
+                            headers=dict(SECURITY_HEADERS))
 
     plotly_js = Path(plotly.__file__).parent / "package_data"
     app.mount("/vendor", StaticFiles(directory=plotly_js), name="vendor")

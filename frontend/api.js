@@ -50,6 +50,10 @@ async function request(path, { method = "GET", json, form, auth = true } = {}) {
   }
   if (res.status === 404) throw new ApiError(404, t("error.notFound"), payload);
   if (res.status === 403) throw new ApiError(403, t("error.forbidden"), payload);
+  if (res.status === 429) {  // throttled sign-in: Retry-After is in seconds
+    const minutes = Math.max(1, Math.ceil(Number(res.headers.get("Retry-After")) / 60) || 1);
+    throw new ApiError(429, t("error.tooMany", { minutes }), payload);
+  }
   if (res.status === 422 || res.status === 413 || res.status === 400) {
     throw new ApiError(res.status, t("error.invalid", { detail: describe(payload?.detail) || res.statusText }), payload);
   }

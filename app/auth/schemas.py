@@ -12,7 +12,7 @@ class TokenRead(BaseModel):
 
 
 class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
 
     email: EmailStr
     password: str = Field(min_length=8, max_length=200)

@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.audit.service import record as record_audit
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from app.models import Leader, Seller, User
 
@@ -24,7 +25,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     return user if verify_password(password, user.password_hash) else None
 
 
-def create_user(session: Session, *, email: str, password: str, role: str) -> User:
+def create_user(session: Session, *, email: str, password: str, role: str, actor: User | None = None) -> User:
     """Create a login; a seller or leader login must match a loaded seller or leader by e-mail."""
     email = normalize_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -42,6 +43,9 @@ def create_user(session: Session, *, email: str, password: str, role: str) -> Us
     user = User(email=email, password_hash=hash_password(password), role=role, is_active=True)
     session.add(user)
     session.flush()
+    # Never the password nor its hash.
+    record_audit(session, actor=actor, action="user.create", entity=f"user:{email}",
+                 after={"email": email, "role": role, "is_active": True})
     return user
 
 

@@ -21,8 +21,10 @@ class RowError:
 
     def __post_init__(self) -> None:
         # Truncate here so no caller can send a 1 MB cell back in an error list.
-        if self.value is not None and len(self.value) > VALUE_MAX_CHARS:
-            object.__setattr__(self, "value", self.value[: VALUE_MAX_CHARS - 1] + "…")
+        for name in ("value", "column"):  # a 1 MB header cell is an (unknown) column name
+            text = getattr(self, name)
+            if text is not None and len(text) > VALUE_MAX_CHARS:
+                object.__setattr__(self, name, text[: VALUE_MAX_CHARS - 1] + "…")
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}

@@ -33,6 +33,8 @@ _PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
 _TRUE = frozenset({"true", "yes", "1", "ja", "sann"})
 _FALSE = frozenset({"false", "no", "0", "nei", "usann"})
 _SPACES = "\u0020\u00a0\u202f\u2009"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SUSPECT = r"^[=+@-]|[\x00-\x1f\x7f]"  # RE2 (pyarrow); a superset of what _unsafe_text rejects
 DATE_MIN_YEAR, DATE_MAX_YEAR = 1900, 2199  # datetime64[ns] ends in 2262
 PERIOD_MIN_YEAR, PERIOD_MAX_YEAR = 1900, 2999
 
@@ -43,6 +45,7 @@ def parse(spec: DatasetSpec, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[RowE
     decimal = raw.attrs.get("decimal", ".")
     rows = _row_numbers(raw)
     positions = _check_header(spec, raw, errors)
+    _repeated_header(raw, positions, rows, errors)
 
     out: dict[str, pd.Series] = {"row": pd.Series(rows, dtype="int64")}
     written: dict[str, pd.Series] = {}  # the cells as written, for error values
@@ -103,6 +106,22 @@ def _check_header(spec: DatasetSpec, raw: pd.DataFrame, errors: list[RowError]) 
     return positions
 
 
+def _repeated_header(raw: pd.DataFrame, positions: dict[str, int], rows: np.ndarray, errors: list[RowError]) -> None:
+    """A data row that repeats the header (two exports pasted together) would otherwise load as data."""
+    if len(positions) < 2:
+        return
+    mask = np.ones(len(raw), dtype=bool)
+    for name, pos in positions.items():
+        candidates = np.flatnonzero(mask)
+        if not len(candidates):
+            return
+        cells = raw.iloc[candidates, pos].astype("str").fillna("").str.strip().str.lower()
+        mask[candidates] = cells.eq(name).to_numpy(dtype=bool)
+    for i in np.flatnonzero(mask):
+        errors.append(RowError(int(rows[i]), None, None,
+                               "the header row appears again (were two files pasted together?)"))
+
+
 def _unknown_column_message(name: str, known: tuple[str, ...]) -> str:
     message = f"unknown column; the columns are {', '.join(known)}"
     if name.lower().strip() in known:
@@ -132,7 +151,8 @@ def _parse_column(
         too_long = (stripped.str.len() > column.max_length).to_numpy(dtype=bool)
         if too_long.any():
             errors.extend(_errors(rows, cells, too_long, column.name, f"longer than {column.max_length} characters"))
-        return stripped.where(~(is_empty | too_long))
+        unsafe = _unsafe_cells(stripped, ~(is_empty | too_long), rows, cells, column.name, errors)
+        return stripped.where(~(is_empty | too_long | unsafe))
     converters: dict[str, Callable[[str], tuple[object, str | None]]] = {
         "email": lambda t: _email(t, column.max_length),
         "enum": lambda t: _enum(t, column.choices),
@@ -179,9 +199,38 @@ def _by_unique(
     return (values[codes] if len(codes) else values[:0]), bad
 
 
+def _unsafe_cells(stripped: pd.Series, candidates: np.ndarray, rows: np.ndarray, cells: pd.Series, name: str,
+                  errors: list[RowError]) -> np.ndarray:
+    """Text that a spreadsheet would run as a formula, or with control characters: an error each."""
+    mask = _np(pc.match_substring_regex(_arrow(stripped), _SUSPECT)).astype(bool) & candidates
+    for i in np.flatnonzero(mask):  # the regex only preselects; _unsafe_text decides
+        message = _unsafe_text(stripped.iat[i])
+        if message is None:
+            mask[i] = False
+        else:
+            errors.append(RowError(int(rows[i]), name, cells.iat[i], message))
+    return mask
+
+
+def _unsafe_text(text: str) -> str | None:
+    control = _CONTROL.search(text)
+    if control:
+        if control.group() in "\r\n":
+            return 'contains a line break (is a quote (") left open on an earlier line?)'
+        return f"contains the control character U+{ord(control.group()):04X}"
+    first, second = text[:1], text[1:2]
+    # OWASP "CSV injection": '=cmd|...', '+SUM(...)', '@x', '-2+3+cmd|...' (but '-' before a word is text).
+    if first in "=+@" or (first == "-" and second and not (second.isalpha() or second.isspace())):
+        return f"starts with {first!r}, which a spreadsheet runs as a formula; remove the {first!r}"
+    return None
+
+
 def _email(text: str, max_length: int) -> tuple[object, str | None]:
     if len(text) > max_length:
         return None, f"longer than {max_length} characters"
+    unsafe = _unsafe_text(text)
+    if unsafe:
+        return None, unsafe
     if not _EMAIL.fullmatch(text):
         return None, "not an e-mail address"
     return text.lower(), None

@@ -47,13 +47,20 @@ def read_table(data: bytes, filename: str, *, spec: DatasetSpec) -> pd.DataFrame
 def _read_csv(data: bytes) -> pd.DataFrame:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileProblem('the file is UTF-16 (Excel\'s "Unicode text"); save it as "CSV UTF-8"')
     _check_utf8(data)
+    if b"\n" not in data and b"\r" in data:
+        data = data.replace(b"\r", b"\n")  # old Mac line endings (CR only)
     header_end = data.find(b"\n")
     header_line = (data if header_end < 0 else data[:header_end]).decode("utf-8").rstrip("\r")
     if "\x00" in header_line:
         raise FileProblem("not a CSV or XLSX file")
     delimiter = _detect_delimiter(header_line)
-    header = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter))
+    except csv.Error as exc:  # a header cell over the csv module's 128 KiB limit, say
+        raise FileProblem(f"the header line could not be read as CSV: {exc}") from None
     header = [h.strip() for h in header]
     if header_end < 0 or not data[header_end + 1 :].strip(b" \t\r\n"):
         raise FileProblem("the file has a header but no data rows")
@@ -155,16 +162,18 @@ def _read_csv_slow(data: bytes, delimiter: str, header: list[str]) -> tuple[pd.D
     rows: list[list[str]] = []
     errors: list[RowError] = []
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
-    next(reader)
-    for record_no, cells in enumerate(reader, start=2):
-        if len(cells) > n:
-            extra = [c for c in cells[n:] if c.strip()]
-            if extra:
-                errors.append(
-                    RowError(record_no, None, delimiter.join(cells), f"the row has {len(cells)} cells but the header has {n}")
-                )
-            cells = cells[:n]
-        rows.append(cells + [""] * (n - len(cells)))
+    try:
+        next(reader)
+        for record_no, cells in enumerate(reader, start=2):
+            if len(cells) > n:
+                extra = [c for c in cells[n:] if c.strip()]
+                if extra:
+                    errors.append(RowError(record_no, None, delimiter.join(cells),
+                                           f"the row has {len(cells)} cells but the header has {n}"))
+                cells = cells[:n]
+            rows.append(cells + [""] * (n - len(cells)))
+    except csv.Error as exc:  # a cell over the csv module's 128 KiB limit, say
+        raise FileProblem(f"line {reader.line_num}: the file could not be read as CSV: {exc}") from None
     return pd.DataFrame(rows, columns=range(n), dtype="str"), errors
 
 

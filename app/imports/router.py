@@ -87,7 +87,8 @@ def post_import(
     data = _read_limited(file, get_settings().max_upload_mb * 1024 * 1024)
     dry = dry_run or bool(dry_run_form)
     try:
-        result = import_file(session, dataset=dataset, data=data, filename=file.filename or "", dry_run=dry)
+        result = import_file(session, dataset=dataset, data=data, filename=file.filename or "", dry_run=dry,
+                             actor=_admin)
     except ImportRejected as exc:  # import_file has rolled back its savepoint: nothing was written
         body = ImportRejectedRead(
             detail=exc.message if len(exc.errors) != 1 else str(exc),

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from hashlib import sha256
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from app.analytics.periods import months_of, phase
+from app.audit.service import record as record_audit
 from app.imports.errors import ImportRejected, RowError
 from app.imports.parse import parse
 from app.imports.reader import read_table
@@ -44,6 +46,7 @@ from app.models import (
     Seller,
     SellerDistrict,
     Target,
+    User,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -54,6 +57,8 @@ WRITE_CHUNK = 100_000
 FETCH_CHUNK = 10_000
 # From this many new rows (and more than the table holds), indexes are rebuilt rather than maintained.
 BULK_MIN_ROWS = 50_000
+# Changed rows kept, before and after, in an import's audit event (the event also counts all of them).
+AUDIT_SAMPLE = 20
 
 
 class UnknownDataset(LookupError):
@@ -170,8 +175,12 @@ def _fetch_raw(session: Session, stmt) -> list[tuple]:  # noqa: ANN001
         cur.close()
 
 
-def _upsert(session: Session, plan: TablePlan, frame: pd.DataFrame, progress: Progress | None) -> pd.Series:
-    """Insert new rows, update changed ones; the status of each frame row: 'new' | 'same' | 'changed'."""
+def _upsert(session: Session, plan: TablePlan, frame: pd.DataFrame, progress: Progress | None,
+            sample: list[tuple[dict, dict]] | None = None) -> pd.Series:
+    """Insert new rows, update changed ones; the status of each frame row: 'new' | 'same' | 'changed'.
+
+    `sample` (if given) receives up to AUDIT_SAMPLE changed rows as (before, after) for the audit trail.
+    """
     if frame.empty:
         return pd.Series([], dtype="str")
     new = _canonical(frame, plan.kinds)
@@ -192,7 +201,34 @@ def _upsert(session: Session, plan: TablePlan, frame: pd.DataFrame, progress: Pr
     changed = merged.loc[found & ~same]
     if len(changed):
         _update(session, plan, changed)
+        if sample is not None and len(sample) < AUDIT_SAMPLE:
+            sample.extend(_changed_sample(plan, changed.head(AUDIT_SAMPLE - len(sample))))
     return pd.Series(status, index=frame.index)
+
+
+def _audit_value(value: object, kind: str) -> object:
+    """A canonical cell as the audit trail shows it: decimals as exact text, NA as None."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if kind.startswith("dec"):
+        return str(Decimal(int(value)).scaleb(-_scale(kind)))
+    if kind == "int":
+        return int(value)
+    if kind == "bool":
+        return bool(value)
+    return str(value)
+
+
+def _changed_sample(plan: TablePlan, changed: pd.DataFrame) -> list[tuple[dict, dict]]:
+    """(before, after) per changed row: its key plus the columns whose values differ."""
+    out = []
+    for row in changed.to_dict("records"):
+        key = {k: _audit_value(row[k], plan.kinds[k]) for k in plan.key}
+        old = {c: _audit_value(row[f"{c}_old"], plan.kinds[c]) for c in plan.values}
+        new = {c: _audit_value(row[c], plan.kinds[c]) for c in plan.values}
+        diff = [c for c in plan.values if old[c] != new[c]]
+        out.append(({**key, **{c: old[c] for c in diff}}, {**key, **{c: new[c] for c in diff}}))
+    return out
 
 
 def _dec_strings(values: pd.Series, scale: int) -> pd.Series:
@@ -750,10 +786,11 @@ def _with_reference_errors(session: Session, dataset: str, frame: pd.DataFrame,
 
 
 def import_file(session: Session, *, dataset: str, data: bytes, filename: str, dry_run: bool = False,
-                progress: Progress | None = None) -> ImportResult:
+                progress: Progress | None = None, actor: User | None = None) -> ImportResult:
     """Read, check, and upsert one file; raises ImportRejected (nothing written) on any bad row.
 
-    Flushes only; the caller commits (or, for dry_run, this rolls back its savepoint).
+    Flushes only; the caller commits (or, for dry_run, this rolls back its savepoint). A real load adds
+    an audit event by `actor` (None: the command line) to the same transaction.
     """
     spec = get_spec(dataset)
     report = progress or (lambda _stage, _done, _total: None)
@@ -769,10 +806,11 @@ def import_file(session: Session, *, dataset: str, data: bytes, filename: str, d
     savepoint = session.begin_nested()
     try:
         statuses: list[tuple[pd.Series, pd.Series]] = []
+        sample: list[tuple[dict, dict]] = []
         for plan, stored in LOADERS[dataset](session, frame, progress):
             if callable(stored):
                 stored = stored()
-            status = _upsert(session, plan, stored, progress)
+            status = _upsert(session, plan, stored, progress, sample)
             statuses.append((stored["_src"], status))
         if dataset == "seasonality":
             _check_seasonality(session)
@@ -793,6 +831,11 @@ def import_file(session: Session, *, dataset: str, data: bytes, filename: str, d
         savepoint.rollback()
     else:
         savepoint.commit()
+        record_audit(session, actor=actor, action="import", entity=dataset,
+                     before=[b for b, _ in sample] or None, after=[a for _, a in sample] or None,
+                     dataset=dataset, file_name=filename[:255], file_size=len(data),
+                     file_sha256=sha256(data).hexdigest(), rows=rows, inserted=inserted, updated=updated,
+                     unchanged=unchanged, changed_rows=int((status == "changed").sum()) if rows else 0)
     # Rows were written below the ORM; drop what the session remembers so reads see them.
     session.expire_all()
     report("done", 1, 1)

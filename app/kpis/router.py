@@ -32,7 +32,7 @@ def list_kpis(user: CurrentUser, session: SessionDep) -> list[KpiDefinition]:
 def create_kpi(body: ManualKpiCreate, admin: AdminUser, session: SessionDep) -> KpiDefinition:
     """Add a manual-entry KPI (administrators)."""
     try:
-        kpi = service.create_manual_kpi(session, body=body)
+        kpi = service.create_manual_kpi(session, body=body, actor=admin)
     except service.RegistryError as exc:
         raise _unprocessable(exc) from exc
     session.commit()
@@ -43,7 +43,7 @@ def create_kpi(body: ManualKpiCreate, admin: AdminUser, session: SessionDep) -> 
 def update_kpi(code: str, body: KpiUpdate, admin: AdminUser, session: SessionDep) -> KpiDefinition:
     """Change a KPI's name, weight, thresholds or whether it is shown (administrators)."""
     try:
-        kpi = service.update_kpi(session, code=code, changes=body)
+        kpi = service.update_kpi(session, code=code, changes=body, actor=admin)
     except service.RegistryError as exc:
         raise _unprocessable(exc) from exc
     if kpi is None:
@@ -62,7 +62,7 @@ def list_perspectives(user: CurrentUser, session: SessionDep) -> list[Perspectiv
               responses={404: {"description": "no such perspective"}})
 def update_perspective(key: str, body: PerspectiveUpdate, admin: AdminUser, session: SessionDep) -> Perspective:
     """Change a perspective's weight (administrators); weights renormalize over scored perspectives."""
-    perspective = service.update_perspective(session, key=key, weight=body.weight)
+    perspective = service.update_perspective(session, key=key, weight=body.weight, actor=admin)
     if perspective is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no perspective {key}")
     session.commit()
@@ -78,6 +78,6 @@ def read_settings(user: CurrentUser, session: SessionDep) -> ScorecardSettings:
 @router.patch("/settings/scorecard", response_model=ScorecardSettings)
 def change_settings(body: ScorecardSettingsUpdate, admin: AdminUser, session: SessionDep) -> ScorecardSettings:
     """Change the score cap or the fiscal year's first month (administrators)."""
-    settings = service.update_settings(session, changes=body)
+    settings = service.update_settings(session, changes=body, actor=admin)
     session.commit()
     return settings

@@ -26,7 +26,7 @@ class KpiRead(BaseModel):
 class KpiUpdate(BaseModel):
     """Any of these; what is left out stays as it is."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     weight: Weight | None = None
@@ -38,7 +38,7 @@ class KpiUpdate(BaseModel):
 class ManualKpiCreate(BaseModel):
     """A manual-entry KPI: its actuals are loaded as `kpi_values`, its targets as `targets`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$", description="lower case, digits and _")
     name: str = Field(min_length=1, max_length=200)
@@ -67,7 +67,7 @@ class PerspectiveRead(BaseModel):
 
 
 class PerspectiveUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
 
     weight: Weight
 
@@ -80,7 +80,7 @@ class ScorecardSettings(BaseModel):
 
 
 class ScorecardSettingsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
 
     score_cap: float | None = Field(default=None, ge=1, le=10)
     fiscal_year_start_month: int | None = Field(default=None, ge=1, le=12)

@@ -6,8 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.analytics.kpis import DEFAULT_FISCAL_YEAR_START_MONTH, DEFAULT_SCORE_CAP, KPIS
+from app.audit.service import record as record_audit
+from app.audit.service import snapshot
 from app.kpis.schemas import KpiUpdate, ManualKpiCreate, ScorecardSettings, ScorecardSettingsUpdate
-from app.models import AppSetting, KpiDefinition, Perspective
+from app.models import AppSetting, KpiDefinition, Perspective, User
 
 
 class RegistryError(ValueError):
@@ -26,7 +28,8 @@ def list_kpis(session: Session) -> list[KpiDefinition]:
     return [kpi for kpi, _ in sorted(rows, key=lambda r: (r[1], builtin.get(r[0].code, len(builtin)), r[0].code))]
 
 
-def update_kpi(session: Session, *, code: str, changes: KpiUpdate) -> KpiDefinition | None:
+def update_kpi(session: Session, *, code: str, changes: KpiUpdate, actor: User | None = None) -> KpiDefinition | None:
+    """Apply `changes` to one KPI; an actual change is recorded in the audit trail."""
     kpi = session.get(KpiDefinition, code)
     if kpi is None:
         return None
@@ -35,13 +38,20 @@ def update_kpi(session: Session, *, code: str, changes: KpiUpdate) -> KpiDefinit
     amber = values.get("amber_threshold", float(kpi.amber_threshold))
     if amber > green:
         raise RegistryError("amber_threshold must not be above green_threshold")
+    before = snapshot(kpi, list(values))
     for field, value in values.items():
         setattr(kpi, field, _dec(value) if isinstance(value, float) else value)
+    after = snapshot(kpi, list(values))
+    if before != after:
+        record_audit(session, actor=actor, action="kpi.update", entity=f"kpi:{code}",
+                     before={f: v for f, v in before.items() if after[f] != v},
+                     after={f: v for f, v in after.items() if before[f] != v})
     session.flush()
     return kpi
 
 
-def create_manual_kpi(session: Session, *, body: ManualKpiCreate) -> KpiDefinition:
+def create_manual_kpi(session: Session, *, body: ManualKpiCreate, actor: User | None = None) -> KpiDefinition:
+    """Add a manual-entry KPI, recorded in the audit trail."""
     if session.get(KpiDefinition, body.code) is not None:
         raise RegistryError(f"a KPI with code {body.code} exists already")
     kpi = KpiDefinition(
@@ -51,6 +61,9 @@ def create_manual_kpi(session: Session, *, body: ManualKpiCreate) -> KpiDefiniti
     )
     session.add(kpi)
     session.flush()
+    record_audit(session, actor=actor, action="kpi.create", entity=f"kpi:{kpi.code}",
+                 after=snapshot(kpi, ("code", "name", "perspective", "unit", "direction", "weight", "green_threshold",
+                                      "amber_threshold", "time_rollup", "manual", "active")))
     return kpi
 
 
@@ -58,10 +71,16 @@ def list_perspectives(session: Session) -> list[Perspective]:
     return list(session.scalars(select(Perspective).order_by(Perspective.position)))
 
 
-def update_perspective(session: Session, *, key: str, weight: float) -> Perspective | None:
+def update_perspective(session: Session, *, key: str, weight: float, actor: User | None = None) -> Perspective | None:
+    """Set a perspective's weight; an actual change is recorded in the audit trail."""
     perspective = session.get(Perspective, key)
     if perspective is not None:
+        before = snapshot(perspective, ("weight",))
         perspective.weight = _dec(weight)
+        after = snapshot(perspective, ("weight",))
+        if before != after:
+            record_audit(session, actor=actor, action="perspective.update", entity=f"perspective:{key}",
+                         before=before, after=after)
         session.flush()
     return perspective
 
@@ -74,12 +93,22 @@ def get_settings(session: Session) -> ScorecardSettings:
     )
 
 
-def update_settings(session: Session, *, changes: ScorecardSettingsUpdate) -> ScorecardSettings:
+def update_settings(session: Session, *, changes: ScorecardSettingsUpdate,
+                    actor: User | None = None) -> ScorecardSettings:
+    """Store the given settings; the ones that change are recorded in the audit trail."""
+    before: dict[str, str | None] = {}
+    after: dict[str, str] = {}
     for key, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
         row = session.get(AppSetting, key)
         if row is None:
             session.add(AppSetting(key=key, value=str(value)))
+            before[key], after[key] = None, str(value)
         else:
+            if row.value != str(value):
+                before[key], after[key] = row.value, str(value)
             row.value = str(value)
     session.flush()
+    if after:
+        record_audit(session, actor=actor, action="settings.update", entity="settings:scorecard",
+                     before=before, after=after)
     return get_settings(session)

@@ -1,5 +1,6 @@
 """All tables; importing this module registers them on `Base.metadata` (Alembic's env.py does)."""
 
+from app.models.audit import AuditEvent
 from app.models.facts import ACTIVITY_TYPES, Activity, Sale
 from app.models.kpis import AppSetting, KpiDefinition, Perspective
 from app.models.org import Account, District, Leader, LeaderUnit, Product, Region, Seller, SellerDistrict
@@ -16,6 +17,7 @@ __all__ = [
     "Activity",
     "ApiToken",
     "AppSetting",
+    "AuditEvent",
     "Budget",
     "District",
     "KpiDefinition",

@@ -46,7 +46,7 @@ def list_tokens(user: LoginUser, session: SessionDep,
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses={404: {"description": "no such token, or not the caller's"}})
-def revoke_token(token_id: Annotated[int, Path()], user: LoginUser, session: SessionDep) -> None:
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: LoginUser, session: SessionDep) -> None:
     """Revoke a token (the caller's own; any token for an administrator); it stops working at once."""
     if not service.revoke_token(session, token_id=token_id, by=user):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no token {token_id}")

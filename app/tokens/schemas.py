@@ -15,7 +15,7 @@ UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class ApiTokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
         description="what the token is for, say `ERP budget pull`")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from app.audit.service import record as record_audit
 from app.models import TOKEN_SCOPES, ApiToken, User
 
 TOKEN_MARK = "sct_"
@@ -73,6 +74,9 @@ def create_token(session: Session, *, user: User, name: str, scopes: list[str],
     )
     session.add(row)
     session.flush()
+    # The prefix is public; neither the secret nor its hash goes into the trail.
+    record_audit(session, actor=user, action="token.create", entity=f"token:{prefix}",
+                 after={"name": name, "user": user.email, "scopes": row.scope_list, "expires_at": row.expires_at})
     return NewToken(row=row, token=f"{TOKEN_MARK}{prefix}_{secret}")
 
 
@@ -122,4 +126,6 @@ def revoke_token(session: Session, *, token_id: int, by: User, now: datetime | N
     if row.revoked_at is None:  # revoking twice keeps the first moment
         row.revoked_at = now or datetime.now(UTC)
         session.flush()
+        record_audit(session, actor=by, action="token.revoke", entity=f"token:{row.prefix}",
+                     before={"revoked_at": None}, after={"name": row.name, "revoked_at": row.revoked_at})
     return True

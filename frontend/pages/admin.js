@@ -1,7 +1,7 @@
 // Administration: load any dataset (dry run first, every row error in a table), KPI weights and
-// thresholds, perspective weights and scorecard settings, and users.
+// thresholds, perspective weights and scorecard settings, users, and the audit trail.
 import { api, ApiError } from "../api.js";
-import { t } from "../i18n.js";
+import { fmt, t } from "../i18n.js";
 import { emptyBox, errorBox, h, loading, notice, section, table } from "../ui.js";
 
 export const key = "admin";
@@ -9,8 +9,11 @@ export const key = "admin";
 const DATASETS = ["regions", "districts", "sellers", "leaders", "accounts", "products", "seasonality", "sales",
   "activities", "targets", "kpi_values", "budgets"];
 const ROLES = ["seller", "leader", "finance", "admin"];
+// Action families of the audit trail (GET /audit?action=kpi matches kpi.create and kpi.update)
+const AUDIT_KINDS = ["import", "kpi", "perspective", "settings", "user", "token"];
+const AUDIT_LIMIT = 50;
 
-function uploadSection() {
+function uploadSection(onLoaded) {
   const dataset = h("select", { name: "dataset", id: "dataset" }, DATASETS.map((d) => h("option", { value: d }, d)));
   const file = h("input", { type: "file", name: "file", id: "upload-file", accept: ".csv,.xlsx,text/csv" });
   const result = h("div", { id: "upload-result", "aria-live": "polite" });
@@ -24,6 +27,7 @@ function uploadSection() {
     try {
       const r = await api(`/imports/${dataset.value}?dry_run=${dryRun}`, { method: "POST", form });
       result.replaceChildren(notice(t(dryRun ? "admin.dryOk" : "admin.ok", r)));
+      if (!dryRun && onLoaded) onLoaded();
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && Array.isArray(err.body?.errors)) {
         const rows = err.body.errors.map((e) => h("tr", {}, h("td", { class: "num" }, e.row ?? "–"), h("td", {}, e.column ?? "–"),
@@ -132,10 +136,47 @@ async function usersSection() {
   return section(t("admin.users"), h("div", { class: "grid two" }, form, list));
 }
 
+const auditValue = (v) => (v === null || v === undefined ? "–" : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+// What an event changed, in one line: an import's file and counts, else "field: before → after" per field.
+function auditDetails(e) {
+  if (e.action === "import") {
+    return t("admin.auditImport", { file: e.file_name || "–", size: fmt.number(e.file_size), sha: (e.file_sha256 || "").slice(0, 12),
+      rows: e.rows, inserted: e.inserted, updated: e.updated, unchanged: e.unchanged });
+  }
+  const before = e.before && typeof e.before === "object" && !Array.isArray(e.before) ? e.before : {};
+  const after = e.after && typeof e.after === "object" && !Array.isArray(e.after) ? e.after : {};
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return fields.map((f) => (f in before ? `${f}: ${auditValue(before[f])} → ${auditValue(after[f])}` : `${f}: ${auditValue(after[f])}`)).join("; ");
+}
+
+function auditSection() {
+  const kind = h("select", { name: "audit-action", id: "audit-action" }, h("option", { value: "" }, t("admin.auditAll")),
+    AUDIT_KINDS.map((k) => h("option", { value: k }, t(`audit.${k}`))));
+  const list = h("div", { id: "audit-list", "aria-live": "polite" }, loading());
+  async function refresh() {
+    const q = new URLSearchParams({ limit: String(AUDIT_LIMIT) });
+    if (kind.value) q.set("action", kind.value);
+    try {
+      const page = await api(`/audit?${q}`);
+      const rows = page.items.map((e) => h("tr", {}, h("td", {}, fmt.dateTime(e.at)), h("td", {}, e.actor), h("td", {}, e.action),
+        h("td", {}, e.entity), h("td", { title: e.file_sha256 || "" }, auditDetails(e))));
+      list.replaceChildren(...(rows.length
+        ? [table([t("admin.auditAt"), t("admin.auditActor"), t("admin.auditWhat"), t("admin.auditEntity"), t("admin.auditDetails")], rows),
+          h("p", { class: "muted" }, t("admin.auditShown", { count: rows.length, total: page.total }))]
+        : [emptyBox(t("admin.auditEmpty"))]));
+    } catch (err) { list.replaceChildren(errorBox(err)); }
+  }
+  kind.addEventListener("change", refresh);
+  refresh();
+  return { el: section(t("admin.audit"), h("div", { class: "controls" }, h("label", {}, t("admin.auditAction"), kind)), list), refresh };
+}
+
 export async function render(el, ctx) {
   if (ctx.me.role !== "admin") { el.replaceChildren(errorBox({ message: t("error.forbidden") })); return; }
-  const upload = uploadSection();
+  const audit = auditSection();
+  const upload = uploadSection(audit.refresh);
   el.replaceChildren(h("h1", {}, t("admin.title")), upload, loading());
   const [kpis, users] = await Promise.all([kpiSection(), usersSection()]);
-  el.replaceChildren(h("h1", {}, t("admin.title")), upload, kpis, users);
+  el.replaceChildren(h("h1", {}, t("admin.title")), upload, kpis, users, audit.el);
 }

@@ -31,6 +31,24 @@ def browser_type_launch_args(browser_type_launch_args):
                      "--disable-sync", "--no-first-run"]}
 
 
+# Every page of every browser test runs under the app's Content-Security-Policy: a violation
+# (a blocked script, eval, style or connection) fails the test that caused it.
+_REPORT_CSP = """document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolation(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"} in ${e.sourceFile}:${e.lineNumber}`);
+});"""
+
+
+@pytest.fixture
+def page(page):
+    violations: list[str] = []
+    page.expose_function("__cspViolation", lambda text: violations.append(text))
+    page.add_init_script(_REPORT_CSP)
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    yield page
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str

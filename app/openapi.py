@@ -1,0 +1,79 @@
+"""The OpenAPI document as the app really answers: the error responses every route can give, documented once.
+
+FastAPI documents each route's own responses, but not those that come from the shared machinery:
+- 401 and 403 from the bearer dependencies (app.deps) on every route that takes a token;
+- 400 when a request body cannot be parsed at all (bytes that are not JSON, a broken multipart);
+- 422 in two shapes: FastAPI's validation list (`HTTPValidationError`) and the routes' own
+  `{"detail": "<message>"}` (a range the other way round, a KPI code taken, ...).
+schemathesis (tests/test_schemathesis.py) checks every answer against this document.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+from fastapi import FastAPI
+
+MESSAGE = "ErrorMessage"
+_MESSAGE_SCHEMA = {
+    "title": MESSAGE,
+    "type": "object",
+    "properties": {"detail": {"title": "Detail", "type": "string"}},
+    "required": ["detail"],
+}
+_VALIDATION_REF = "#/components/schemas/HTTPValidationError"
+_MESSAGE_REF = f"#/components/schemas/{MESSAGE}"
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def install(app: FastAPI) -> None:
+    """Wrap `app.openapi` so the generated document carries the shared error responses."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _message(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": _MESSAGE_REF}}}}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `schema` with 400/401/403 added where they can happen and every 422 in both shapes."""
+    schema = deepcopy(schema)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault(MESSAGE, _MESSAGE_SCHEMA)
+    for path_item in schema.get("paths", {}).values():
+        for method in _METHODS:
+            operation = path_item.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            if operation.get("security"):
+                responses.setdefault("401", _message("not signed in, or the token is invalid, expired or revoked"))
+                responses.setdefault("403", _message("signed in but not allowed: the role, the API token's scopes, "
+                                                     "or an API token asking to change something"))
+            if "requestBody" in operation:
+                responses.setdefault("400", _message("the request body could not be parsed"))
+            if "422" in responses:
+                _both_422_shapes(responses["422"], has_validation="HTTPValidationError" in components)
+    return schema
+
+
+def _both_422_shapes(response: dict[str, Any], *, has_validation: bool) -> None:
+    media = response.setdefault("content", {}).setdefault("application/json", {})
+    own = media.get("schema")
+    options = [own] if own else []
+    if has_validation:
+        options.append({"$ref": _VALIDATION_REF})
+    options.append({"$ref": _MESSAGE_REF})
+    unique: list[dict[str, Any]] = []
+    for option in options:
+        if option not in unique:
+            unique.append(option)
+    media["schema"] = unique[0] if len(unique) == 1 else {"anyOf": unique}

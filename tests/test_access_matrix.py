@@ -1,0 +1,571 @@
+"""The access matrix (issue 6): every endpoint of the API × every kind of caller × own and other units.
+
+The expectations are written out below as a table, derived from PRODUCT.md §3 "Access" and the README's
+API section, not from what the code happens to do:
+
+- a seller reads their own scorecard only; a leader the units they lead and everything below them;
+  finance reads budgets, variances and scorecards; an administrator does everything, and only an
+  administrator writes the organization, targets, budgets, KPI definitions, settings and users;
+- what the caller may not see is 404, word for word like an unknown code (no hint that it exists);
+- a write the caller's role may not do is 403; an admin-only list (users, every token) too;
+- no token, an expired access token, a tampered one (signature changed) or a revoked API token: 401;
+- an API token reads what its user may read, within its scopes (`scorecards:read` for scorecards and
+  their charts, `budgets:read` for budgets and their charts: 403 without), and never writes (403);
+- documented decisions: a seller calling budget endpoints gets 403 (budgets are not a seller's to read,
+  and the route is public knowledge); a leader's budget rows are filtered to their districts; any role
+  may create API tokens for themselves; an API token may read the organization and the KPI registry of
+  its user whatever its scopes (README: "a token reads what its user may read").
+
+On top of the status, every response is searched for the names and figures of the units the caller
+may not see (for a caller without valid credentials: of every unit); every refused write is checked to
+have changed nothing; org lists and budget rows are checked to hold exactly the visible units.
+
+A new endpoint without rows in the table fails `test_every_endpoint_is_in_the_matrix`.
+
+The organization is built once per module (per backend) in its own connection and transaction; each
+test runs in a SAVEPOINT on it that is rolled back, so writes never reach the next test.
+"""
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import jwt
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
+
+from app.auth.tokens import create_access_token
+from app.db import get_session
+from app.main import create_app
+from app.models import Budget, Sale, Target
+from tests.builders import (
+    PASSWORD,
+    login,
+    make_account,
+    make_district,
+    make_leader,
+    make_product,
+    make_region,
+    make_seller,
+    make_user,
+)
+
+PRINCIPALS = ("admin", "fin", "ldist", "lreg", "seller", "f:sc", "f:bud", "f:both", "s:sc", "s:bud", "s:both",
+              "none", "expired", "tampered", "revoked")
+# admin, finance, the leader of district D1, the leader of region RN, seller S1 (in D1);
+# f:* API tokens of the finance user, s:* of the seller (sc = scorecards:read, bud = budgets:read,
+# both = both scopes); no Authorization header; an expired access token (admin's); admin's access token
+# with its signature changed; a revoked API token (finance's, both scopes).
+TOKEN_USER = {"f:sc": "fin", "f:bud": "fin", "f:both": "fin", "s:sc": "seller", "s:bud": "seller",
+              "s:both": "seller"}
+BAD = ("none", "expired", "tampered", "revoked")
+
+# `SCORECARD-VIEWS` stands for each of the six other endpoints with {level}/{code} (children, trend and the
+# four charts; own and other units, fewer targets than the scorecard itself to keep the run short),
+# `BUDGETS` for each of the five budget reads (data and charts). Targets: `level:code` of a unit (ZZ: unknown);
+# `.` in a cell: not exercised.
+#
+# endpoint                          target          admin fin ldist lreg seller f:sc f:bud f:both s:sc s:bud s:both none expired tampered revoked
+MATRIX = """
+GET    /health                      -               200   200 200   200  200    200  200   200    200  200   200    200  200     200      200
+POST   /auth/token                  right-password  200   .   .     .    .      .    .     .      .    .     .      200  200     200      200
+POST   /auth/token                  wrong-password  .     .   .     .    .      .    .     .      .    .     .      401  .       .        .
+GET    /me                          -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+GET    /users                       -               200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /users                       new-login       201   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+
+GET    /regions                     -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+GET    /districts                   -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+GET    /sellers                     -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+GET    /sellers                     district=D2     200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+GET    /sellers/{code}              S1              200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+GET    /sellers/{code}              S2              200   200 200   200  404    200  200   200    404  404   404    401  401     401      401
+GET    /sellers/{code}              S3              200   200 404   200  404    200  200   200    404  404   404    401  401     401      401
+GET    /sellers/{code}              S4              200   200 404   404  404    200  200   200    404  404   404    401  401     401      401
+GET    /sellers/{code}              ZZ              404   404 404   404  404    404  404   404    404  404   404    401  401     401      401
+
+GET    /scorecards/{level}/{code}   company         200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   region:RN       200   200 404   200  404    .    403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   region:RS       200   200 404   404  404    200  403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   district:D1     200   200 200   200  404    .    403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   district:D2     200   200 404   200  404    .    403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   district:D3     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   seller:S1       200   200 200   200  200    .    403   .      200  403   200    401  401     401      401
+GET    /scorecards/{level}/{code}   seller:S2       200   200 200   200  404    .    403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   seller:S4       200   200 404   404  404    200  403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   account:A1      200   200 200   200  404    .    403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   account:A3      200   200 404   404  404    200  403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   district:ZZ     404   404 404   404  404    404  403   404    404  403   404    401  401     401      401
+GET    SCORECARD-VIEWS              district:D2     200   200 404   200  404    200  403   .      404  403   404    401  401     401      401
+GET    SCORECARD-VIEWS              district:D3     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    SCORECARD-VIEWS              seller:S1       200   200 200   200  200    200  403   .      200  403   200    401  401     401      401
+GET    SCORECARD-VIEWS              seller:S2       200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
+
+GET    BUDGETS                      by=district     200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
+GET    BUDGETS                      by=seller       200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
+GET    /budget/variance             csv             200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
+
+GET    /kpis                        -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+POST   /kpis                        new-kpi         201   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /kpis/{code}                 revenue         200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /kpis/{code}                 nokpi           404   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+GET    /perspectives                -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+PATCH  /perspectives/{key}          financial       200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /perspectives/{key}          nokey           404   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+GET    /settings/scorecard          -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+PATCH  /settings/scorecard          -               200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /imports/{dataset}           products        200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /imports/{dataset}           targets         200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /imports/{dataset}           nope            404   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+
+POST   /tokens                      new-token       201   201 201   201  201    403  403   403    403  403   403    401  401     401      401
+GET    /tokens                      own             200   200 200   200  200    403  403   403    403  403   403    401  401     401      401
+GET    /tokens                      all             200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+DELETE /tokens/{token_id}           own             204   204 204   204  204    403  403   403    403  403   403    401  401     401      401
+DELETE /tokens/{token_id}           other           204   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+DELETE /tokens/{token_id}           unknown         404   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+
+GET    /audit                       -               200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+GET    /audit/{event_id}            first           200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+GET    /audit/{event_id}            unknown         404   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+"""
+
+SCORECARD_VIEWS = (
+    "/scorecards/{level}/{code}/children", "/scorecards/{level}/{code}/trend",
+    "/charts/scorecards/{level}/{code}/kpis", "/charts/scorecards/{level}/{code}/perspectives",
+    "/charts/scorecards/{level}/{code}/trend", "/charts/scorecards/{level}/{code}/heatmap",
+)
+BUDGET_PATHS = ("/budget/variance", "/budget/forecast", "/charts/budget/monthly", "/charts/budget/waterfall",
+                "/charts/budget/forecast")
+ALIASES = {"SCORECARD-VIEWS": SCORECARD_VIEWS, "BUDGETS": BUDGET_PATHS}
+WRITES = ("POST", "PATCH", "DELETE")
+API = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    target: str
+    principal: str
+    expected: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path} [{self.target}] as {self.principal} -> {self.expected}"
+
+
+def _parse(table: str) -> list[Case]:
+    cases = []
+    for line in table.strip().splitlines():
+        if not line.strip():
+            continue
+        method, path, target, *cells = line.split()
+        assert len(cells) == len(PRINCIPALS), f"row {line!r} has {len(cells)} cells, not {len(PRINCIPALS)}"
+        for endpoint in ALIASES.get(path, (path,)):
+            for principal, cell in zip(PRINCIPALS, cells, strict=True):
+                if cell != ".":
+                    cases.append(Case(method, endpoint, target, principal, int(cell)))
+    return cases
+
+
+CASES = _parse(MATRIX)
+
+# --- the organization -------------------------------------------------------------------------------
+# Distinctive names and figures, so a leak shows up as plain text in a response. Sums of visible
+# figures never contain a hidden one (D1 = 2034.60, RN = 4064.01, company = 7111.84; budgets
+# D1 = 5101.19, RN = 10304.48, company = 15611.85).
+NAMES = {
+    "RN": "Nordvik Region", "RS": "Sorvik Region",
+    "D1": "Alder District", "D2": "Birch District", "D3": "Cedar District",
+    "S1": "Signe Amber", "S2": "Petter Bronze", "S3": "Kari Copper", "S4": "Ola Dune",
+    "A1": "Ivory Traders", "A2": "Jade Foods", "A3": "Khaki Shop",
+}
+SALES = {"S1": "1013.17", "S2": "1021.43", "S3": "2029.41", "S4": "3047.83"}  # one sale each, 2026-02
+BUDGETS = {"D1": "5101.19", "D2": "5203.29", "D3": "5307.37"}  # 2026-02
+TARGETS = {"S2": "1877.23", "S3": "1888.59", "S4": "1899.71", "D2": "6053.47", "D3": "6067.91"}  # revenue, 2026-02
+
+# What each user may not see: names and figures that must appear in none of their responses.
+# Own-district / own-region names are not secret to the people in them, so they are not listed.
+HIDDEN_UNITS = {
+    "admin": set(),
+    "fin": set(),
+    "ldist": {"RS", "D2", "D3", "S3", "S4", "A2", "A3"},
+    "lreg": {"RS", "D3", "S4", "A3"},
+    "seller": {"RS", "D2", "D3", "S2", "S3", "S4", "A2", "A3"},
+    "nobody": set(NAMES),
+}
+VISIBLE = {  # what the org lists and budget rows must hold, exactly
+    "admin": {"regions": {"RN", "RS"}, "districts": {"D1", "D2", "D3"}, "sellers": {"S1", "S2", "S3", "S4"}},
+    "fin": {"regions": {"RN", "RS"}, "districts": {"D1", "D2", "D3"}, "sellers": {"S1", "S2", "S3", "S4"}},
+    "ldist": {"regions": set(), "districts": {"D1"}, "sellers": {"S1", "S2"}},
+    "lreg": {"regions": {"RN"}, "districts": {"D1", "D2"}, "sellers": {"S1", "S2", "S3"}},
+    "seller": {"regions": set(), "districts": set(), "sellers": {"S1"}},
+}
+EMAILS = {"admin": "admin@matrix.test", "fin": "finance@matrix.test", "ldist": "lead-d1@matrix.test",
+          "lreg": "lead-rn@matrix.test", "seller": "s1@matrix.test"}
+
+
+def user_of(principal: str) -> str:
+    return TOKEN_USER.get(principal, "nobody" if principal in BAD else principal)
+
+
+def hidden_strings(principal: str) -> set[str]:
+    units = HIDDEN_UNITS[user_of(principal)]
+    out = {NAMES[u] for u in units}
+    for table in (SALES, BUDGETS, TARGETS):
+        out |= {table[u] for u in units if u in table}
+    if user_of(principal) == "seller":  # a seller's own district's budget is not theirs to see either
+        out.add(BUDGETS["D1"])
+    return out
+
+
+@dataclass
+class World:
+    connection: object
+    client: TestClient
+    holder: dict
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    spare: dict[str, int] = field(default_factory=dict)  # user -> id of a token of theirs to revoke
+    admin_id: int = 0
+    audit_id: int = 0  # an audit event recorded while building (the revoked token)
+    baseline: list = field(default_factory=list)  # the fingerprint right after building
+
+
+def _build(session: Session) -> dict:
+    rn = make_region(session, code="RN", name=NAMES["RN"])
+    rs = make_region(session, code="RS", name=NAMES["RS"])
+    d = {"D1": make_district(session, code="D1", region=rn, name=NAMES["D1"]),
+         "D2": make_district(session, code="D2", region=rn, name=NAMES["D2"]),
+         "D3": make_district(session, code="D3", region=rs, name=NAMES["D3"])}
+    home = {"S1": "D1", "S2": "D1", "S3": "D2", "S4": "D3"}
+    s = {code: make_seller(session, code=code, district=d[dist], name=NAMES[code],
+                           email=EMAILS["seller"] if code == "S1" else None)
+         for code, dist in home.items()}
+    a = {"A1": make_account(session, code="A1", district=d["D1"]),
+         "A2": make_account(session, code="A2", district=d["D2"]),
+         "A3": make_account(session, code="A3", district=d["D3"])}
+    for code, row in a.items():
+        row.name = NAMES[code]
+    widget = make_product(session, code="PW", group="Tools")
+    account_of = {"S1": "A1", "S2": "A1", "S3": "A2", "S4": "A3"}
+    for code, amount in SALES.items():
+        session.add(Sale(id=f"m-{code}", date=date(2026, 2, 10), seller_id=s[code].id,
+                         account_id=a[account_of[code]].id, product_id=widget.id, quantity=Decimal(3),
+                         amount=Decimal(amount)))
+    for code, amount in BUDGETS.items():
+        session.add(Budget(district_id=d[code].id, product_id=widget.id, month=date(2026, 2, 1),
+                           quantity=Decimal(4), amount=Decimal(amount), source_period="2026-02"))
+    for code, value in TARGETS.items():
+        session.add(Target(level="seller" if code.startswith("S") else "district", unit_code=code,
+                           kpi_code="revenue", month=date(2026, 2, 1), value=Decimal(value),
+                           source_period="2026-02"))
+    make_leader(session, units=[("district", "D1")], email=EMAILS["ldist"])
+    make_leader(session, units=[("region", "RN")], email=EMAILS["lreg"])
+    users = {"admin": make_user(session, role="admin", email=EMAILS["admin"]),
+             "fin": make_user(session, role="finance", email=EMAILS["fin"]),
+             "ldist": make_user(session, role="leader", email=EMAILS["ldist"]),
+             "lreg": make_user(session, role="leader", email=EMAILS["lreg"]),
+             "seller": make_user(session, role="seller", email=EMAILS["seller"])}
+    session.flush()
+    return users
+
+
+def _token(client: TestClient, headers: dict, scopes: list[str], name: str = "matrix") -> dict:
+    res = client.post(f"{API}/tokens", headers=headers, json={"name": name, "scopes": scopes})
+    assert res.status_code == 201, res.text
+    return res.json()
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def world(engine) -> Iterator[World]:
+    """The organization, the users' logins and their API tokens, built once per backend."""
+    connection = engine.connect()
+    outer = connection.begin()
+    setup = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    holder = {"session": setup}
+    app = create_app()
+
+    def _session_override() -> Iterator[Session]:
+        yield holder["session"]
+
+    app.dependency_overrides[get_session] = _session_override
+    try:
+        users = _build(setup)
+        setup.commit()
+        with TestClient(app) as client:
+            w = World(connection=connection, client=client, holder=holder)
+            for name, user in users.items():  # each principal signs in once, through the real route
+                w.headers[name] = login(client, user)
+                w.spare[name] = _token(client, w.headers[name], ["scorecards:read"], name="spare")["id"]
+            scopes = {"sc": ["scorecards:read"], "bud": ["budgets:read"], "both": ["scorecards:read", "budgets:read"]}
+            for who, user in (("f", "fin"), ("s", "seller")):
+                for key, granted in scopes.items():
+                    w.headers[f"{who}:{key}"] = _bearer(_token(client, w.headers[user], granted)["token"])
+            w.admin_id = users["admin"].id
+            w.headers["none"] = {}
+            w.headers["expired"] = _bearer(create_access_token(users["admin"].id, minutes=-5))
+            head, _, signature = w.headers["admin"]["Authorization"].removeprefix("Bearer ").rpartition(".")
+            mid = len(signature) // 2
+            changed = signature[:mid] + ("A" if signature[mid] != "A" else "B") + signature[mid + 1:]
+            w.headers["tampered"] = _bearer(f"{head}.{changed}")
+            revoked = _token(client, w.headers["fin"], ["scorecards:read", "budgets:read"])
+            assert client.delete(f"{API}/tokens/{revoked['id']}", headers=w.headers["fin"]).status_code == 204
+            w.headers["revoked"] = _bearer(revoked["token"])
+            events = client.get(f"{API}/audit?limit=1", headers=w.headers["admin"])
+            assert events.status_code == 200 and events.json()["items"], events.text
+            w.audit_id = events.json()["items"][0]["id"]
+            setup.commit()
+            w.baseline = fingerprint(setup)
+            yield w
+    finally:
+        setup.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def fresh(world) -> Iterator[Session]:
+    """A session in a SAVEPOINT of the module's transaction, rolled back after the test."""
+    savepoint = world.connection.begin_nested()
+    session = Session(bind=world.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    world.holder["session"] = session
+    try:
+        yield session
+    finally:
+        session.close()
+        savepoint.rollback()
+
+
+# --- requests ---------------------------------------------------------------------------------------
+QUERY = {
+    "/budget/variance": "from=2026-01&to=2026-03", "/budget/forecast": "year=2026&as_of=2026-03",
+    "/charts/budget/monthly": "from=2026-01&to=2026-03", "/charts/budget/waterfall": "from=2026-01&to=2026-03",
+    "/charts/budget/forecast": "year=2026&as_of=2026-03",
+}
+UNKNOWN = {"district:ZZ", "ZZ", "nokpi", "nokey", "nope", "unknown"}
+UNKNOWN_TOKEN_ID = 999_999_999
+TARGETS_CSV = "level,code,kpi,period,value\nseller,S1,revenue,2026-03,1234.5\n"
+
+
+def request_for(case: Case, world: World) -> tuple[str, dict]:
+    """(url, keyword arguments of client.request) for one case."""
+    path, target, kwargs = case.path, case.target, {}
+    query = ""
+    if "{level}" in path:
+        level, _, code = target.partition(":")
+        path = path.replace("{level}", level).replace("{code}", code or "-")
+        query = "period=2026-03" + ("&months=2" if path.endswith("/trend") else "")
+    elif path == "/sellers/{code}":
+        path = path.replace("{code}", target)
+    elif path == "/sellers" and target != "-":
+        query = target
+    elif path in QUERY:
+        query = QUERY[path] + ("&by=seller" if target == "by=seller" else "&by=district")
+        if target == "csv":
+            query += "&format=csv"
+    elif path == "/auth/token":
+        password = PASSWORD if target == "right-password" else "not the password"
+        kwargs["data"] = {"username": EMAILS["fin"], "password": password}
+    elif path == "/users" and case.method == "POST":
+        kwargs["json"] = {"email": "new-login@scorecard.no", "password": "a long enough secret", "role": "finance"}
+    elif path == "/kpis" and case.method == "POST":
+        kwargs["json"] = {"code": "matrix_nps", "name": "Matrix NPS", "perspective": "customer"}
+    elif path == "/kpis/{code}":
+        path = path.replace("{code}", target)
+        kwargs["json"] = {"weight": 3.5}
+    elif path == "/perspectives/{key}":
+        path = path.replace("{key}", target)
+        kwargs["json"] = {"weight": 0.37}
+    elif path == "/settings/scorecard" and case.method == "PATCH":
+        kwargs["json"] = {"score_cap": 1.7}
+    elif path == "/imports/{dataset}":
+        path = path.replace("{dataset}", target)
+        content = TARGETS_CSV if target == "targets" else "code,name,product_group\nPX9,Matrix Product,G9\n"
+        kwargs["files"] = {"file": (f"{target}.csv", content.encode(), "text/csv")}
+    elif path == "/tokens" and case.method == "POST":
+        kwargs["json"] = {"name": "matrix new", "scopes": ["scorecards:read"]}
+    elif path == "/tokens" and target == "all":
+        query = "all=true"
+    elif path == "/tokens/{token_id}":
+        user = user_of(case.principal)
+        token_id = {"own": world.spare.get(user, world.spare["fin"]),
+                    "other": world.spare["fin" if user == "admin" else "admin"],
+                    "unknown": UNKNOWN_TOKEN_ID}[target]
+        path = path.replace("{token_id}", str(token_id))
+    elif path == "/audit/{event_id}":
+        path = path.replace("{event_id}", str(world.audit_id if target == "first" else UNKNOWN_TOKEN_ID))
+    url = API + path + (f"?{query}" if query else "")
+    return url, kwargs
+
+
+def unknown_twin(case: Case, url: str) -> tuple[str, str, str] | None:
+    """For a hidden target, (url of the same request for an unknown code, hidden code, unknown code)."""
+    if case.target in UNKNOWN or case.target == "company":
+        return None
+    if "{level}" in case.path:
+        level, _, code = case.target.partition(":")
+        return url.replace(f"/{level}/{code}", f"/{level}/ZZ"), code, "ZZ"
+    if case.path == "/sellers/{code}":
+        return url.replace(f"/sellers/{case.target}", "/sellers/ZZ"), case.target, "ZZ"
+    if case.path in ("/tokens/{token_id}", "/audit/{event_id}"):
+        token_id = url.rsplit("/", 1)[1]
+        return url.rsplit("/", 1)[0] + f"/{UNKNOWN_TOKEN_ID}", token_id, str(UNKNOWN_TOKEN_ID)
+    return None
+
+
+FINGERPRINT_SQL = (
+    "SELECT email, role, is_active, password_hash FROM users ORDER BY email",
+    "SELECT * FROM kpi_definitions ORDER BY code",
+    "SELECT * FROM perspectives ORDER BY key",
+    "SELECT * FROM app_settings ORDER BY key",
+    "SELECT id, user_id, name, scopes, expires_at, revoked_at FROM api_tokens ORDER BY id",
+    "SELECT code, name, product_group FROM products ORDER BY code",
+    "SELECT level, unit_code, kpi_code, month, value FROM targets ORDER BY level, unit_code, kpi_code, month",
+)
+
+
+def fingerprint(session: Session) -> list:
+    """Everything a write route of the app can change (last_used_at of tokens aside), and the audit trail."""
+    audit = ["SELECT count(*) FROM audit_events"] if inspect(session.connection()).has_table("audit_events") else []
+    return [session.execute(text(sql)).all() for sql in (*FINGERPRINT_SQL, *audit)]
+
+
+# --- the matrix -------------------------------------------------------------------------------------
+def check_content(case: Case, res, world: World) -> None:
+    """For an allowed read: exactly the visible units, and the caller's own data only."""
+    user = user_of(case.principal)
+    body = res.json() if res.headers.get("content-type", "").startswith("application/json") else None
+    if case.path in ("/regions", "/districts") or (case.path == "/sellers" and case.target == "-"):
+        assert {row["code"] for row in body} == VISIBLE[user][case.path.strip("/")]
+    elif case.path == "/sellers":  # ?district=D2: those now in D2 whom the caller may see
+        assert {row["code"] for row in body} == VISIBLE[user]["sellers"] & {"S3"}
+    elif case.path == "/me":
+        assert body["email"] == EMAILS[user]
+    elif case.path == "/tokens" and case.method == "GET" and case.target == "own":
+        assert body and {t["user_email"] for t in body} == {EMAILS[user]}
+    elif case.path == "/scorecards/{level}/{code}":
+        assert body["code"] == (case.target.partition(":")[2] or "-")
+    elif case.path in ("/budget/variance", "/budget/forecast") and case.target == "by=district":
+        codes = {row["district_code"] for row in body["rows"]}
+        assert codes == VISIBLE[user]["districts"], f"budget rows of {sorted(codes)}"
+    elif case.path in ("/budget/variance", "/budget/forecast") and case.target == "by=seller":
+        codes = {row["seller_code"] for row in body["rows"]}  # each visible seller sold once, in their district
+        assert codes == VISIBLE[user]["sellers"], f"budget rows of {sorted(codes)}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_access_matrix(case: Case, world: World, fresh: Session) -> None:
+    url, kwargs = request_for(case, world)
+    headers = world.headers[case.principal]
+    is_write = case.method in WRITES and case.path != "/auth/token"
+    before = fingerprint(fresh) if is_write else None
+
+    res = world.client.request(case.method, url, headers=headers, **kwargs)
+
+    assert res.status_code == case.expected, f"{case.id}: got {res.status_code} {res.text[:300]}"
+    body = res.content.decode("utf-8", errors="replace")
+    leaked = sorted(s for s in hidden_strings(case.principal) if s in body)
+    assert not leaked, f"{case.id}: the response shows {leaked}"
+    if res.status_code == 401:
+        assert res.headers.get("www-authenticate", "").lower().startswith("bearer")
+    if is_write:
+        after = fingerprint(fresh)
+        if 200 <= case.expected < 300:
+            assert after != before, f"{case.id}: the write changed nothing; the test body is wrong"
+        else:
+            assert after == before, f"{case.id}: a refused write changed the database"
+    if res.status_code == 404 and (twin := unknown_twin(case, url)) is not None:
+        twin_url, code, unknown = twin
+        other = world.client.request(case.method, twin_url, headers=headers, **kwargs)
+        assert other.status_code == 404
+        assert res.text.replace(code, unknown) == other.text, "a hidden unit must look exactly like an unknown one"
+    if 200 <= res.status_code < 300 and case.method == "GET":
+        check_content(case, res, world)
+
+
+def _forged(world: World, kind: str) -> str:
+    """Access tokens an attacker could make: unsigned, signed with a guessed key, or re-aimed at another user."""
+    admin_id = world.admin_id
+    claims = {"sub": str(admin_id), "typ": "access", "exp": datetime.now(UTC) + timedelta(minutes=30)}
+    if kind == "alg-none":
+        return jwt.encode(claims, key=None, algorithm="none")
+    if kind == "other-key":
+        return jwt.encode(claims, "not-the-secret-key-but-long-enough-32b", algorithm="HS256")
+    # the finance user's genuine token with the payload changed to the admin's id, signature kept
+    head, payload, signature = world.headers["fin"]["Authorization"].removeprefix("Bearer ").split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    data["sub"] = str(admin_id)
+    forged = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return f"{head}.{forged}.{signature}"
+
+
+@pytest.mark.parametrize("kind", ["alg-none", "other-key", "payload-swapped"])
+def test_forged_access_tokens_are_401(kind: str, world: World, fresh: Session) -> None:
+    before = fingerprint(fresh)
+    headers = _bearer(_forged(world, kind))
+    for method, url, kwargs in (("GET", f"{API}/me", {}), ("GET", f"{API}/users", {}),
+                                ("PATCH", f"{API}/settings/scorecard", {"json": {"score_cap": 1.7}})):
+        res = world.client.request(method, url, headers=headers, **kwargs)
+        assert res.status_code == 401, f"{kind} {method} {url}: {res.status_code} {res.text[:200]}"
+    assert fingerprint(fresh) == before
+
+
+def test_no_write_outlives_its_test(world: World, fresh: Session) -> None:
+    """The SAVEPOINT per test really isolates: whatever ran before, the database is as built."""
+    assert fingerprint(fresh) == world.baseline
+
+
+def _walk(routes) -> Iterator[tuple[set[str], str]]:
+    """(methods, path) of every API route, also inside included routers (FastAPI 0.165 keeps those
+    as one entry whose effective routes carry the full path)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield set(route.methods), route.path
+        contexts = getattr(route, "effective_route_contexts", None)
+        if callable(contexts):
+            for ctx in contexts():
+                yield set(ctx.methods or ()), ctx.path
+
+
+def _routes() -> set[tuple[str, str]]:
+    app = create_app()
+    found = {(m, path.removeprefix(API)) for methods, path in _walk(app.routes) if path.startswith(API)
+             for m in methods - {"HEAD", "OPTIONS"}}
+    openapi = {(m.upper(), p.removeprefix(API)) for p, ops in app.openapi()["paths"].items()
+               for m in ops if p.startswith(API)}
+    assert openapi <= found, "the route walk misses OpenAPI paths"
+    return found | openapi
+
+
+def test_every_endpoint_is_in_the_matrix() -> None:
+    """A new route without rows in MATRIX fails here; so does a row for a route that is gone."""
+    routes = _routes()
+    in_matrix = {(c.method, c.path) for c in CASES}
+    assert routes - in_matrix == set(), "endpoints missing from the access matrix"
+    assert in_matrix - routes == set(), "matrix rows for endpoints that do not exist"
+
+
+def test_every_endpoint_is_tried_by_every_principal_and_refuses_bad_credentials() -> None:
+    """Each endpoint is called by each of the 15 principals; every one needing a sign-in refuses the 4 bad ones."""
+    by_endpoint: dict[tuple[str, str], set[str]] = {}
+    for c in CASES:
+        by_endpoint.setdefault((c.method, c.path), set()).add(c.principal)
+    public = {("GET", "/health"), ("POST", "/auth/token")}
+    # the sign-in route takes a form, not a bearer token: it is tried with and without bad headers only
+    assert all(p == set(PRINCIPALS) for e, p in by_endpoint.items() if e != ("POST", "/auth/token"))
+    for c in CASES:
+        if c.principal in BAD and (c.method, c.path) not in public:
+            assert c.expected == 401, c.id
+        if c.principal in TOKEN_USER and c.method in WRITES and (c.method, c.path) not in public:
+            assert c.expected == 403, c.id
