@@ -209,7 +209,8 @@ def test_cr_only_line_endings_are_read(session, references):
     assert (result.rows, result.inserted) == (2, 2)
 
 
-@pytest.mark.parametrize("text", ["-Nord AS", "- discontinued -", "Ola Nordmann", "Kari + Ola", "a=b"])
+@pytest.mark.parametrize("text", ["-Nord AS", "- discontinued -", "Ola Nordmann", "Kari + Ola", "a=b",
+                                  "@Home AS", "+Vest", "-20% kampanje", "-1"])
 def test_text_that_is_not_a_formula_is_accepted(session, text):
     """The formula rule rejects only what a spreadsheet would run, not a dash before a word."""
     import_file(session, dataset="regions", data=f"code,name\nR9,{text}\n".encode(), filename="ok.csv")

@@ -218,9 +218,11 @@ def _unsafe_text(text: str) -> str | None:
         if control.group() in "\r\n":
             return 'contains a line break (is a quote (") left open on an earlier line?)'
         return f"contains the control character U+{ord(control.group()):04X}"
-    first, second = text[:1], text[1:2]
-    # OWASP "CSV injection": '=cmd|...', '+SUM(...)', '@x', '-2+3+cmd|...' (but '-' before a word is text).
-    if first in "=+@" or (first == "-" and second and not (second.isalpha() or second.isspace())):
+    first = text[:1]
+    # OWASP "CSV injection": '=anything', and '+', '-' or '@' followed by a function call or a
+    # command ('+SUM(A1)', '@HYPERLINK(...)', '-2+3+cmd|...'). Names such as '@Home AS', '+Vest' or
+    # '-20% kampanje' are text; exports neutralize every such cell anyway.
+    if first == "=" or (first in "+-@" and any(c in text for c in "(!|")):
         return f"starts with {first!r}, which a spreadsheet runs as a formula; remove the {first!r}"
     return None
 
