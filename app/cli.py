@@ -7,11 +7,25 @@ import sys
 from app.config import get_settings
 
 
-def _serve(host: str, port: int, workers: int) -> None:
+def _serve(host: str, port: int, workers: int | None, *, access_log: bool = True,
+           forwarded_allow_ips: str | None = None) -> None:
     import uvicorn
 
+    # Several workers are separate processes (each calls the factory): they share nothing but the
+    # database, which is what lets several instances run behind a load balancer too. None: uvicorn
+    # takes WEB_CONCURRENCY, else 1; FORWARDED_ALLOW_IPS likewise (default 127.0.0.1).
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+                log_level="info", access_log=access_log, forwarded_allow_ips=forwarded_allow_ips)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -20,7 +34,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if (problem := settings_problem()) is not None:  # one clear line, not a traceback from each worker
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    _serve(args.host, args.port, args.workers)
+    _serve(args.host, args.port, args.workers, access_log=args.access_log,
+           forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
 
 
@@ -30,6 +45,21 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     url = get_settings().database_url
     migrate.upgrade(url, args.revision)
     print(f"database migrated to {args.revision}")
+    return 0
+
+
+def cmd_rebuild_aggregates(args: argparse.Namespace) -> int:
+    import time
+
+    from app.db import get_sessionmaker
+    from app.reporting.aggregates import rebuild
+
+    start = time.perf_counter()
+    with get_sessionmaker(write=True)() as session:
+        rebuild(session)
+        session.commit()
+    print(f"monthly aggregates rebuilt from the sales, activities and seller histories "
+          f"in {time.perf_counter() - start:.1f} s")
     return 0
 
 
@@ -83,7 +113,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
-    data = path.read_bytes()
+    size = path.stat().st_size  # the file is streamed from disk, never held whole
     shown: dict[str, int] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -99,9 +129,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     # instead of failing with "database is locked".
     with get_sessionmaker(write=True)() as session:
         try:
-            result = import_file(session, dataset=args.dataset, data=data, filename=path.name,
+            result = import_file(session, dataset=args.dataset, data=path, filename=path.name,
                                  dry_run=args.dry_run,
-                                 progress=progress if len(data) >= 1_000_000 else None)
+                                 progress=progress if size >= 1_000_000 else None)
         except ImportRejected as exc:
             if len(exc.errors) == 1 and exc.errors[0].row is None:  # the whole file: one message says it
                 print(f"{args.dataset}: {exc.errors[0].message}", file=sys.stderr)
@@ -142,7 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the app on DATABASE_URL")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=_positive, default=None,
+                       help="worker processes (default: WEB_CONCURRENCY, else 1); about one per CPU core")
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false",
+                       help="do not log a line per request")
+    serve.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                       help="comma-separated addresses of the reverse proxies / load balancers whose "
+                            "X-Forwarded-For is trusted for the client address (default: FORWARDED_ALLOW_IPS, "
+                            "else 127.0.0.1); '*' trusts any")
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="migrate DATABASE_URL to the newest schema")
@@ -160,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     cu.add_argument("email")
     cu.add_argument("--role", required=True, choices=["admin", "leader", "seller", "finance"])
     cu.set_defaults(func=cmd_create_user)
+
+    ra = sub.add_parser("rebuild-aggregates",
+                        help="recompute the monthly aggregates from the raw facts (after rows were written "
+                             "outside `scorecard import`, e.g. by a bulk load with the database's own tools)")
+    ra.set_defaults(func=cmd_rebuild_aggregates)
 
     bk = sub.add_parser("backup", help="a consistent copy of DATABASE_URL while the app runs (SQLite: a checked "
                                        "copy; PostgreSQL: pg_dump -Fc)")

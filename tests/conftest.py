@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.db import get_session, make_engine
 from app.main import create_app
+from app.reporting.cache import FIGURES
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -96,6 +97,15 @@ def session(engine) -> Iterator[Session]:
         db.close()
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figure_cache() -> Iterator[None]:
+    """Each test starts with an empty figure cache: tests roll their data back, and with it the data
+    version the cache entries are keyed by, so an entry could otherwise outlive its data."""
+    FIGURES.clear()
+    yield
+    FIGURES.clear()
 
 
 @pytest.fixture

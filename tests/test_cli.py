@@ -109,3 +109,31 @@ def test_unreachable_or_unmigrated_database_is_a_clear_error(tmp_path):
     assert unreachable.returncode == 1
     assert "cannot be used" in unreachable.stderr and "secret" not in unreachable.stderr
     _no_traceback(unreachable)
+
+
+def test_rebuild_aggregates_after_rows_written_below_the_importer(backend, empty_db_url, tmp_path):
+    """Rows loaded with the database's own tools reach the reports after `scorecard rebuild-aggregates`."""
+    migrate.upgrade(empty_db_url)
+    engine = make_engine(empty_db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO regions (id, code, name) VALUES (1, 'R', 'R')"))
+        conn.execute(text("INSERT INTO districts (id, code, name, basis, region_id) VALUES (1, 'D', 'D', 'geographic', 1)"))
+        conn.execute(text("INSERT INTO sellers (id, code, name, email) VALUES (1, 'S', 'S', 's@x.no')"))
+        conn.execute(text("INSERT INTO seller_districts (seller_id, district_id, valid_from) VALUES (1, 1, '2025-01-01')"))
+        conn.execute(text("INSERT INTO accounts (id, code, name, district_id, key_account) VALUES (1, 'A', 'A', 1, false)"))
+        conn.execute(text("INSERT INTO products (id, code, name, product_group) VALUES (1, 'P', 'P', 'G')"))
+        conn.execute(text("INSERT INTO sales (id, date, seller_id, account_id, product_id, quantity, amount, cost) "
+                          "VALUES ('a', '2025-03-04', 1, 1, 1, 1, 10.50, 4.25), "
+                          "('b', '2025-03-20', 1, 1, 1, 2, 0.25, NULL)"))
+    engine.dispose()
+    assert _count(empty_db_url, "SELECT count(*) FROM sales_monthly") == 0
+    done = run_scorecard(["rebuild-aggregates"], empty_db_url, tmp_path)
+    assert done.returncode == 0, done.stderr
+    _no_traceback(done)
+    # one row: 2 lines, both positive, 1 with a cost; 1050 + 25 cents; margin 1050 - 425 = 625 cents
+    engine = make_engine(empty_db_url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT lines, sale_lines, costed_lines, amount, margin, costed_amount "
+                                "FROM sales_monthly")).all()
+    engine.dispose()
+    assert [tuple(r) for r in row] == [(2, 2, 1, 1075, 625, 1050)]

@@ -220,3 +220,75 @@ def test_single_column_csv_keeps_empty_lines_quoted():
     df = pd.DataFrame({"name": pd.array(["a", None, ""], dtype="str")})
     assert write_csv(df) == b'name\r\na\r\n""\r\n""\r\n'
     assert write_csv(df.iloc[:0]) == b"name\r\n"
+
+
+# --- parts: a report computed and written part by part ----------------------------------------------
+
+def _parts(rows, sizes):
+    out, start = [], 0
+    for n in sizes:
+        out.append(rows.iloc[start:start + n].reset_index(drop=True))
+        start += n
+    assert start == len(rows)
+    return out
+
+
+def test_csv_of_parts_equals_csv_of_the_whole(rows):
+    parts = _parts(rows, [3, 0, 1, len(rows) - 4])
+    for options in ({}, {"delimiter": ";", "decimal": ",", "bom": True}):
+        assert write_csv(iter(parts), **options) == write_csv(rows, **options)
+    # each part is formatted only when the reader gets to it
+    produced = []
+
+    def lazily():
+        for p in parts:
+            produced.append(len(p))
+            yield p
+    chunks = iter_csv(lazily())
+    next(chunks)  # the header needs the first part only
+    assert produced == [3]
+    assert list(iter_csv(iter([]))) == []
+
+
+def test_parts_with_other_columns_are_refused(rows):
+    with pytest.raises(ValueError, match="columns"):
+        write_csv([rows.iloc[:2], rows.iloc[2:].drop(columns=["mix_effect"])])
+
+
+def test_xlsx_of_parts_takes_totals_once_the_rows_are_written(rows):
+    parts = _parts(rows, [2, len(rows) - 2])
+    seen = []
+
+    def lazily():
+        for p in parts:
+            seen.append(len(p))
+            yield p
+
+    def late_totals():
+        assert seen == [2, len(rows) - 2]  # asked only after every row went out
+        return totals(rows)
+    whole = openpyxl.load_workbook(io.BytesIO(write_xlsx(rows, totals=totals(rows)))).active
+    split = openpyxl.load_workbook(io.BytesIO(write_xlsx(lazily(), totals=late_totals))).active
+    assert list(split.iter_rows(values_only=True)) == list(whole.iter_rows(values_only=True))
+    assert split.auto_filter.ref == whole.auto_filter.ref
+
+
+def test_parquet_of_parts_reads_back_as_the_whole(rows):
+    parts = _parts(rows, [4, 0, len(rows) - 4])
+    split = pq.read_table(io.BytesIO(write_parquet(parts)))
+    assert split.equals(pq.read_table(io.BytesIO(write_parquet(rows))))
+    assert pq.ParquetFile(io.BytesIO(write_parquet(parts))).metadata.num_row_groups == 3
+
+
+def test_xlsx_and_parquet_into_a_file_equal_the_bytes(rows, tmp_path):
+    for name, write, kwargs in (("x.xlsx", write_xlsx, {"totals": totals(rows)}), ("x.parquet", write_parquet, {})):
+        with open(tmp_path / name, "w+b") as out:
+            assert write(iter([rows.iloc[:3], rows.iloc[3:]]), out=out, **kwargs) is None
+            out.seek(0)
+            on_disk = out.read()
+        if name.endswith(".parquet"):
+            assert pq.read_table(io.BytesIO(on_disk)).equals(pq.read_table(io.BytesIO(write(rows))))
+        else:
+            read = openpyxl.load_workbook(io.BytesIO(on_disk)).active
+            assert list(read.iter_rows(values_only=True)) == list(
+                openpyxl.load_workbook(io.BytesIO(write(rows, **kwargs))).active.iter_rows(values_only=True))

@@ -345,3 +345,146 @@ def test_bulk_load_rebuilds_indexes_and_foreign_keys(session, org, monkeypatch):
     assert counts(load(session, "sales", SALES)) == (3, 3, 0, 0)
     assert schema() == before
     assert session.get(Sale, "INV3").amount == D("1234567.89")
+
+
+# ------------------------------------------------------------------ the monthly aggregates and the version
+#
+# What an import hands to app.reporting.aggregates.refresh (spied on), what the aggregate tables hold
+# afterwards (worked out by hand from the files), and the data version.
+
+
+def version(session) -> int:
+    return session.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar_one()
+
+
+def sales_monthly(session) -> list[tuple]:
+    """(seller, month, district, account, lines, sale_lines, costed_lines, amount, margin, costed_amount)."""
+    return [(s, str(m)[:7], d, a, *rest) for s, m, d, a, *rest in session.execute(text(
+        "SELECT sl.code, m.month, d.code, a.code, m.lines, m.sale_lines, m.costed_lines, m.amount, m.margin, "
+        "m.costed_amount FROM sales_monthly m JOIN sellers sl ON sl.id = m.seller_id "
+        "JOIN districts d ON d.id = m.district_id JOIN accounts a ON a.id = m.account_id ORDER BY 1, 2, 4"))]
+
+
+def product_monthly(session) -> list[tuple]:
+    """(month, district, product, lines, costed_lines, quantity, amount, margin)."""
+    return [(str(m)[:7], *rest) for m, *rest in session.execute(text(
+        "SELECT m.month, d.code, p.code, m.lines, m.costed_lines, m.quantity, m.amount, m.margin "
+        "FROM sales_product_monthly m JOIN districts d ON d.id = m.district_id "
+        "JOIN products p ON p.id = m.product_id ORDER BY 1, 2, 3"))]
+
+
+def first_sales(session) -> dict[str, str]:
+    return {a: str(m)[:7] for a, m in session.execute(text(
+        "SELECT a.code, f.month FROM account_first_sales f JOIN accounts a ON a.id = f.account_id"))}
+
+
+def everything(session) -> tuple:
+    return (sales_monthly(session), product_monthly(session), first_sales(session),
+            dump(session, "activities_monthly"), version(session))
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """The Touched of every refresh the imports ask for, in order (the refresh still runs)."""
+    from app.imports import service
+
+    calls = []
+    real = service.aggregates.refresh
+
+    def refresh(session, touched):
+        calls.append(touched)
+        real(session, touched)
+
+    monkeypatch.setattr(service.aggregates, "refresh", refresh)
+    return calls
+
+
+def test_a_correction_refreshes_the_old_and_the_new_seller_month_and_account(session, org, spy):
+    s2 = make_seller(session, code="S2", district=org["D2"], valid_from=date(2025, 1, 1))
+    load(session, "sales", SALES)
+    s1, a1, a2 = org["S1"].id, org["A1"].id, org["A2"].id
+    assert spy[-1].sales == {(s1, "2025-02"), (s1, "2025-03")}
+    assert spy[-1].accounts == {a1, a2}
+    # INV1: 100.50 with cost 60 -> margin 40.50; INV2 a credit note (-50, no cost); INV3 3 x 1234567.89, cost 1000.01.
+    assert sales_monthly(session) == [
+        ("S1", "2025-02", "D1", "A1", 1, 1, 1, 10050, 4050, 10050),
+        ("S1", "2025-03", "D1", "A2", 2, 1, 1, -5000 + 123456789, 123456789 - 100001, 123456789),
+    ]
+    assert first_sales(session) == {"A1": "2025-02", "A2": "2025-03"}
+    # INV1 moves to seller S2 (district D2), to April, to account A2.
+    moved = SALES.replace("INV1,2025-02-01,S1,A1,", "INV1,2025-04-10,S2,A2,")
+    assert counts(load(session, "sales", moved)) == (3, 0, 1, 2)
+    # Both the row as it was and as it is now are named; the unchanged rows are not.
+    assert spy[-1].sales == {(s1, "2025-02"), (s2.id, "2025-04")}
+    assert spy[-1].accounts == {a1, a2}
+    assert sales_monthly(session) == [
+        ("S1", "2025-03", "D1", "A2", 2, 1, 1, -5000 + 123456789, 123456789 - 100001, 123456789),
+        ("S2", "2025-04", "D2", "A2", 1, 1, 1, 10050, 4050, 10050),
+    ]
+    assert product_monthly(session) == [
+        ("2025-03", "D1", "P1", 2, 1, -100 + 300, -5000 + 123456789, 123456789 - 100001),
+        ("2025-04", "D2", "P1", 1, 1, 200, 10050, 4050),
+    ]
+    assert first_sales(session) == {"A2": "2025-03"}  # A1 has no sale left
+
+
+def test_an_unchanged_reload_touches_nothing_and_a_new_line_touches_its_month(session, org, spy):
+    load(session, "sales", SALES)
+    load(session, "sales", SALES)
+    assert not spy[-1]
+    load(session, "sales", SALES + "INV4,2025-05-02,S1,A1,P1,1,10,\n")
+    assert (spy[-1].sales, spy[-1].accounts) == ({(org["S1"].id, "2025-05")}, {org["A1"].id})
+    assert ("S1", "2025-05", "D1", "A1", 1, 1, 0, 1000, 0, 0) in sales_monthly(session)
+
+
+def test_a_dry_run_leaves_the_aggregates_and_the_version_alone(session, org, spy):
+    load(session, "sales", SALES)
+    before = everything(session)
+    calls = len(spy)
+    corrected = SALES.replace("INV1,2025-02-01,S1,A1,P1,2,100.50,60", "INV1,2025-06-01,S1,A2,P1,9,999,1")
+    assert counts(load(session, "sales", corrected, dry_run=True)) == (3, 0, 1, 2)
+    load(session, "activities", "id,date,seller_code,type,value\nM1,2025-02-01,S1,meeting,\n", dry_run=True)
+    assert everything(session) == before
+    assert len(spy) == calls
+
+
+def test_the_version_counts_every_committed_import_once(session, org):
+    start = version(session)
+    load(session, "regions", "code,name\nN,North\n")
+    assert version(session) == start + 1
+    load(session, "regions", "code,name\nN,North\n")  # unchanged, but an import all the same
+    assert version(session) == start + 2
+    load(session, "regions", "code,name\nS,South\n", dry_run=True)
+    rejected(session, "regions", "code,name\nX,\n")
+    assert version(session) == start + 2
+    load(session, "sales", SALES)
+    assert version(session) == start + 3
+
+
+def test_a_seller_history_import_moves_earlier_sales_to_the_new_district(session, org, spy):
+    load(session, "sales", SALES)
+    s1 = org["S1"].id
+    # From March S1 belongs to D2: February stays in D1, March moves.
+    load(session, "sellers", "code,name,email,district_code,valid_from\nS1,Seller,s1@example.com,D2,2025-03-01\n")
+    assert spy[-1].all_months_of == {s1}
+    assert [(r[1], r[2]) for r in sales_monthly(session)] == [("2025-02", "D1"), ("2025-03", "D2")]
+    assert [(r[0], r[1], r[3]) for r in product_monthly(session)] == [("2025-02", "D1", 1), ("2025-03", "D2", 2)]
+    # The first assignment rewritten back in time: D2 from the start, so February moves too.
+    load(session, "sellers", "code,name,email,district_code,valid_from\nS1,Seller,s1@example.com,D2,2025-01-01\n")
+    assert spy[-1].all_months_of == {s1}
+    assert [(r[1], r[2]) for r in sales_monthly(session)] == [("2025-02", "D2"), ("2025-03", "D2")]
+    assert [(r[0], r[1]) for r in product_monthly(session)] == [("2025-02", "D2"), ("2025-03", "D2")]
+    # The same file again changes no history row: nothing to refresh.
+    load(session, "sellers", "code,name,email,district_code,valid_from\nS1,Seller,s1@example.com,D2,2025-01-01\n")
+    assert not spy[-1]
+
+
+def test_activities_refresh_both_months_of_a_moved_activity(session, org, spy):
+    s1 = org["S1"].id
+    load(session, "activities", "id,date,seller_code,type,value\nM1,2025-02-01,S1,meeting,\nT1,2025-02-03,S1,training_hours,7.5\n")
+    assert spy[-1].activities == {(s1, "2025-02")} and not spy[-1].sales
+    load(session, "activities", "id,date,seller_code,type,value\nM1,2025-02-01,S1,meeting,\nT1,2025-04-03,S1,training_hours,7.5\n")
+    assert spy[-1].activities == {(s1, "2025-02"), (s1, "2025-04")}
+    rows = [(str(m)[:7], t, n, v) for m, t, n, v in session.execute(text(
+        "SELECT month, type, n, value FROM activities_monthly ORDER BY month, type"))]
+    assert rows == [("2025-02", "meeting", 1, 100), ("2025-04", "training_hours", 1, 750)]

@@ -7,9 +7,12 @@ on 2026-02-01, so S2's January sale stays with D2. A1 is a key account. A2 first
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
 import pytest
+from sqlalchemy import select
 
-from app.models import Activity, Sale, Target
+from app.models import Account, Activity, Product, Sale, Target
+from app.reporting.aggregates import rebuild
 from tests.builders import (
     login,
     make_account,
@@ -68,6 +71,7 @@ def org(session):
         session.add(Target(level=level, unit_code=code, kpi_code=kpi, month=month, value=Decimal(value),
                            source_period=str(month)[:7]))
     session.flush()
+    rebuild(session)  # rows added below the importer: bring the aggregates in step
     return {"r1": r1, "d1": d1, "d2": d2, "s1": s1, "s2": s2, "s3": s3}
 
 
@@ -181,6 +185,25 @@ def test_who_may_see_which_scorecard(client, session, org):
     assert _get(client, {}, "seller/S1").status_code == 401
 
 
+def test_cached_figures_are_still_checked_for_access_and_follow_new_data(client, session, org, admin_headers):
+    # The admin's calls fill the cache with every card and overview the seller will then ask for.
+    for path in ("seller/S1", "seller/S2", "district/D1", "district/D1/children", "company/-/children"):
+        assert _get(client, admin_headers, path).status_code == 200
+    seller = login(client, make_user(session, role="seller", email=org["s1"].email))
+    for path in ("seller/S2", "district/D1", "district/D1/children", "company/-/children"):
+        assert _get(client, seller, path).status_code == 404, path
+    before = _kpis(_get(client, seller, "seller/S1").json())["revenue"]["actual"]
+    # A new sale written and the aggregates brought in step (which counts the data version up):
+    # the next call recomputes instead of answering from the cache.
+    account = session.scalar(select(Account).where(Account.code == "A1"))
+    session.add(Sale(id="late", date=date(2026, 2, 27), seller_id=org["s1"].id, account_id=account.id,
+                     product_id=session.scalar(select(Product.id)), quantity=Decimal("1"),
+                     amount=Decimal("250.00"), cost=None))
+    session.flush()
+    rebuild(session)
+    assert _kpis(_get(client, seller, "seller/S1").json())["revenue"]["actual"] == before + 250
+
+
 def test_bad_period_and_range_are_422(client, org, admin_headers):
     assert _get(client, admin_headers, "seller/S1", period="2026-13").status_code == 422
     assert _get(client, admin_headers, "seller/S1", range_="decade").status_code == 422
@@ -270,3 +293,51 @@ def test_kpi_list_is_in_display_order(client, admin_headers):
     codes = [k["code"] for k in client.get("/api/v1/kpis", headers=admin_headers).json()]
     assert codes[:4] == ["revenue", "gross_margin", "margin_pct", "active_customers"]
     assert codes[-2:] == ["training_hours", "coaching_sessions"]
+
+
+def _same(value, shown) -> bool:
+    """A computed figure (NaN when missing) equals what the API shows (None when missing)."""
+    return pd.isna(value) if shown is None else value == pytest.approx(shown)
+
+
+@pytest.mark.parametrize("range_", ["month", "ytd"])
+def test_scoring_the_whole_organization_at_once_gives_every_overview_and_card(client, session, org, admin_headers,
+                                                                               range_):
+    """score_all (the month-end recompute) must agree with each children overview and unit card."""
+    from app.reporting.scorecards import score_all
+
+    everything = score_all(session, period="2026-02", range_=range_)
+    kpis = {(r["entity"], r["code"]): r for r in everything.kpis.to_dict("records")}
+    overall = dict(zip(everything.kpis["entity"].unique(), everything.overall, strict=True))
+    seen = set()
+    for level, code in (("company", "-"), ("region", "R1"), ("district", "D1"), ("district", "D2")):
+        found = _get(client, admin_headers, f"{level}/{code}/children", range_=range_).json()
+        for child in found["children"]:
+            key = (child["level"], child["code"])
+            seen.add(key)
+            assert _same(overall[key], child["overall_score"]), key
+            for kpi, brief in child["kpis"].items():
+                row = kpis[(key, kpi)]
+                assert row["status"] == brief["status"]
+                for field in ("actual", "target", "attainment"):
+                    assert _same(row[field], brief[field]), (key, kpi, field)
+    card = _get(client, admin_headers, "company/-", range_=range_).json()
+    assert _same(overall[("company", "")], card["overall_score"])
+    assert seen == {("region", "R1"), ("district", "D1"), ("district", "D2"),
+                    ("seller", "S1"), ("seller", "S2"), ("seller", "S3")}
+
+
+@pytest.mark.parametrize("path", ["seller/S2", "district/D1", "district/D2", "region/R1", "company/-"])
+def test_each_trend_point_is_that_months_scorecard(client, org, admin_headers, path):
+    """A trend scores all its months in one pass (one target query); each point must still be exactly
+    the unit's `range=month` scorecard of that month, computed on its own (S2 moved to D1 in February)."""
+    trend = client.get(f"/api/v1/scorecards/{path}/trend", params={"period": "2026-02", "months": 3},
+                       headers=admin_headers).json()
+    assert [p["period"] for p in trend["points"]] == ["2025-12", "2026-01", "2026-02"]
+    for point in trend["points"]:
+        card = _get(client, admin_headers, path, period=point["period"], range_="month").json()
+        assert _same(card["overall_score"] if card["overall_score"] is not None else float("nan"),
+                     point["overall_score"])
+        for code, kpi in _kpis(card).items():
+            for field in ("actual", "target", "attainment", "status"):
+                assert point["kpis"][code][field] == kpi[field], (point["period"], code, field)

@@ -41,6 +41,33 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num.astype("float64") / den.where(den != 0)).astype("float64")
 
 
+SALES_SUMS = ["amount", "margin", "costed_amount", "key_amount", "costed_lines", "active", "new"]
+
+
+def sales_sums(sales: pd.DataFrame, *, by: str | None = None, groups: list | None = None) -> pd.DataFrame:
+    """The sums and distinct counts the sales KPIs are made of, one row per group of `by`
+    (columns SALES_SUMS: money in cents, `active`/`new` distinct accounts over the group)."""
+    s = sales.assign(_g=sales[by] if by else _ALL)
+    index = _index(s["_g"], by, groups)
+    sums = s.groupby("_g")[SALES_SUMS[:5]].sum().reindex(index, fill_value=0)
+    buying = s[s["sale_lines"] > 0]
+    sums["active"] = buying.groupby("_g")["account_id"].nunique().reindex(index, fill_value=0)
+    sums["new"] = buying[buying["is_new"]].groupby("_g")["account_id"].nunique().reindex(index, fill_value=0)
+    return sums.astype("int64")
+
+
+def activity_sums(activities: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
+    """Σ value and row count per (group, type): columns group, type, value, n."""
+    a = activities.assign(group=activities[by] if by else _ALL)
+    return a.groupby(["group", "type"], as_index=False)[["value", "n"]].sum()
+
+
+def _index(keys: pd.Series, by: str | None, groups: list | None) -> pd.Index:
+    if groups is not None:
+        return pd.Index(groups, name=by or "group")
+    return pd.Index([_ALL] if by is None else sorted(set(keys)), name=by or "group")
+
+
 def kpi_actuals(sales: pd.DataFrame, activities: pd.DataFrame, *, by: str | None = None,
                 groups: list | None = None) -> pd.DataFrame:
     """One row per group of `by` (a column of both frames), or one row (index `__all__`) for None.
@@ -48,23 +75,26 @@ def kpi_actuals(sales: pd.DataFrame, activities: pd.DataFrame, *, by: str | None
     `groups` lists the groups to report even when they have no rows (their sums are 0, their
     ratios null): a seller who sold nothing still has a scorecard.
     """
-    s = sales.assign(_g=sales[by] if by else _ALL)
-    a = activities.assign(_g=activities[by] if by else _ALL)
-    index = pd.Index(groups if groups is not None else ([_ALL] if by is None else
-                     sorted(set(s["_g"]).union(a["_g"]))), name=by or "group")
+    if groups is None and by is not None:
+        groups = sorted(set(sales[by]).union(activities[by]))
+    sums = sales_sums(sales, by=by, groups=groups)
+    return actuals_from_sums(sums, activity_sums(activities, by=by))
 
-    sums = s.groupby("_g")[["amount", "margin", "costed_amount", "key_amount", "costed_lines"]].sum()
-    sums = sums.reindex(index, fill_value=0)
-    buying = s[s["sale_lines"] > 0]
-    active = buying.groupby("_g")["account_id"].nunique().reindex(index, fill_value=0)
-    new = buying[buying["is_new"]].groupby("_g")["account_id"].nunique().reindex(index, fill_value=0)
 
-    by_type = a.groupby(["_g", "type"])[["value", "n"]].sum()
+def actuals_from_sums(sums: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFrame:
+    """The KPI actuals of each group from its sums (`sales_sums`, indexed by group) and its activity
+    sums (`activity_sums`: group, type, value, n; groups missing from `sums` are ignored)."""
+    index = sums.index
+    # (group, type) -> (Σ value, rows); plain dict lookups beat pandas reshaping at these sizes
+    totals: dict[tuple, list[float]] = {}
+    for group, kind, value, n in activities[["group", "type", "value", "n"]].itertuples(index=False):
+        both = totals.setdefault((group, kind), [0.0, 0.0])
+        both[0] += value
+        both[1] += n
 
     def act(kind: str, measure: str = "value") -> pd.Series:
-        if kind not in by_type.index.get_level_values("type"):
-            return pd.Series(0.0, index=index)
-        return by_type[measure].xs(kind, level="type").reindex(index, fill_value=0).astype("float64")
+        i = 0 if measure == "value" else 1
+        return pd.Series([totals.get((g, kind), (0.0, 0.0))[i] for g in index], index=index, dtype="float64")
 
     has_cost = sums["costed_lines"] > 0
     won, lost = act("won"), act("lost")
@@ -72,8 +102,8 @@ def kpi_actuals(sales: pd.DataFrame, activities: pd.DataFrame, *, by: str | None
         "revenue": sums["amount"] / 100,
         "gross_margin": (sums["margin"] / 100).where(has_cost),
         "margin_pct": _ratio(sums["margin"], sums["costed_amount"]).where(has_cost),
-        "active_customers": active.astype("int64"),
-        "new_customers": new.astype("int64"),
+        "active_customers": sums["active"].astype("int64"),
+        "new_customers": sums["new"].astype("int64"),
         "key_account_share": _ratio(sums["key_amount"], sums["amount"]),
         "csat": _ratio(act("csat"), act("csat", "n")),
         "meetings": act("meeting"),

@@ -154,22 +154,21 @@ def _prepare(frame: pd.DataFrame, frame_name: str, keys: list[str]) -> pd.DataFr
         if c != "cost" and s.isna().any():
             raise ValueError(f"{frame_name}: {c} is empty in {int(s.isna().sum())} row(s)")
         cols[c] = s
-    out = pd.DataFrame(index=frame.index)
-    for k in dict.fromkeys(keys):
-        out[k] = frame[k].astype("str").fillna(_NONE)
+    out = {k: frame[k].astype("str").fillna(_NONE) for k in dict.fromkeys(keys)}
     out["period"] = _month_strings(frame["month"], frame_name)
     out["quantity"] = cols["quantity"].astype("int64")
+    amount = cols["amount"].to_numpy("int64")
     out["amount"] = cols["amount"].astype("int64")
     if "cost" in cols:
         has_cost = cols["cost"].notna().to_numpy()
         cost = cols["cost"].astype("Int64").fillna(0).to_numpy("int64")
     else:
-        has_cost = np.zeros(len(out), dtype=bool)
-        cost = np.zeros(len(out), dtype="int64")
+        has_cost = np.zeros(len(frame), dtype=bool)
+        cost = np.zeros(len(frame), dtype="int64")
     # margin over the rows that carry a cost (the gross_margin KPI's rule)
-    out["margin"] = np.where(has_cost, out["amount"].to_numpy("int64") - cost, 0).astype("int64")
-    out["costed"] = has_cost.astype("int64")
-    return out
+    out["margin"] = pd.Series(np.where(has_cost, amount - cost, 0).astype("int64"), index=frame.index)
+    out["costed"] = pd.Series(has_cost.astype("int64"), index=frame.index)
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _check_by(by: list[str] | tuple[str, ...]) -> list[str]:
@@ -408,27 +407,57 @@ def totals(rows: pd.DataFrame) -> dict[str, Any]:
 
     Returns a dict of JSON-ready values (float, bool or None), without the group-key columns.
     """
-    out: dict[str, Any] = {}
-    for col in rows.columns:
-        s = rows[col]
-        if col.endswith("_pct") or col == "favorable":
-            continue
-        if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
-            if s.isna().any():
+    running = RunningTotals()
+    running.add(rows)
+    return running.result()
+
+
+class RunningTotals:
+    """`totals` over frames added one after another (the parts of a report computed in parts):
+    `add` each part, then `result()` equals `totals` of their concatenation, exactly (integer
+    cents are added, never floats)."""
+
+    def __init__(self) -> None:
+        self._columns: list[str] | None = None
+        self._sums: dict[str, int] = {}
+        self._null: dict[str, bool] = {}
+        self._floats: set[str] = set()
+
+    def add(self, rows: pd.DataFrame) -> None:
+        if self._columns is None:
+            self._columns = [str(c) for c in rows.columns]
+        for col in rows.columns:
+            s = rows[col]
+            if col.endswith("_pct") or col == "favorable":
+                continue
+            is_float = pd.api.types.is_float_dtype(s)
+            if not (is_float or pd.api.types.is_integer_dtype(s)):
+                continue
+            if is_float:
+                self._floats.add(col)
+            self._null[col] = self._null.get(col, False) or bool(s.isna().any())
+            if not self._null[col]:
+                part = _cents(s).sum() if is_float else s.sum()
+                self._sums[col] = self._sums.get(col, 0) + int(part)
+
+    def result(self) -> dict[str, Any]:
+        cols = self._columns or []
+        out: dict[str, Any] = {}
+        for col in self._null:
+            if self._null[col]:
                 out[col] = None
-            elif pd.api.types.is_integer_dtype(s):
-                out[col] = int(s.sum())
             else:
-                out[col] = int(_cents(s).sum()) / 100
-    if "variance_amount" in rows.columns and "budget_amount" in rows.columns:
-        v, b = out.get("variance_amount"), out.get("budget_amount")
-        if "variance_pct" in rows.columns:
-            out["variance_pct"] = (None if v is None or b is None or b == 0
-                                   else round(v / abs(b), 6))
-        if "favorable" in rows.columns:
-            out["favorable"] = None if v is None else bool(v >= 0)
-    # keep the frame's column order
-    return {c: out[c] for c in rows.columns if c in out}
+                total = self._sums.get(col, 0)
+                out[col] = total / 100 if col in self._floats else total
+        if "variance_amount" in cols and "budget_amount" in cols:
+            v, b = out.get("variance_amount"), out.get("budget_amount")
+            if "variance_pct" in cols:
+                out["variance_pct"] = (None if v is None or b is None or b == 0
+                                       else round(v / abs(b), 6))
+            if "favorable" in cols:
+                out["favorable"] = None if v is None else bool(v >= 0)
+        # keep the frame's column order
+        return {c: out[c] for c in cols if c in out}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,15 @@
 """Budget control: variance against budget with its price/volume/mix split, and the year's forecast,
-as JSON or as the exports finance pulls (CSV, XLSX, Parquet). One computed frame feeds every format."""
+as JSON or as the exports finance pulls (CSV, XLSX, Parquet). One computation feeds every format.
 
-from typing import Annotated, Literal
+Size: a variance is computed in parts (ranges of the first group key); CSV streams each part as it
+is ready, in bounded memory whatever the number of rows; XLSX and Parquet are written part by part
+into a temporary file, which is then sent (memory: one part; disk: the file). A JSON answer holds every row at once, so it
+is limited to `MAX_JSON_ROWS` rows: a larger variance gets 422 naming `format`, and CSV or Parquet
+(or a narrower query) gives it."""
+
+import tempfile
+from collections.abc import Iterator
+from typing import Annotated, BinaryIO, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -10,11 +18,14 @@ from app.access import Scope
 from app.budget.schemas import ForecastRead, VarianceRead
 from app.deps import CurrentUser, ScopeDep, SessionDep, require_scope
 from app.exports import iter_csv, json_records, write_parquet, write_xlsx
-from app.exports.xlsx_writer import MAX_ROWS
+from app.exports.xlsx_writer import SheetFull
 from app.reporting import budget as service
 
 router = APIRouter(prefix="/budget", tags=["budget"], dependencies=[Depends(require_scope("budgets:read"))])
 
+# Rows of a JSON variance answer (one answer, built whole: about 1 KB of memory per row); CSV and
+# Parquet have no limit, XLSX has Excel's 1,048,576 rows.
+MAX_JSON_ROWS = 100_000
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-01"])]
 Format = Annotated[Literal["json", "csv", "xlsx", "parquet"], Query(alias="format")]
@@ -32,7 +43,9 @@ MEDIA = {
 EXPORTS = {200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["parquet"]: {}},
                  "description": "JSON, or the export asked for by `format`"},
            403: {"description": "an API token without budgets:read, or a seller (sellers do not read budgets)"},
-           422: {"description": "a bad query parameter; the message says which and why"}}
+           422: {"description": "a bad query parameter; the message says which and why (also: a JSON variance "
+                         f"over {MAX_JSON_ROWS:,} rows, or an XLSX over Excel's row limit: use format=csv or "
+                         "parquet, or a narrower query)"}}
 
 
 def _invalid(field: str, value: object, message: str) -> HTTPException:
@@ -60,6 +73,11 @@ def _by(value: str) -> list[str]:
         raise _invalid("by", value, str(exc)) from None
 
 
+def _too_many(fmt: str, exc: service.TooManyRows) -> HTTPException:
+    return _invalid("format", fmt, f"{exc}: a JSON answer holds at most {exc.limit:,}; use format=csv or parquet, "
+                                   "or a narrower query (fewer keys or months, no per=month)")
+
+
 def _decimal(delimiter: str, decimal: str | None) -> str:
     decimal = decimal or ("," if delimiter == ";" else ".")
     if decimal == delimiter:
@@ -67,19 +85,43 @@ def _decimal(delimiter: str, decimal: str | None) -> str:
     return decimal
 
 
-def _export(report: service.Report, fmt: str, stem: str, *, sheet: str, delimiter: str, decimal: str,
-            bom: bool) -> Response:
+def _export(report: service.Report | service.Streamed, fmt: str, stem: str, *, sheet: str, delimiter: str,
+            decimal: str, bom: bool) -> Response:
+    """The export asked for: a whole report, or a streamed one (computed part by part)."""
     disposition = {"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'}
+    if isinstance(report, service.Report):
+        rows, totals = report.rows, report.totals
+    else:
+        rows, totals = report, report.totals
     if fmt == "csv":
-        chunks = iter_csv(report.rows, delimiter=delimiter, decimal=decimal, bom=bom)
+        chunks = iter_csv(rows, delimiter=delimiter, decimal=decimal, bom=bom)
         return StreamingResponse(chunks, media_type=MEDIA["csv"], headers=disposition)
-    if fmt == "xlsx":
-        if len(report.rows) + 2 > MAX_ROWS:
-            raise _invalid("format", fmt, f"{len(report.rows):,} rows do not fit in an XLSX sheet; "
-                                          "use format=csv or parquet, or a narrower query")
-        data = write_xlsx(report.rows, totals=report.totals, sheet_name=sheet)
-        return Response(data, media_type=MEDIA["xlsx"], headers=disposition)
-    return Response(write_parquet(report.rows), media_type=MEDIA["parquet"], headers=disposition)
+    # the file goes to disk, then out in blocks (memory holds one part); `_blocks` closes it
+    spool = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        if fmt == "xlsx":
+            write_xlsx(rows, totals=totals, sheet_name=sheet, out=spool)
+        else:
+            write_parquet(rows, out=spool)
+    except SheetFull as exc:
+        spool.close()
+        raise _invalid("format", fmt, f"{exc}; use format=csv or parquet, or a narrower query") from None
+    except BaseException:
+        spool.close()
+        raise
+    size = spool.tell()
+    spool.seek(0)
+    return StreamingResponse(_blocks(spool), media_type=MEDIA[fmt],
+                             headers={**disposition, "Content-Length": str(size)})
+
+
+def _blocks(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    """A finished export file in blocks; the file is closed (and so deleted) at the end."""
+    try:
+        while block := spool.read(size):
+            yield block
+    finally:
+        spool.close()
 
 
 @router.get("/variance", response_model=VarianceRead, responses=EXPORTS)
@@ -92,7 +134,9 @@ def get_variance(
     per: Annotated[Literal["month"] | None, Query(description="`month` splits every group per month")] = None,
     fmt: Format = "json", delimiter: Delimiter = ",", decimal: Decimal = None, bom: Bom = False,
 ) -> Response:
-    """Budget against actual per group over a range of months (at most 60), with price/volume/mix."""
+    """Budget against actual per group over a range of months (at most 60), with price/volume/mix.
+    JSON answers at most 100,000 rows (422 beyond: use format=csv or parquet); exports have no limit
+    but Excel's for XLSX."""
     keys = _by(by)
     decimal = _decimal(delimiter, decimal)
     try:
@@ -100,12 +144,17 @@ def get_variance(
     except ValueError as exc:
         raise _invalid("to" if "months" in str(exc) or "after" in str(exc) else "from", f"{from_}..{to}",
                        str(exc)) from None
-    report = service.variance_report(session, scope=scope, from_=from_, to=to, by=keys, per_month=per == "month")
     if fmt == "json":
+        try:
+            report = service.variance_report(session, scope=scope, from_=from_, to=to, by=keys,
+                                             per_month=per == "month", max_rows=MAX_JSON_ROWS)
+        except service.TooManyRows as exc:
+            raise _too_many(fmt, exc) from None
         return JSONResponse({"from": from_, "to": to, "by": keys, "per": per,
                              "rows": json_records(report.rows), "totals": report.totals})
+    stream = service.variance_stream(session, scope=scope, from_=from_, to=to, by=keys, per_month=per == "month")
     stem = f"variance_{from_}_{to}_{'-'.join(keys)}" + ("_month" if per else "")
-    return _export(report, fmt, stem, sheet="Variance", delimiter=delimiter, decimal=decimal, bom=bom)
+    return _export(stream, fmt, stem, sheet="Variance", delimiter=delimiter, decimal=decimal, bom=bom)
 
 
 @router.get("/forecast", response_model=ForecastRead, responses=EXPORTS)
@@ -118,7 +167,8 @@ def get_forecast(
     by: Annotated[str, Query(description=BY_HELP, examples=["district"])] = "district",
     fmt: Format = "json", delimiter: Delimiter = ",", decimal: Decimal = None, bom: Bom = False,
 ) -> Response:
-    """Where the fiscal year lands per group: budget_remainder, run_rate and seasonal."""
+    """Where the fiscal year lands per group: budget_remainder, run_rate and seasonal. JSON answers
+    at most 100,000 rows (422 beyond: use format=csv or parquet)."""
     keys = _by(by)
     decimal = _decimal(delimiter, decimal)
     try:
@@ -126,6 +176,8 @@ def get_forecast(
     except ValueError as exc:
         raise _invalid("as_of", as_of, str(exc)) from None
     if fmt == "json":
+        if len(report.rows) > MAX_JSON_ROWS:
+            raise _too_many(fmt, service.TooManyRows(MAX_JSON_ROWS))
         return JSONResponse({"year": year, "as_of": used, "by": keys,
                              "rows": json_records(report.rows), "totals": report.totals})
     stem = f"forecast_{year}_{used}_{'-'.join(keys)}"

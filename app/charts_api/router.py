@@ -15,6 +15,7 @@ from app import charts
 from app.budget.router import MONTH_PATTERN, BudgetScope
 from app.deps import ScopeDep, SessionDep, require_scope
 from app.reporting import budget as budget_service
+from app.reporting import cache as figure_cache
 from app.reporting import scorecards as scorecard_service
 from app.reporting.registry import load_registry
 from app.scorecards.router import Level, Period, Range
@@ -32,6 +33,13 @@ budget = APIRouter(prefix="/budget", dependencies=[Depends(require_scope("budget
 def _figure(fig) -> Response:
     # plotly's own encoder: numpy arrays travel as compact typed arrays that plotly.js decodes
     return Response(fig.to_json(), media_type="application/json")
+
+
+def _cached_figure(session: SessionDep, key: tuple, build) -> Response:  # noqa: ANN001
+    """The figure's JSON from the figure cache (under the data version), built once per key. Only
+    called after the caller's access to what the key names was checked."""
+    body = figure_cache.get_or_compute(session, ("chart", *key), lambda: build().to_json())
+    return Response(body, media_type="application/json")
 
 
 def _not_found(level: str, code: str) -> HTTPException:
@@ -55,9 +63,12 @@ def kpi_bullets(level: Level, code: str, period: Period, scope: ScopeDep, sessio
     card = scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
     if card is None:
         raise _not_found(level, code)
-    thresholds = load_registry(session).kpis[["code", "amber_threshold", "green_threshold"]]
-    rows = _kpi_rows(card).merge(thresholds, on="code", how="left")
-    return _figure(charts.kpi_bullets(rows, lang=lang))
+
+    def build():  # noqa: ANN202
+        thresholds = load_registry(session).kpis[["code", "amber_threshold", "green_threshold"]]
+        return charts.kpi_bullets(_kpi_rows(card).merge(thresholds, on="code", how="left"), lang=lang)
+
+    return _cached_figure(session, ("kpis", level, code, period, range_, lang), build)
 
 
 @scorecards.get("/{level}/{code}/perspectives", responses=FIGURE)
@@ -67,8 +78,8 @@ def perspective_bars(level: Level, code: str, period: Period, scope: ScopeDep, s
     card = scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
     if card is None:
         raise _not_found(level, code)
-    frame = pd.DataFrame(card["perspectives"], columns=["key", "name", "score", "previous_score"])
-    return _figure(charts.perspective_bars(frame, lang=lang))
+    return _cached_figure(session, ("perspectives", level, code, period, range_, lang), lambda: charts.perspective_bars(
+        pd.DataFrame(card["perspectives"], columns=["key", "name", "score", "previous_score"]), lang=lang))
 
 
 @scorecards.get("/{level}/{code}/trend", responses=FIGURE)
@@ -82,10 +93,13 @@ def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session:
     found = scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months)
     if found is None:
         raise _not_found(level, code)
-    points = pd.DataFrame([{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
-                          columns=["period", "actual", "target", "status"])
-    return _figure(charts.kpi_trend(points, name=str(kpis.at[kpi, "name"]), unit=str(kpis.at[kpi, "unit"]),
-                                    lang=lang))
+
+    def build():  # noqa: ANN202
+        points = pd.DataFrame([{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
+                              columns=["period", "actual", "target", "status"])
+        return charts.kpi_trend(points, name=str(kpis.at[kpi, "name"]), unit=str(kpis.at[kpi, "unit"]), lang=lang)
+
+    return _cached_figure(session, ("trend", level, code, period, kpi, months, lang), build)
 
 
 @scorecards.get("/{level}/{code}/heatmap", responses=FIGURE)
@@ -95,14 +109,19 @@ def team_heatmap(level: Level, code: str, period: Period, scope: ScopeDep, sessi
     found = scorecard_service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
     if found is None:
         raise _not_found(level, code)
-    kpis = load_registry(session).kpis
-    kids = sorted(found["children"], key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"]))
-    rows = [f"{c['name']} ({c['code']})" for c in kids]
-    att = pd.DataFrame([[c["kpis"].get(k, {}).get("attainment") for k in kpis["code"]] for c in kids],
-                       index=rows, columns=list(kpis["name"]), dtype="float64")
-    st = pd.DataFrame([[c["kpis"].get(k, {}).get("status", "none") for k in kpis["code"]] for c in kids],
-                      index=rows, columns=list(kpis["name"]), dtype="object")
-    return _figure(charts.team_heatmap(att, st, lang=lang))
+
+    def build():  # noqa: ANN202
+        kpis = load_registry(session).kpis
+        kids = sorted(found["children"],
+                      key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"]))
+        rows = [f"{c['name']} ({c['code']})" for c in kids]
+        att = pd.DataFrame([[c["kpis"].get(k, {}).get("attainment") for k in kpis["code"]] for c in kids],
+                           index=rows, columns=list(kpis["name"]), dtype="float64")
+        st = pd.DataFrame([[c["kpis"].get(k, {}).get("status", "none") for k in kpis["code"]] for c in kids],
+                          index=rows, columns=list(kpis["name"]), dtype="object")
+        return charts.team_heatmap(att, st, lang=lang)
+
+    return _cached_figure(session, ("heatmap", level, code, period, range_, lang), build)
 
 
 def _by(value: str) -> list[str]:

@@ -1,6 +1,9 @@
-"""Pure writers for the variance and forecast frames: DataFrame in, bytes (or an iterator of bytes) out.
+"""Pure writers for the variance and forecast frames: DataFrame in (or the parts of one, in order),
+bytes (or an iterator of bytes) out.
 
-One computed frame feeds JSON, CSV, XLSX and Parquet, so they cannot disagree. Column kinds are
+One computation feeds JSON, CSV, XLSX and Parquet, so they cannot disagree. A large report comes as
+parts (frames with the same columns): CSV formats each part when the reader gets to it; XLSX and
+Parquet write them one after another into one file. Column kinds are
 inferred from the frame (see `columns.column_kinds`): bool, int, percent (float `*_pct`), money
 (every other float: money and quantities, two decimals) and text (neutralized against formula
 injection in CSV and XLSX).

@@ -1,6 +1,6 @@
 """What kind of value each column holds, formula neutralization, and JSON-ready records."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,11 @@ def neutralize_formula(text: str) -> str:
     if text and text.startswith(_FORMULA_START):
         return "'" + text
     return text
+
+
+def as_parts(frames: pd.DataFrame | Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """A frame, or the parts of one (frames with the same columns, in row order), as an iterator of parts."""
+    return iter([frames]) if isinstance(frames, pd.DataFrame) else iter(frames)
 
 
 def column_kinds(frame: pd.DataFrame, kinds: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -1,14 +1,16 @@
 """Parquet export with proper types: money as decimal128(18, 2), exact to the cent."""
 
 import io
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.exports.columns import column_kinds, to_cents
+from app.exports.columns import as_parts, column_kinds, to_cents
 
 MONEY_TYPE = pa.decimal128(18, 2)
 
@@ -36,12 +38,29 @@ def _arrow(s: pd.Series, kind: str) -> pa.Array:
     return pa.array([None if v is None or v != v else str(v) for v in s.astype("object")], type=pa.string())
 
 
-def write_parquet(frame: pd.DataFrame, *, kinds: Mapping[str, str] | None = None) -> bytes:
-    """The frame as a Parquet file: money/quantities decimal128(18, 2), ratios float64, ints int64,
-    bools bool, text string; nulls stay null. Text is not neutralized (Parquet is not opened by a
-    spreadsheet as text)."""
-    kind = column_kinds(frame, kinds)
-    table = pa.table({str(c): _arrow(frame[c], kind[str(c)]) for c in frame.columns})
-    out = io.BytesIO()
-    pq.write_table(table, out)
-    return out.getvalue()
+def write_parquet(frames: pd.DataFrame | Iterable[pd.DataFrame], *, kinds: Mapping[str, str] | None = None,
+                  out: BinaryIO | None = None) -> bytes | None:
+    """A frame, or the parts of one (same columns, in order), as a Parquet file (a row group per
+    part): money/quantities decimal128(18, 2), ratios float64, ints int64, bools bool, text string;
+    nulls stay null. Text is not neutralized (Parquet is not opened by a spreadsheet as text).
+    Returns the bytes, or writes them to `out` (a binary file, e.g. a temporary file: memory then
+    holds one part at a time, not the file) and returns None."""
+    parts = as_parts(frames)
+    first = next(parts, None)
+    if first is None:
+        raise ValueError("no frame to write")
+    kind = column_kinds(first, kinds)
+    columns = list(first.columns)
+    target = io.BytesIO() if out is None else out
+    writer = None
+    parts = itertools.chain([first], parts)
+    del first  # hold one part at a time
+    for frame in parts:
+        if list(frame.columns) != columns:
+            raise ValueError(f"a part has the columns {list(frame.columns)}, not {columns}")
+        table = pa.table({str(c): _arrow(frame[c], kind[str(c)]) for c in columns})
+        if writer is None:
+            writer = pq.ParquetWriter(target, table.schema)
+        writer.write_table(table)
+    writer.close()
+    return target.getvalue() if out is None else None

@@ -1,14 +1,15 @@
 """XLSX export: one formatted sheet, written row by row in xlsxwriter's constant-memory mode."""
 
 import io
-from collections.abc import Mapping
-from typing import Any
+import itertools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from app.exports.columns import column_kinds, neutralize_formula, to_cents
+from app.exports.columns import as_parts, column_kinds, neutralize_formula, to_cents
 
 MAX_ROWS = 1_048_576  # Excel's limit, header and totals included
 _NUM_FORMATS = {"money": "#,##0.00", "percent": "0.00%", "int": "0"}
@@ -39,23 +40,36 @@ def _shown_width(value: Any, kind: str) -> int:
     return len(str(value))
 
 
-def write_xlsx(frame: pd.DataFrame, *, totals: Mapping[str, Any] | None = None,
+class SheetFull(ValueError):
+    """More rows than one XLSX sheet holds."""
+
+
+def write_xlsx(frames: pd.DataFrame | Iterable[pd.DataFrame], *,
+               totals: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
                sheet_name: str = "Variance", total_label: str = "Total",
-               kinds: Mapping[str, str] | None = None, chunk_rows: int = 20_000) -> bytes:
-    """The frame as an .xlsx file with one sheet: a bold frozen header with an autofilter, number
-    formats (money and quantities #,##0.00, ratios 0.00 %), column widths fitted to the header and
-    the first rows, and, when `totals` is given, a bold totals row under the data (`total_label` in
-    the first column when that column has no total; keys not in the frame are ignored).
-    Text cells are written as strings (never as formulas) and also neutralized, so the sheet stays
-    safe when saved as CSV. With a per-month split the `period` column is just another column.
+               kinds: Mapping[str, str] | None = None, chunk_rows: int = 20_000,
+               out: BinaryIO | None = None) -> bytes | None:
+    """A frame, or the parts of one (same columns, in order), as an .xlsx file with one sheet: a
+    bold frozen header with an autofilter, number formats (money and quantities #,##0.00, ratios
+    0.00 %), column widths fitted to the header and the first rows, and, when `totals` is given (or
+    a function giving them, called once every part is written), a bold totals row under the data
+    (`total_label` in the first column when that column has no total; keys not in the frame are
+    ignored). Text cells are written as strings (never as formulas) and also neutralized, so the
+    sheet stays safe when saved as CSV. With a per-month split the `period` column is just another
+    column. Rows go out to xlsxwriter's temporary files part by part. Returns the bytes, or writes
+    them to `out` (a binary file: memory then holds one part, not the file) and returns None.
+    `SheetFull` (a ValueError) past Excel's 1,048,576 rows.
     """
-    kind = column_kinds(frame, kinds)
-    cols = [str(c) for c in frame.columns]
-    n_rows = len(frame) + 1 + (1 if totals is not None else 0)
-    if n_rows > MAX_ROWS:
-        raise ValueError(f"{len(frame)} rows do not fit in one XLSX sheet (at most {MAX_ROWS - 2})")
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"constant_memory": True})
+    parts = as_parts(frames)
+    first = next(parts, None)
+    if first is None:
+        raise ValueError("no frame to write")
+    kind = column_kinds(first, kinds)
+    columns = list(first.columns)
+    cols = [str(c) for c in columns]
+    limit = MAX_ROWS - 1 - (1 if totals is not None else 0)
+    target = io.BytesIO() if out is None else out
+    wb = xlsxwriter.Workbook(target, {"constant_memory": True})
     ws = wb.add_worksheet(sheet_name[:31])
     header = wb.add_format({"bold": True, "bottom": 1, "text_wrap": False})
     fmt = {k: wb.add_format({"num_format": f}) for k, f in _NUM_FORMATS.items()}
@@ -63,13 +77,13 @@ def write_xlsx(frame: pd.DataFrame, *, totals: Mapping[str, Any] | None = None,
     bold_text = wb.add_format({"bold": True, "top": 1})
 
     # widths from the header and a sample of rows; set before any cell (constant-memory mode)
-    sample = frame.iloc[:_WIDTH_SAMPLE]
+    sample = first.iloc[:_WIDTH_SAMPLE]
     for j, c in enumerate(cols):
-        values = _cells(sample[frame.columns[j]], kind[c])
+        values = _cells(sample[columns[j]], kind[c])
         width = max([len(c), *(_shown_width(v, kind[c]) for v in values)])
         ws.set_column(j, j, min(max(width + 2, 8), 60))
     ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(frame), 1), len(cols) - 1)
+    del sample
 
     def write(row: int, j: int, value: Any, k: str, total: bool = False) -> None:
         if value is None:
@@ -85,16 +99,29 @@ def write_xlsx(frame: pd.DataFrame, *, totals: Mapping[str, Any] | None = None,
 
     for j, c in enumerate(cols):
         ws.write_string(0, j, neutralize_formula(c), header)
-    for start in range(0, len(frame), chunk_rows):
-        chunk = frame.iloc[start:start + chunk_rows]
-        columns = [_cells(chunk[frame.columns[j]], kind[c]) for j, c in enumerate(cols)]
-        for i, values in enumerate(zip(*columns)):
-            for j, v in enumerate(values):
-                write(start + 1 + i, j, v, kind[cols[j]])
+    n = 0
+    parts = itertools.chain([first], parts)
+    del first  # hold one part at a time
+    for frame in parts:
+        if list(frame.columns) != columns:
+            raise ValueError(f"a part has the columns {list(frame.columns)}, not {columns}")
+        if n + len(frame) > limit:
+            wb.close()
+            raise SheetFull(f"more than {limit:,} rows do not fit in one XLSX sheet")
+        for start in range(0, len(frame), chunk_rows):
+            chunk = frame.iloc[start:start + chunk_rows]
+            values_by_col = [_cells(chunk[columns[j]], kind[c]) for j, c in enumerate(cols)]
+            for i, values in enumerate(zip(*values_by_col)):
+                for j, v in enumerate(values):
+                    write(n + start + 1 + i, j, v, kind[cols[j]])
+        n += len(frame)
+    # the filter is written with the sheet's closing XML, so it may be set after the rows
+    ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
     if totals is not None:
-        row = len(frame) + 1
+        line = totals() if callable(totals) else totals
+        row = n + 1
         for j, c in enumerate(cols):
-            v = totals.get(c)
+            v = line.get(c)
             if j == 0 and v is None:
                 ws.write_string(row, 0, total_label, bold_text)
                 continue
@@ -103,4 +130,4 @@ def write_xlsx(frame: pd.DataFrame, *, totals: Mapping[str, Any] | None = None,
                 v = float(v)
             write(row, j, v, k, total=True)
     wb.close()
-    return out.getvalue()
+    return target.getvalue() if out is None else None

@@ -39,8 +39,12 @@ DATE_MIN_YEAR, DATE_MAX_YEAR = 1900, 2199  # datetime64[ns] ends in 2262
 PERIOD_MIN_YEAR, PERIOD_MAX_YEAR = 1900, 2999
 
 
-def parse(spec: DatasetSpec, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError]]:
-    """Header checks, per-cell types, per-row rules, duplicate keys inside the file."""
+def parse(spec: DatasetSpec, raw: pd.DataFrame, *, duplicates: bool = True) -> tuple[pd.DataFrame, list[RowError]]:
+    """Header checks, per-cell types, per-row rules, duplicate keys inside the frame.
+
+    duplicates=False leaves the duplicate keys to the caller (a file read in batches has its keys
+    checked across batches by the database).
+    """
     errors: list[RowError] = list(raw.attrs.get("row_errors", ()))
     decimal = raw.attrs.get("decimal", ".")
     rows = _row_numbers(raw)
@@ -67,7 +71,8 @@ def parse(spec: DatasetSpec, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[RowE
 
     typed = pd.DataFrame(out)
     typed = _row_rules(spec, typed, written, empty, errors)
-    _duplicate_keys(spec, typed, written, positions, errors)
+    if duplicates:
+        _duplicate_keys(spec, typed, written, positions, errors)
     typed = _tighten(spec, typed)
     order = {name: i for i, name in enumerate(spec.column_names)}
     errors.sort(key=lambda e: (e.row or 0, order.get(e.column or "", -1)))

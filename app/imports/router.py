@@ -1,6 +1,7 @@
 """POST /imports/{dataset}: an administrator loads one CSV or XLSX file, all or nothing."""
 
-from typing import Annotated
+import io
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
 from fastapi.responses import JSONResponse
@@ -14,7 +15,6 @@ from app.imports.service import UnknownDataset, get_spec, import_file
 router = APIRouter(prefix="/imports", tags=["imports"])
 
 MAX_LISTED_ERRORS = 1000
-READ_CHUNK = 1024 * 1024
 
 
 class ImportResultRead(BaseModel):
@@ -43,19 +43,22 @@ class Detail(BaseModel):
     detail: str
 
 
-def _read_limited(file: UploadFile, limit: int) -> bytes:
-    """The upload's bytes; 413 as soon as it passes `limit`."""
+def _checked_upload(file: UploadFile, limit: int) -> BinaryIO:
+    """The upload's spooled file, positioned at its start; 413 if it is larger than `limit`.
+
+    Starlette has already spooled the upload (to disk beyond 1 MB); the importer reads it from there in
+    batches, so a big upload is never held in memory whole.
+    """
     too_big = HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                             f"the file is larger than the {limit // (1024 * 1024)} MB allowed (MAX_UPLOAD_MB)")
     if file.size is not None and file.size > limit:
         raise too_big
-    parts, size = [], 0
-    while chunk := file.file.read(READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise too_big
-        parts.append(chunk)
-    return b"".join(parts)
+    source = file.file
+    source.seek(0, io.SEEK_END)
+    if source.tell() > limit:
+        raise too_big
+    source.seek(0)
+    return source
 
 
 @router.post(
@@ -84,10 +87,10 @@ def post_import(
         get_spec(dataset)
     except UnknownDataset as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-    data = _read_limited(file, get_settings().max_upload_mb * 1024 * 1024)
+    source = _checked_upload(file, get_settings().max_upload_mb * 1024 * 1024)
     dry = dry_run or bool(dry_run_form)
     try:
-        result = import_file(session, dataset=dataset, data=data, filename=file.filename or "", dry_run=dry,
+        result = import_file(session, dataset=dataset, data=source, filename=file.filename or "", dry_run=dry,
                              actor=_admin)
     except ImportRejected as exc:  # import_file has rolled back its savepoint: nothing was written
         body = ImportRejectedRead(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.analytics.kpis import DEFAULT_FISCAL_YEAR_START_MONTH, DEFAULT_SCORE_CAP, KPIS
 from app.audit.service import record as record_audit
+from app.reporting.aggregates import bump_version
 from app.audit.service import snapshot
 from app.kpis.schemas import KpiUpdate, ManualKpiCreate, ScorecardSettings, ScorecardSettingsUpdate
 from app.models import AppSetting, KpiDefinition, Perspective, User
@@ -43,6 +44,7 @@ def update_kpi(session: Session, *, code: str, changes: KpiUpdate, actor: User |
         setattr(kpi, field, _dec(value) if isinstance(value, float) else value)
     after = snapshot(kpi, list(values))
     if before != after:
+        bump_version(session)  # every cached scorecard was scored with the old registry
         record_audit(session, actor=actor, action="kpi.update", entity=f"kpi:{code}",
                      before={f: v for f, v in before.items() if after[f] != v},
                      after={f: v for f, v in after.items() if before[f] != v})
@@ -61,6 +63,7 @@ def create_manual_kpi(session: Session, *, body: ManualKpiCreate, actor: User | 
     )
     session.add(kpi)
     session.flush()
+    bump_version(session)
     record_audit(session, actor=actor, action="kpi.create", entity=f"kpi:{kpi.code}",
                  after=snapshot(kpi, ("code", "name", "perspective", "unit", "direction", "weight", "green_threshold",
                                       "amber_threshold", "time_rollup", "manual", "active")))
@@ -79,6 +82,7 @@ def update_perspective(session: Session, *, key: str, weight: float, actor: User
         perspective.weight = _dec(weight)
         after = snapshot(perspective, ("weight",))
         if before != after:
+            bump_version(session)
             record_audit(session, actor=actor, action="perspective.update", entity=f"perspective:{key}",
                          before=before, after=after)
         session.flush()
@@ -109,6 +113,7 @@ def update_settings(session: Session, *, changes: ScorecardSettingsUpdate,
             row.value = str(value)
     session.flush()
     if after:
+        bump_version(session)
         record_audit(session, actor=actor, action="settings.update", entity="settings:scorecard",
                      before=before, after=after)
     return get_settings(session)

@@ -1,5 +1,6 @@
 """All tables; importing this module registers them on `Base.metadata` (Alembic's env.py does)."""
 
+from app.models.aggregates import AccountFirstSale, ActivitiesMonthly, DataVersion, SalesMonthly, SalesProductMonthly
 from app.models.audit import AuditEvent
 from app.models.facts import ACTIVITY_TYPES, Activity, Sale
 from app.models.kpis import AppSetting, KpiDefinition, Perspective
@@ -14,11 +15,14 @@ __all__ = [
     "TARGET_LEVELS",
     "TOKEN_SCOPES",
     "Account",
+    "AccountFirstSale",
+    "ActivitiesMonthly",
     "Activity",
     "ApiToken",
     "AppSetting",
     "AuditEvent",
     "Budget",
+    "DataVersion",
     "District",
     "KpiDefinition",
     "KpiValue",
@@ -28,6 +32,8 @@ __all__ = [
     "Product",
     "Region",
     "Sale",
+    "SalesMonthly",
+    "SalesProductMonthly",
     "Seasonality",
     "Seller",
     "SellerDistrict",

@@ -1,24 +1,22 @@
-"""Monthly facts from the database, aggregated in SQL, as the frames `app.analytics.actuals` takes.
+"""KPI sums from the monthly aggregates, computed in SQL, as `app.analytics.actuals` takes them.
 
-A sale and an activity count for the district of their seller on their date: the seller's
-`seller_districts` row with the latest `valid_from` on or before that date. Money is summed as
-integer cents (each line rounded to the cent first), so sums are exact on SQLite too, where NUMERIC
-columns are stored as floating point.
+The aggregates (app.models.aggregates, kept by every import) already hold each fact in the district
+of its seller on its date, and money as integer cents, so sums are exact on SQLite too. One query
+per call returns the sums and the distinct customer counts of each group (a unit, or each child
+of a unit): the database does the counting over thousands of aggregate rows and hands back a few
+rows, instead of millions of sales lines travelling to Python.
 """
 
-from datetime import date
 
+import pandas as pd
 from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-import pandas as pd
+from app.analytics.actuals import SALES_SUMS
+from app.analytics.periods import month_start, shift_month
+from app.models import Account, AccountFirstSale, Activity, ActivitiesMonthly, District, SalesMonthly, SellerDistrict
 
-from app.analytics.periods import shift_month
-from app.models import Account, Activity, District, Sale, SellerDistrict
-
-SALES_COLUMNS = ["seller_id", "district_id", "region_id", "account_id", "month", "amount", "margin",
-                 "costed_amount", "key_amount", "costed_lines", "sale_lines"]
-ACTIVITY_COLUMNS = ["seller_id", "district_id", "region_id", "account_id", "month", "type", "value", "n"]
+ALL = "__all__"  # the group of a query without `by`
 
 
 def read_frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:  # noqa: ANN001
@@ -31,10 +29,6 @@ def month_of(session: Session, column: ColumnElement) -> ColumnElement:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, "YYYY-MM")
     return func.substr(column, 1, 7)
-
-
-def _cents(expr: ColumnElement) -> ColumnElement:
-    return cast(func.round(expr * 100), BigInteger)
 
 
 def _district_on_date(fact_seller: ColumnElement, fact_date: ColumnElement):  # noqa: ANN202
@@ -51,97 +45,103 @@ def _district_on_date(fact_seller: ColumnElement, fact_date: ColumnElement):  # 
     )
 
 
-def _unit_filter(level: str, unit_id, fact) -> list[ColumnElement]:  # noqa: ANN001
-    """Conditions restricting the rows of `fact` (Sale or Activity) to one unit (`sellers`: a list of
-    seller ids); the company has none."""
+def _sum(expr: ColumnElement) -> ColumnElement:
+    # PostgreSQL's SUM(bigint) is NUMERIC; cast back so rows carry ints, not Decimals
+    return cast(func.coalesce(func.sum(expr), 0), BigInteger)
+
+
+def _unit_filter(agg, level: str, unit_id) -> list[ColumnElement]:  # noqa: ANN001
+    """Conditions restricting aggregate rows (SalesMonthly or ActivitiesMonthly) to one unit
+    (`sellers`: a list of seller ids); the company has none. Region filters need District joined."""
     if level == "sellers":
-        return [fact.seller_id.in_(unit_id)]
+        return [agg.seller_id.in_(unit_id)]
     if level == "seller":
-        return [fact.seller_id == unit_id]
+        return [agg.seller_id == unit_id]
     if level == "district":
-        return [SellerDistrict.district_id == unit_id]
+        return [agg.district_id == unit_id]
     if level == "region":
         return [District.region_id == unit_id]
     if level == "account":
-        return [fact.account_id == unit_id]
+        return [agg.account_id == unit_id]
     return []
 
 
-def _month_bounds(months: list[str]) -> tuple[date, date]:
-    """First day of the first month and first day after the last month."""
-    return date.fromisoformat(f"{months[0]}-01"), date.fromisoformat(f"{shift_month(months[-1], 1)}-01")
+def _group(session: Session, agg, by: str | None) -> ColumnElement | None:  # noqa: ANN001
+    return {None: None, "seller": agg.seller_id, "district": agg.district_id, "region": District.region_id,
+            "month": month_of(session, agg.month)}[by]
 
 
-def load_sales(session: Session, *, months: list[str], level: str = "company",
-               unit_id: int | list[int] | None = None) -> pd.DataFrame:
-    """Sales of `months` for one unit, per (seller, district on date, account, month), with `is_new`."""
-    start, end = _month_bounds(sorted(months))
-    month = month_of(session, Sale.date).label("month")
-    conditions = [Sale.date >= start, Sale.date < end, *_unit_filter(level, unit_id, Sale)]
-    has_cost = Sale.cost.is_not(None)
-    stmt = (
-        select(
-            Sale.seller_id, SellerDistrict.district_id, District.region_id, Sale.account_id, month,
-            func.sum(_cents(Sale.amount)).label("amount"),
-            func.coalesce(func.sum(case((has_cost, _cents(Sale.amount) - _cents(Sale.cost)))), 0).label("margin"),
-            func.coalesce(func.sum(case((has_cost, _cents(Sale.amount)))), 0).label("costed_amount"),
-            func.coalesce(func.sum(case((Account.key_account, _cents(Sale.amount)))), 0).label("key_amount"),
-            func.count(Sale.cost).label("costed_lines"),
-            func.sum(case((Sale.amount > 0, 1), else_=0)).label("sale_lines"),
-        )
-        .select_from(Sale)
-        .join(SellerDistrict, _district_on_date(Sale.seller_id, Sale.date))
-        .join(District, District.id == SellerDistrict.district_id)
-        .join(Account, Account.id == Sale.account_id)
-        .where(*conditions)
-        .group_by(Sale.seller_id, SellerDistrict.district_id, District.region_id, Sale.account_id, month)
-    )
-    frame = read_frame(session, stmt, SALES_COLUMNS)
-    frame = frame.astype({c: "int64" for c in SALES_COLUMNS if c not in ("month", "region_id")})
-    first = first_sale_months(session, account_ids=frame["account_id"].unique().tolist())
-    frame = frame.assign(
-        first_sale_month=frame["account_id"].map(first),
-        month=frame["month"].astype(str),
-    )
+def _frame(session: Session, stmt, columns: list[str], grouped: bool) -> pd.DataFrame:  # noqa: ANN001
+    """The rows of `stmt` (its first column the group key when `grouped`) under `columns`, which start
+    with "group"; ungrouped rows all get the group ALL."""
+    if grouped:
+        return read_frame(session, stmt, columns)
+    frame = read_frame(session, stmt, columns[1:])
+    frame.insert(0, "group", ALL)
     return frame
 
 
-def first_sale_months(session: Session, *, account_ids: list[int]) -> dict[int, str]:
-    """Each account's month of its first sale ever (first line with a positive amount).
+def sales_sums(session: Session, *, months: list[str], level: str = "company", unit_id=None,  # noqa: ANN001
+               by: str | None = None) -> pd.DataFrame:
+    """The sales sums of one unit over the contiguous `months` (per group of `by`: seller,
+    district, region or month), indexed by group: int64 columns SALES_SUMS.
 
-    One index probe per account on (account_id, date), walking forward to the first positive line,
-    rather than a MIN over each account's whole history.
+    active = distinct accounts with a positive line; new = those whose first sale ever falls in the
+    range (with by=month: in that month, each month being its own range).
     """
-    later = aliased(Sale)
-    first = (select(later.date).where(later.account_id == Account.id, later.amount > 0)
-             .order_by(later.date).limit(1).correlate(Account).scalar_subquery())
-    out: dict[int, str] = {}
-    for i in range(0, len(account_ids), 5000):
-        stmt = select(Account.id, first).where(Account.id.in_(account_ids[i:i + 5000]))
-        for account_id, day in session.execute(stmt):
-            if day is not None:
-                out[account_id] = str(day)[:7]
-    return out
-
-
-def load_activities(session: Session, *, months: list[str], level: str = "company",
-                    unit_id: int | list[int] | None = None) -> pd.DataFrame:
-    """Activities of `months` for one unit, per (seller, district on date, account, month, type)."""
-    start, end = _month_bounds(sorted(months))
-    month = month_of(session, Activity.date).label("month")
-    conditions = [Activity.date >= start, Activity.date < end,
-                  *_unit_filter(level, unit_id, Activity)]
+    first, last = month_start(months[0]), month_start(months[-1])
+    sm = SalesMonthly
+    group = _group(session, sm, by)
+    buying = sm.sale_lines > 0
+    # Key accounts and first sales as uncorrelated IN lists (built once per query), not joins probed
+    # for each of the rows; by month, "new" is per row's own month, so that one needs the join.
+    key = sm.account_id.in_(select(Account.id).where(Account.key_account).scalar_subquery())
+    if by == "month":
+        new_when = and_(buying, AccountFirstSale.month == sm.month)
+    else:
+        new_when = and_(buying, sm.account_id.in_(
+            select(AccountFirstSale.account_id).where(AccountFirstSale.month.between(first, last)).scalar_subquery()))
     stmt = (
-        select(
-            Activity.seller_id, SellerDistrict.district_id, District.region_id, Activity.account_id, month,
-            Activity.type, func.sum(Activity.value).label("value"), func.count().label("n"),
-        )
-        .select_from(Activity)
-        .join(SellerDistrict, _district_on_date(Activity.seller_id, Activity.date))
-        .join(District, District.id == SellerDistrict.district_id)
-        .where(*conditions)
-        .group_by(Activity.seller_id, SellerDistrict.district_id, District.region_id, Activity.account_id,
-                  month, Activity.type)
+        select(*([group] if group is not None else []),
+               _sum(sm.amount), _sum(sm.margin), _sum(sm.costed_amount),
+               _sum(case((key, sm.amount), else_=0)), _sum(sm.costed_lines),
+               func.count(func.distinct(case((buying, sm.account_id)))),
+               func.count(func.distinct(case((new_when, sm.account_id)))))
+        .select_from(sm)
+        .where(sm.month >= first, sm.month <= last, *_unit_filter(sm, level, unit_id))
     )
-    frame = read_frame(session, stmt, ACTIVITY_COLUMNS)
-    return frame.astype({"value": "float64", "n": "int64", "month": str, "type": str})
+    if by == "month":
+        stmt = stmt.outerjoin(AccountFirstSale, AccountFirstSale.account_id == sm.account_id)
+    if level == "region" or by == "region":
+        stmt = stmt.join(District, District.id == sm.district_id)
+    if group is not None:
+        stmt = stmt.group_by(group)
+    frame = _frame(session, stmt, ["group", *SALES_SUMS], group is not None)
+    return frame.set_index("group").astype("int64")
+
+
+def activity_sums(session: Session, *, months: list[str], level: str = "company", unit_id=None,  # noqa: ANN001
+                  by: str | None = None) -> pd.DataFrame:
+    """Σ value (float) and rows per (group, type) of one unit's activities over `months`:
+    columns group, type, value, n. An account's come from the raw rows (no aggregate per account)."""
+    first, last = month_start(months[0]), month_start(months[-1])
+    if level == "account":
+        month = month_of(session, Activity.date)
+        keys = [*([month] if by == "month" else []), Activity.type]
+        stmt = (select(*keys, func.sum(Activity.value), func.count())
+                .where(Activity.account_id == unit_id, Activity.date >= first,
+                       Activity.date < month_start(shift_month(months[-1], 1)))
+                .group_by(*keys))
+        frame = _frame(session, stmt, ["group", "type", "value", "n"], by == "month")
+    else:
+        am = ActivitiesMonthly
+        group = _group(session, am, by)
+        keys = [*([group] if group is not None else []), am.type]
+        stmt = (select(*keys, _sum(am.value), _sum(am.n))
+                .where(am.month >= first, am.month <= last, *_unit_filter(am, level, unit_id))
+                .group_by(*keys))
+        if level == "region" or by == "region":
+            stmt = stmt.join(District, District.id == am.district_id)
+        frame = _frame(session, stmt, ["group", "type", "value", "n"], group is not None)
+        frame["value"] = frame["value"].astype("float64") / 100
+    return frame.astype({"value": "float64", "n": "int64", "type": str})

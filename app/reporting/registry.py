@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.analytics.kpis import DEFAULT_FISCAL_YEAR_START_MONTH, DEFAULT_SCORE_CAP, KPI_BY_CODE, KPIS
 from app.models import AppSetting, KpiDefinition, Perspective
+from app.reporting import cache as figure_cache
 
 _BUILTIN_ORDER = {k.code: i for i, k in enumerate(KPIS)}
 
@@ -36,6 +37,11 @@ class Registry:
 
 
 def load_registry(session: Session) -> Registry:
+    """The registry as stored, cached under the data version (every change to it counts the version up)."""
+    return figure_cache.get_or_compute(session, ("registry",), lambda: _load_registry(session))
+
+
+def _load_registry(session: Session) -> Registry:
     persp = pd.DataFrame(
         session.execute(select(Perspective.key, Perspective.name, Perspective.weight, Perspective.position)
                         .order_by(Perspective.position)).all(),

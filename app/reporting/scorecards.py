@@ -1,20 +1,26 @@
-"""Scorecards and the leader's children overview, for what the caller may see."""
+"""Scorecards and the leader's children overview, for what the caller may see.
+
+Actuals come from the monthly aggregates as SQL sums (app.reporting.facts); targets are summed in
+SQL too. A computed card, overview or trend is cached per (unit, period, range) under the data
+version (app.reporting.cache), after the caller's access to the unit was checked.
+"""
 
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, and_, cast, or_, select
+from sqlalchemy import Float, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.access import Scope
-from app.analytics.actuals import kpi_actuals
+from app.analytics.actuals import actuals_from_sums
 from app.analytics.periods import month_end_iso, month_span, month_start, range_months, shift_month
 from app.analytics.scorecard import score_units
 from app.analytics.targets import range_targets, resolve_targets
 from app.models import Account, District, KpiValue, Region, Seller, SellerDistrict, Target
-from app.reporting.facts import load_activities, load_sales, month_of, read_frame
+from app.reporting import cache as figure_cache
+from app.reporting.facts import ALL, activity_sums, month_of, read_frame, sales_sums
 from app.reporting.registry import Registry, load_registry
 
 LEVELS = ("seller", "district", "region", "company", "account")
@@ -104,22 +110,45 @@ def _manual_actuals(session: Session, registry: Registry, units: list[Unit], mon
     return wide.reindex(index=index, columns=codes)
 
 
+def _unit_filter(units: list[tuple[str, str]]) -> list:
+    if ("company", "") in units:  # the company's subtree: every unit
+        return []
+    levels = sorted({level for level, _ in units})
+    return [or_(*[
+        and_(Target.level == level, Target.unit_code.in_([code for lvl, code in units if lvl == level]))
+        for level in levels
+    ])]
+
+
+def _monthly_targets(session: Session, months: list[str], units: list[tuple[str, str]]) -> pd.DataFrame:
+    """Each month's own targets of `units` over `months` (a month's range target, whatever the KPI's
+    time roll-up): columns level, unit_code, kpi_code, month ('YYYY-MM'), target. One query for a trend."""
+    stmt = (select(Target.level, Target.unit_code, Target.kpi_code, month_of(session, Target.month),
+                   cast(Target.value, Float))
+            .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]),
+                   *_unit_filter(units)))
+    frame = read_frame(session, stmt, ["level", "unit_code", "kpi_code", "month", "target"])
+    return frame.astype({"target": "float64", "month": str})
+
+
 def _targets(session: Session, registry: Registry, months: list[str],
              units: list[tuple[str, str]]) -> pd.DataFrame:
-    """Range targets of `units` (as (level, unit_code) keys) over `months`."""
-    stmt = (
-        select(Target.level, Target.unit_code, Target.kpi_code, month_of(session, Target.month),
-               cast(Target.value, Float))
-        .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]))
-    )
-    if ("company", "") not in units:  # below the company: only the units asked for
-        levels = sorted({level for level, _ in units})
-        stmt = stmt.where(or_(*[
-            and_(Target.level == level, Target.unit_code.in_([code for lvl, code in units if lvl == level]))
-            for level in levels
-        ]))
-    frame = read_frame(session, stmt, ["level", "unit_code", "kpi_code", "month", "value"])
-    return range_targets(frame, months=months, time_rollup=registry.time_rollup)
+    """Range targets of `units` (as (level, unit_code) keys) over `months`, as `range_targets` defines
+    them, summed in SQL: a KPI that adds up over time sums its months, the others take the range's
+    last month. Columns level, unit_code, kpi_code, target."""
+    summed = [code for code, rollup in registry.time_rollup.items() if rollup == "sum"]
+    where = _unit_filter(units)
+    keys = [Target.level, Target.unit_code, Target.kpi_code]
+    over_time = (select(*keys, func.sum(cast(Target.value, Float)))
+                 .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]),
+                        Target.kpi_code.in_(summed), *where)
+                 .group_by(*keys))
+    last = (select(*keys, cast(Target.value, Float))
+            .where(Target.month == month_start(months[-1]), Target.kpi_code.not_in(summed), *where))
+    columns = ["level", "unit_code", "kpi_code", "target"]
+    frame = pd.concat([read_frame(session, over_time, columns), read_frame(session, last, columns)],
+                      ignore_index=True)
+    return frame.astype({"target": "float64"})
 
 
 def _subtree(children: dict, roots: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -152,30 +181,66 @@ class _Trees:
         return self._trees[period]
 
 
-def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[Unit], by: str | None,
-           group_ids: list, sales: pd.DataFrame, activities: pd.DataFrame, period: str,
-           range_: str) -> Scored:
-    """Score `units` over the range ending at `period`; facts grouped by column `by` into `group_ids`."""
-    months = range_months(period, range_, registry.fiscal_start_month)
-    s = sales[sales["month"].isin(months)]
-    s = s.assign(is_new=s["first_sale_month"].isin(months))
-    a = activities[activities["month"].isin(months)]
-    actual = kpi_actuals(s, a, by=by, groups=group_ids if by else None)
-    actual.index = pd.Index([u.key for u in units])
-    manual = _manual_actuals(session, registry, units, months)
-    actual = actual.join(manual) if not manual.empty else actual
+def _actuals(session: Session, *, months: list[str], level: str, unit_id,  # noqa: ANN001
+             by: str | None, groups: list) -> pd.DataFrame:
+    """KPI actuals over `months` of one unit's facts grouped by `by`, one row per entry of `groups`
+    (the group keys, in the order wanted; [ALL] without `by`). Manual KPIs are joined by the caller."""
+    sums = sales_sums(session, months=months, level=level, unit_id=unit_id, by=by)
+    acts = activity_sums(session, months=months, level=level, unit_id=unit_id, by=by)
+    return actuals_from_sums(sums.reindex(groups, fill_value=0), acts)
 
-    # Sellers and accounts have no children: their targets are their own, no tree needed.
-    has_children = any(u.level in ("company", "region", "district") for u in units)
-    children = trees.at_end_of(period)[0] if has_children else {}
+
+def _score_rows(session: Session, registry: Registry, trees: _Trees, *, rows: list[tuple[Unit, str]],
+                actual: pd.DataFrame, range_: str) -> Scored:
+    """Score each row (a unit over the range ending at a period) given its built-in actuals (in rows'
+    order), in one scoring pass; the result's entities are the rows' positions."""
+    positions = pd.RangeIndex(len(rows))
+    actual = actual.set_axis(positions)
+    manual_parts, target_parts = [], []
     codes = list(registry.kpis["code"])
-    needed = _subtree(children, [u.key for u in units])
-    targets = resolve_targets(_targets(session, registry, months, needed), units=[u.key for u in units],
-                              children=children, additive=registry.additive, kpis=codes)
-    targets.index = pd.Index([u.key for u in units])
-    kpis, persp, overall = score_units(actual, targets, kpis=registry.kpis, perspectives=registry.perspectives,
-                                       cap=registry.score_cap)
+    periods = list(dict.fromkeys(p for _, p in rows))
+    plans = {}
+    for period in periods:
+        at = [i for i, (_, p) in enumerate(rows) if p == period]
+        units = [rows[i][0] for i in at]
+        # Sellers and accounts have no children: their targets are their own, no tree needed.
+        has_children = any(u.level in ("company", "region", "district") for u in units)
+        children = trees.at_end_of(period)[0] if has_children else {}
+        plans[period] = (at, units, children, _subtree(children, [u.key for u in units]))
+    monthly = None
+    if range_ == "month" and len(periods) > 1:
+        # a trend: a month's range target is that month's own target; one query for every month
+        everyone = list(dict.fromkeys(key for *_, needed in plans.values() for key in needed))
+        monthly = _monthly_targets(session, sorted(periods), everyone)
+    for period, (at, units, children, needed) in plans.items():
+        months = range_months(period, range_, registry.fiscal_start_month)
+        manual_parts.append(_manual_actuals(session, registry, units, months).set_axis(at))
+        own = (monthly[monthly["month"] == period].drop(columns="month") if monthly is not None
+               else _targets(session, registry, months, needed))
+        targets = resolve_targets(own, units=[u.key for u in units], children=children, additive=registry.additive,
+                                  kpis=codes)
+        target_parts.append(targets.set_axis(at))
+    manual = pd.concat(manual_parts)
+    actual = actual.join(manual) if not manual.empty else actual
+    kpis, persp, overall = score_units(actual, pd.concat(target_parts), kpis=registry.kpis,
+                                       perspectives=registry.perspectives, cap=registry.score_cap)
     return Scored(kpis, persp, overall)
+
+
+def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[Unit], actual: pd.DataFrame,
+           period: str, range_: str) -> Scored:
+    """Score `units` over the range ending at `period`, given their built-in actuals (rows in units' order);
+    the result's entities are the units' keys."""
+    scored = _score_rows(session, registry, trees, rows=[(u, period) for u in units], actual=actual, range_=range_)
+    keys = np.empty(len(units), dtype=object)  # filled one by one: the keys are tuples, kept whole
+    for i, u in enumerate(units):
+        keys[i] = u.key
+
+    def entities(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(entity=keys[frame["entity"].to_numpy().astype("int64")])
+
+    return Scored(entities(scored.kpis), entities(scored.perspectives),
+                  scored.overall.set_axis(pd.Index(keys, tupleize_cols=False)))
 
 
 def _num(value: float) -> float | None:
@@ -188,26 +253,28 @@ def _brief(row) -> dict:  # noqa: ANN001
             "status": row.status}
 
 
-def _load_facts(session: Session, unit: Unit, months: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return (load_sales(session, months=months, level=unit.level, unit_id=unit.id),
-            load_activities(session, months=months, level=unit.level, unit_id=unit.id))
-
-
 def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> dict | None:
     """One unit's scorecard for the range ending at `period`, with the previous period beside it."""
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
+    return figure_cache.get_or_compute(session, ("scorecard", unit.key, period, range_),
+                                       lambda: _scorecard(session, unit, period, range_))
+
+
+def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
     registry = load_registry(session)
     trees = _Trees(session)
     previous = shift_month(period, -1)
-    months = sorted(set(range_months(period, range_, registry.fiscal_start_month))
-                    | set(range_months(previous, range_, registry.fiscal_start_month)))
-    sales, activities = _load_facts(session, unit, months)
-    now = _score(session, registry, trees, units=[unit], by=None, group_ids=[], sales=sales, activities=activities,
-                 period=period, range_=range_)
-    before = _score(session, registry, trees, units=[unit], by=None, group_ids=[], sales=sales,
-                    activities=activities, period=previous, range_=range_)
+
+    actual = pd.concat([
+        _actuals(session, months=range_months(end, range_, registry.fiscal_start_month), level=unit.level,
+                 unit_id=unit.id, by=None, groups=[ALL])
+        for end in (period, previous)])
+    both = _score_rows(session, registry, trees, rows=[(unit, period), (unit, previous)], actual=actual,
+                       range_=range_)
+    now, before = (Scored(both.kpis[both.kpis["entity"] == i], both.perspectives[both.perspectives["entity"] == i],
+                          both.overall.iloc[[i]]) for i in (0, 1))
     prev_kpis = {r.code: r for r in before.kpis.itertuples(index=False)}
     prev_persp = before.perspectives.set_index("key")["score"]
     perspectives = []
@@ -236,6 +303,11 @@ def children(session: Session, *, scope: Scope, level: str, code: str, period: s
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
+    return figure_cache.get_or_compute(session, ("children", unit.key, period, range_),
+                                       lambda: _children(session, unit, period, range_))
+
+
+def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
     registry = load_registry(session)
     trees = _Trees(session)
     tree, units_by_key = trees.at_end_of(period)
@@ -245,42 +317,53 @@ def children(session: Session, *, scope: Scope, level: str, code: str, period: s
     if not kids:
         return answer
     months = range_months(period, range_, registry.fiscal_start_month)
-    if unit.level == "district":
-        # A seller's row shows the seller's own scorecard: all their sales, wherever they were made.
-        seller_ids = [k.id for k in kids]
-        sales = load_sales(session, months=months, level="sellers", unit_id=seller_ids)
-        activities = load_activities(session, months=months, level="sellers", unit_id=seller_ids)
-    else:
-        sales, activities = _load_facts(session, unit, months)
-    scored = _score(session, registry, trees, units=kids, by="_child", group_ids=list(range(len(kids))),
-                    sales=_tag(sales, kids), activities=_tag(activities, kids), period=period, range_=range_)
+    parts = []
+    for level in ("region", "district", "seller"):
+        mine = [k for k in kids if k.level == level]
+        if not mine:
+            continue
+        if level == "seller":
+            # A seller's row shows the seller's own scorecard: all their sales, wherever they were made.
+            where = {"level": "sellers", "unit_id": [k.id for k in mine]}
+        else:
+            where = {"level": unit.level, "unit_id": unit.id}
+        parts.append(_actuals(session, months=months, by=level, groups=[k.id for k in mine], **where))
+    # children come region first, then districts (the company's districts without a region), sellers
+    order = [k for level in ("region", "district", "seller") for k in kids if k.level == level]
+    scored = _score(session, registry, trees, units=order, actual=pd.concat(parts), period=period, range_=range_)
     rows = scored.kpis
-    for i, k in enumerate(kids):
-        mine = rows[rows["entity"] == k.key]
+    by_entity = {key: frame for key, frame in rows.groupby("entity", sort=False)}
+    position = {k.key: i for i, k in enumerate(order)}
+    for k in kids:
+        mine = by_entity.get(k.key, rows.iloc[0:0])
         answer["children"].append({
             "level": k.level, "code": k.code, "name": k.name,
-            "overall_score": _num(scored.overall.iloc[i]),
+            "overall_score": _num(scored.overall.iloc[position[k.key]]),
             "kpis": {r.code: _brief(r) for r in mine.itertuples(index=False)},
         })
     return answer
 
 
-_FACT_COLUMN = {"seller": "seller_id", "district": "district_id", "region": "region_id"}
-
-
-def _tag(frame: pd.DataFrame, kids: list[Unit]) -> pd.DataFrame:
-    """Label each fact row with the position of the child it belongs to (rows of no child dropped).
-
-    The children of one parent are of one level, except the company's, which are its regions and
-    any district without a region.
-    """
-    tag = pd.Series(np.nan, index=frame.index)
-    for level, column in _FACT_COLUMN.items():
-        positions = {k.id: i for i, k in enumerate(kids) if k.level == level}
-        if positions:
-            tag = tag.fillna(frame[column].map(positions))
-    keep = tag.notna()
-    return frame[keep].assign(_child=tag[keep].astype("int64"))
+def score_all(session: Session, *, period: str, range_: str) -> Scored:
+    """Every unit's scorecard for the range ending at `period` in one pass: the company, each region,
+    each district and each seller assigned on the period's last day (scored on all their own sales,
+    as in a district's overview). One grouped query per level and fact table, one target query, one
+    scoring over all units: what a month-end recompute of the whole organization costs. The result
+    is indexed by each unit's key (level, code); figures equal `scorecard`'s and `children`'s."""
+    registry = load_registry(session)
+    trees = _Trees(session)
+    tree, units_by_key = trees.at_end_of(period)
+    months = range_months(period, range_, registry.fiscal_start_month)
+    units: list[Unit] = []
+    parts = []
+    for level, by in (("company", None), ("region", "region"), ("district", "district"), ("seller", "seller")):
+        mine = [u for key, u in units_by_key.items() if key[0] == level]
+        if not mine:
+            continue
+        units += mine
+        groups = [ALL] if by is None else [u.id for u in mine]
+        parts.append(_actuals(session, months=months, level="company", unit_id=None, by=by, groups=groups))
+    return _score(session, registry, trees, units=units, actual=pd.concat(parts), period=period, range_=range_)
 
 
 def trend(session: Session, *, scope: Scope, level: str, code: str, period: str, months: int) -> dict | None:
@@ -288,17 +371,21 @@ def trend(session: Session, *, scope: Scope, level: str, code: str, period: str,
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
+    return figure_cache.get_or_compute(session, ("trend", unit.key, period, months),
+                                       lambda: _trend(session, unit, period, months))
+
+
+def _trend(session: Session, unit: Unit, period: str, months: int) -> dict:
     registry = load_registry(session)
     trees = _Trees(session)
     span = month_span(shift_month(period, 1 - months), period)
-    sales, activities = _load_facts(session, unit, span)
-    points = []
-    for month in span:
-        scored = _score(session, registry, trees, units=[unit], by=None, group_ids=[], sales=sales,
-                        activities=activities, period=month, range_="month")
-        points.append({
-            "period": month,
-            "overall_score": _num(scored.overall.iloc[0]),
-            "kpis": {r.code: _brief(r) for r in scored.kpis.itertuples(index=False)},
-        })
+    monthly = _actuals(session, months=span, level=unit.level, unit_id=unit.id, by="month", groups=span)
+    scored = _score_rows(session, registry, trees, rows=[(unit, month) for month in span], actual=monthly,
+                         range_="month")  # every month scored in one pass
+    by_month = dict(iter(scored.kpis.groupby("entity", sort=True)))
+    points = [{
+        "period": month,
+        "overall_score": _num(scored.overall.iloc[i]),
+        "kpis": {r.code: _brief(r) for r in by_month[i].itertuples(index=False)},
+    } for i, month in enumerate(span)]
     return {"level": unit.level, "code": unit.code, "name": unit.name, "points": points}

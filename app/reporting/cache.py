@@ -1,0 +1,66 @@
+"""Computed figures cached per process, keyed by what was asked and the data version they were made from.
+
+A scorecard, a children overview or a trend depends only on the unit, the period and the range (the
+caller's access is checked before the cache is asked, so one entry serves everyone allowed to see
+it) and on the stored data. Every transaction that changes a figure counts `data_version` up
+(app.reporting.aggregates.bump_version); each lookup reads the current version first (one primary-key
+read) and only an entry made under that version answers. So an entry is never stale, however many
+processes or machines share the database: another instance's import makes this one recompute on its
+next request. Old entries age out of the LRU; nothing needs to be told to forget.
+
+Entries are shared between requests: treat what `get_or_compute` returns as read-only.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.reporting.aggregates import current_version
+
+MAX_ENTRIES = 4096
+
+
+class FigureCache:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_compute(self, session: Session, key: Hashable, compute: Callable[[], Any],
+                       keep: Callable[[Any], bool] | None = None) -> Any:
+        """The entry for `key` under the current data version, computed (and kept, unless `keep` says
+        no: say, for a result too big to hold) when there is none."""
+        full = (current_version(session), key)
+        with self._lock:
+            if full in self._entries:
+                self._entries.move_to_end(full)
+                self.hits += 1
+                return self._entries[full]
+        value = compute()  # outside the lock: two threads may compute the same entry once each
+        with self._lock:
+            self.misses += 1
+            if keep is not None and not keep(value):
+                return value
+            self._entries[full] = value
+            self._entries.move_to_end(full)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+
+FIGURES = FigureCache()
+
+
+def get_or_compute(session: Session, key: Hashable, compute: Callable[[], Any],
+                   keep: Callable[[Any], bool] | None = None) -> Any:
+    return FIGURES.get_or_compute(session, key, compute, keep)
