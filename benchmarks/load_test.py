@@ -459,7 +459,10 @@ async def client(http: httpx.AsyncClient, login: Login, org: Org, period: str, s
 async def run_load(base: str, assigned: list[Login], org: Org, period: str, duration: float, seed: int,
                    think: float, timeout: float) -> tuple[Stats, float]:
     stats = Stats()
-    limits = httpx.Limits(max_connections=len(assigned) + 10, max_keepalive_connections=len(assigned) + 10)
+    # idle connections closed by the client after 2 s, before uvicorn drops them (its keep-alive is
+    # 5 s, httpx's default too: a request sent on a connection the server is closing gets a ReadError)
+    limits = httpx.Limits(max_connections=len(assigned) + 10, max_keepalive_connections=len(assigned) + 10,
+                          keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as http:
         started = time.perf_counter()
         tasks = [asyncio.create_task(client(http, login, org, period, seed * 1000 + i, stats, think))
