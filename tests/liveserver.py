@@ -41,12 +41,22 @@ def free_port() -> int:
 @contextmanager
 def serving(database_url: str, cwd: Path, timeout: float = 60) -> Iterator[str]:
     """`scorecard serve` on a free port until the block ends; yields the base URL once health answers."""
+    with server_process(database_url, cwd, timeout=timeout) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def server_process(database_url: str, cwd: Path, *, workers: int = 1, env: dict[str, str] | None = None,
+                   name: str = "", timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`scorecard serve --workers N` on a free port, with `env` added to its environment, until the
+    block ends; yields (base URL, process) once health answers."""
     port = free_port()
-    log_path = cwd / f"serve-{port}.log"
+    log_path = cwd / f"serve-{name or port}.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen([SCORECARD, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([SCORECARD, "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(workers)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=scorecard_env(database_url), cwd=cwd)
+                                env={**scorecard_env(database_url), **(env or {})}, cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -61,7 +71,7 @@ def serving(database_url: str, cwd: Path, timeout: float = 60) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"scorecard serve did not answer in {timeout} s:\n{log_path.read_text()}")
             time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:

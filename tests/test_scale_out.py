@@ -9,7 +9,6 @@ share) when TEST_DATABASE_URL is PostgreSQL; on SQLite, the workers of one `serv
 
 import secrets
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -22,7 +21,7 @@ from app import migrate
 from app.auth.service import create_user
 from app.db import make_engine
 from tests.conftest import PG_URL, _drop_pg_database, _fresh_pg_database
-from tests.liveserver import SCORECARD, free_port, scorecard_env
+from tests.liveserver import server_process
 
 on_postgresql = pytest.mark.skipif(
     not (PG_URL or "").startswith("postgresql"),
@@ -52,41 +51,11 @@ def _servers(database_url: str, cwd: Path, workers: list[int], timeout: float = 
              ) -> Iterator[list[tuple[str, subprocess.Popen]]]:
     """A `scorecard serve --workers W` process per entry of `workers` on `database_url`, all with one
     SECRET_KEY; yields (base URL, process) of each once all answer /health."""
-    secret = secrets.token_hex(32)
-    procs, bases = [], []
+    secret = {"SECRET_KEY": secrets.token_hex(32)}
     with ExitStack() as stack:
-        for name, count in zip("abcdef", workers):
-            port = free_port()
-            env = {**scorecard_env(database_url), "SECRET_KEY": secret}
-            log = stack.enter_context((cwd / f"serve-{name}.log").open("w"))
-            procs.append(subprocess.Popen([SCORECARD, "serve", "--host", "127.0.0.1", "--port", str(port),
-                                           "--workers", str(count)], stdin=subprocess.DEVNULL, stdout=log,
-                                          stderr=subprocess.STDOUT, env=env, cwd=cwd))
-            bases.append(f"http://127.0.0.1:{port}")
-        try:
-            deadline = time.monotonic() + timeout
-            for name, proc, base in zip("abcdef", procs, bases):
-                while True:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"server {name} exited:\n{(cwd / f'serve-{name}.log').read_text()}")
-                    try:
-                        if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"server {name} did not answer:\n{(cwd / f'serve-{name}.log').read_text()}")
-                    time.sleep(0.2)
-            yield list(zip(bases, procs, strict=True))
-        finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        yield [stack.enter_context(server_process(database_url, cwd, workers=count, env=secret, name=name,
+                                                  timeout=timeout))
+               for name, count in zip("abcdef", workers)]
 
 
 def _sign_in(base: str, email: str, password: str = PASSWORD) -> httpx.Response:
