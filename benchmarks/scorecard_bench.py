@@ -15,17 +15,21 @@ seller and KPI (plus district/region/company targets for the KPIs that do not ad
 Loading (setup, not timed as part of any call): each fresh database is migrated to head with
 `app.migrate.upgrade`, the sales/activities indexes are dropped, the rows go in with sqlite3
 `executemany` (synchronous=OFF, one transaction) or psycopg COPY (FK triggers off for the session),
-then the indexes are rebuilt with their migrated definitions. PostgreSQL gets an ANALYZE (what
-autovacuum does shortly after a load anyway); SQLite does not, because nothing in the app runs it.
+then the indexes are rebuilt with their migrated definitions. PostgreSQL gets an ANALYZE. The rows
+went in below the importer, so the monthly aggregates are then built from them with
+`app.reporting.aggregates.rebuild` (what `scorecard rebuild-aggregates` does), timed and printed.
 
-Timed, warm (one untimed call first), a new Session per call, period 2026-10, range=ytd, scope
-EVERYTHING: `scorecards.scorecard(seller)` for --repeat different sellers; `scorecards.children`
-of the company (its 10 regions) and of --overview-repeat districts (20 sellers each); the seller
-scorecard once more through HTTP (TestClient, a real login) to show the framework's overhead.
-DuckDB computes the same KPI actuals and range targets (not the scoring arithmetic, which is
-negligible) from in-memory DuckDB tables copied from Arrow tables of the same rows, timed the same way; the first
-seller's and the regions' figures are checked against the app's. `--profile` runs cProfile over one
-call of each kind and prints the top functions. Everything it creates (the SQLite file, the
+Timed, a new Session per call, period 2026-10, range=ytd, scope EVERYTHING, one untimed call first;
+"uncached" calls empty the figure cache before each call, "cached" ones ask again what was computed:
+`scorecards.scorecard(seller)` for --repeat different sellers (directly, and through HTTP with a real
+login), `scorecards.children` of --overview-repeat districts (20 sellers each), regions (10
+districts) and the company (10 regions); the drill-down (the company's, every region's and every
+district's overview: all 2,000 sellers); `scorecards.score_all` (every unit's scorecard at once, for
+the month and for the year to date). DuckDB computes the same KPI actuals and range targets (not the
+scoring arithmetic, which is negligible) from in-memory DuckDB tables copied from Arrow tables of the
+same rows, timed the same way; the app's figures are checked against DuckDB's (the first seller, the
+regions, the first district's sellers, four units of each recompute). `--profile` runs cProfile over
+one call of each kind and prints the top functions. Everything it creates (the SQLite file, the
 PostgreSQL database, the temp folder) is removed at the end unless --keep is given.
 """
 
