@@ -214,3 +214,31 @@ def test_rebuild_gives_what_the_imports_kept(org):
     kept = stored(session)
     rebuild(session)
     assert stored(session) == kept
+
+
+def test_the_migration_fills_the_aggregates_of_data_stored_before_it(backend, empty_db_url):
+    """Upgrading a database that holds facts to migration 0004 builds the same aggregates the imports keep."""
+    from sqlalchemy.orm import Session
+
+    from app import migrate
+    from app.db import make_engine
+
+    migrate.upgrade(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        with Session(engine) as session:
+            for dataset, body in ORG.items():
+                load(session, dataset, body)
+            load(session, "sales", sales_file(random_sales(random.Random(5), 200, "m")))
+            load(session, "activities", "id,date,seller_code,account_code,type,value\n"
+                 "k1,2025-03-04,S1,A1,meeting,1\nk2,2025-07-05,S2,,csat,4.5\n")
+            session.commit()
+            kept = stored(session)
+        assert kept["sales_monthly"]
+        migrate.downgrade(empty_db_url, "0003")
+        migrate.upgrade(empty_db_url)
+        with Session(engine) as session:
+            assert stored(session) == kept
+            assert_in_step(session)
+    finally:
+        engine.dispose()
