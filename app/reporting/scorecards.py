@@ -169,7 +169,8 @@ class Scored:
 
 
 class _Trees:
-    """The organization tree per month end, built once per request."""
+    """The organization tree per month end, built once per data version (in the figure cache: every
+    import that can change it counts the version up) and held for the request. Read-only."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -177,7 +178,9 @@ class _Trees:
 
     def at_end_of(self, period: str) -> tuple[dict, dict[tuple[str, str], Unit]]:
         if period not in self._trees:
-            self._trees[period] = _tree(self._session, date.fromisoformat(month_end_iso(period)))
+            self._trees[period] = figure_cache.get_or_compute(
+                self._session, ("tree", period),
+                lambda: _tree(self._session, date.fromisoformat(month_end_iso(period))))
         return self._trees[period]
 
 
