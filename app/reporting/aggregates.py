@@ -121,7 +121,7 @@ def _month_start(conn: Executor, column: ColumnElement) -> ColumnElement:
     return func.substr(column, 1, 8).op("||")(literal("01"))
 
 
-def _periods():  # noqa: ANN202
+def district_periods():  # noqa: ANN202
     """Each seller's district periods: [valid_from, valid_to), valid_to null for the current one."""
     return select(
         SellerDistrict.seller_id, SellerDistrict.district_id, SellerDistrict.valid_from,
@@ -130,7 +130,7 @@ def _periods():  # noqa: ANN202
     ).subquery("p")
 
 
-def _on_period(p, seller: ColumnElement, day: ColumnElement) -> ColumnElement:  # noqa: ANN001
+def on_district_period(p, seller: ColumnElement, day: ColumnElement) -> ColumnElement:  # noqa: ANN001
     return and_(p.c.seller_id == seller, p.c.valid_from <= day, or_(p.c.valid_to.is_(None), day < p.c.valid_to))
 
 
@@ -181,7 +181,7 @@ def _slices(pairs: set[tuple[int, str]], all_months_of: set[int], n_sellers: int
 
 
 def _refresh_sales(conn: Executor, sl: _Slice) -> None:
-    p = _periods()
+    p = district_periods()
     month = _month_start(conn, Sale.date)
     has_cost = Sale.cost.is_not(None)
     amount = _cents(Sale.amount)
@@ -192,7 +192,7 @@ def _refresh_sales(conn: Executor, sl: _Slice) -> None:
             select(*keys, func.count(), _sum(case((Sale.amount > 0, 1), else_=0)), func.count(Sale.cost),
                    _sum(amount), _sum(case((has_cost, amount - _cents(Sale.cost)))),
                    _sum(case((has_cost, amount))))
-            .select_from(Sale).join(p, _on_period(p, Sale.seller_id, Sale.date))
+            .select_from(Sale).join(p, on_district_period(p, Sale.seller_id, Sale.date))
             .where(*sl.fact_filter(Sale.seller_id, Sale.date, sellers))
             .group_by(*keys)
         )
@@ -215,7 +215,7 @@ def _refresh_products(conn: Executor, district_months: set[tuple[int, date]], ev
     """Rewrite sales_product_monthly over the districts × months rectangle of `district_months`."""
     if not district_months and not everything:
         return
-    p = _periods()
+    p = district_periods()
     month = _month_start(conn, Sale.date)
     has_cost = Sale.cost.is_not(None)
     amount = _cents(Sale.amount)
@@ -236,7 +236,7 @@ def _refresh_products(conn: Executor, district_months: set[tuple[int, date]], ev
         stmt = (
             select(*keys, func.count(), func.count(Sale.cost), _sum(_cents(Sale.quantity)), _sum(amount),
                    _sum(case((has_cost, amount - _cents(Sale.cost)))))
-            .select_from(Sale).join(p, _on_period(p, Sale.seller_id, Sale.date))
+            .select_from(Sale).join(p, on_district_period(p, Sale.seller_id, Sale.date))
             .where(*fact, *([] if ds is None else [p.c.district_id.in_(ds)]))
             .group_by(*keys)
         )
@@ -248,7 +248,7 @@ def _refresh_products(conn: Executor, district_months: set[tuple[int, date]], ev
 
 
 def _refresh_activities(conn: Executor, sl: _Slice) -> None:
-    p = _periods()
+    p = district_periods()
     month = _month_start(conn, Activity.date)
     for sellers in sl.chunks():
         facts = (select(func.count()).select_from(Activity)
@@ -256,7 +256,7 @@ def _refresh_activities(conn: Executor, sl: _Slice) -> None:
         keys = [Activity.seller_id, month, p.c.district_id, Activity.type]
         stmt = (
             select(*keys, func.count(), _sum(_cents(Activity.value)))
-            .select_from(Activity).join(p, _on_period(p, Activity.seller_id, Activity.date))
+            .select_from(Activity).join(p, on_district_period(p, Activity.seller_id, Activity.date))
             .where(*sl.fact_filter(Activity.seller_id, Activity.date, sellers))
             .group_by(*keys)
         )
@@ -391,4 +391,5 @@ def current_version(conn: Executor) -> int:
     return conn.execute(select(DataVersion.version).where(DataVersion.id == 1)).scalar() or 0
 
 
-__all__ = ["Touched", "bump_version", "current_version", "rebuild", "refresh"]
+__all__ = ["Touched", "bump_version", "current_version", "district_periods", "on_district_period", "rebuild",
+           "refresh"]

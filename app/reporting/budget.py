@@ -6,8 +6,8 @@ filtered to what the caller may see, and the variance and forecast reports built
 - A sale counts for the district of its seller on the sale's date; budgets are per district ×
   product × month. Actuals per district come from the monthly aggregate `sales_product_monthly`
   (district on the sale's date × product × month, kept in step with the raw rows by every import);
-  only a report by seller reads the raw sales (no aggregate has seller × product), with the same
-  `seller_districts` join as the scorecards.
+  only a report by seller reads the raw sales (no aggregate has seller × product), joined to the
+  same district periods the aggregates are built with (`aggregates.district_periods`).
 - SQL groups at the grain the report needs (`Grain`): no month unless split per month, the region
   instead of the district when grouped by region only, no district at all unless grouped by one of
   them, no product unless the price/volume/mix split or the group needs it.
@@ -58,7 +58,8 @@ from app.models import (
     SellerDistrict,
 )
 from app.reporting import cache as figure_cache
-from app.reporting.facts import _district_on_date, read_frame
+from app.reporting.aggregates import district_periods, on_district_period
+from app.reporting.facts import read_frame
 from app.reporting.registry import load_registry
 
 GROUP_KEYS = tuple(va.GROUP_KEYS)
@@ -313,15 +314,16 @@ def _raw_stmt(session: Session, *, scope: Scope, months: list[str], grain: Grain
               part: Part) -> tuple[Select, list[str]]:
     """Actuals per seller from the raw sales, each in its seller's district on the sale's date."""
     start, end = _bounds(months)
-    keys, names = _keys(session, grain, seller=Sale.seller_id, district=SellerDistrict.district_id,
+    p = district_periods()
+    keys, names = _keys(session, grain, seller=Sale.seller_id, district=p.c.district_id,
                         product=Sale.product_id, day=Sale.date)
     has_cost = Sale.cost.is_not(None)
     amount = _cents(Sale.amount)
     values = [_cents(Sale.quantity), amount, case((has_cost, amount - _cents(Sale.cost)), else_=0),
               case((has_cost, 1), else_=0)]
     conditions = [Sale.date >= start, Sale.date < end,
-                  *_district_filter(scope, SellerDistrict.district_id),
-                  *_part_filter(part, district=SellerDistrict.district_id, product=Sale.product_id,
+                  *_district_filter(scope, p.c.district_id),
+                  *_part_filter(part, district=p.c.district_id, product=Sale.product_id,
                                 seller=Sale.seller_id)]
     # A sale's district on its date is one its seller belonged to: restricting the sellers first
     # lets the (seller_id, date) index pick the rows instead of a scan of the whole range.
@@ -331,8 +333,8 @@ def _raw_stmt(session: Session, *, scope: Scope, months: list[str], grain: Grain
         members = select(SellerDistrict.seller_id).where(SellerDistrict.district_id.in_(districts))
         conditions.append(Sale.seller_id.in_(members.scalar_subquery()))
     stmt = _with_region(_statement(keys, values, grouped=True).select_from(Sale)
-                        .join(SellerDistrict, _district_on_date(Sale.seller_id, Sale.date)),
-                        grain, SellerDistrict.district_id).where(*conditions)
+                        .join(p, on_district_period(p, Sale.seller_id, Sale.date)),
+                        grain, p.c.district_id).where(*conditions)
     return stmt, [*names, *_SUMS]
 
 

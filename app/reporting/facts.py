@@ -5,17 +5,16 @@ of its seller on its date, and money as integer cents, so sums are exact on SQLi
 per call returns the sums and the distinct customer counts of each group (a unit, or each child
 of a unit): the database counts over the aggregate rows (a seller's year: a few hundred; the
 company's ten months of 10M sales lines: about 0.9M) and hands back a row per group, instead of
-millions of sales lines travelling to Python. `_district_on_date` serves the reports that still read
-raw sales (budget control by seller).
+millions of sales lines travelling to Python.
 """
 
 import pandas as pd
-from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, select
+from sqlalchemy.orm import Session
 
 from app.analytics.actuals import SALES_SUMS
 from app.analytics.periods import month_start, shift_month
-from app.models import Account, AccountFirstSale, Activity, ActivitiesMonthly, District, SalesMonthly, SellerDistrict
+from app.models import Account, AccountFirstSale, Activity, ActivitiesMonthly, District, SalesMonthly
 
 ALL = "__all__"  # the group of a query without `by`
 
@@ -30,20 +29,6 @@ def month_of(session: Session, column: ColumnElement) -> ColumnElement:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, "YYYY-MM")
     return func.substr(column, 1, 7)
-
-
-def _district_on_date(fact_seller: ColumnElement, fact_date: ColumnElement):  # noqa: ANN202
-    """Join condition picking the seller's district on the fact's date."""
-    later = aliased(SellerDistrict)
-    return and_(
-        SellerDistrict.seller_id == fact_seller,
-        SellerDistrict.valid_from <= fact_date,
-        ~exists().where(
-            later.seller_id == fact_seller,
-            later.valid_from <= fact_date,
-            later.valid_from > SellerDistrict.valid_from,
-        ),
-    )
 
 
 def _sum(expr: ColumnElement) -> ColumnElement:

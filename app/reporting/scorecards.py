@@ -110,7 +110,8 @@ def _manual_actuals(session: Session, registry: Registry, units: list[Unit], mon
     return wide.reindex(index=index, columns=codes)
 
 
-def _unit_filter(units: list[tuple[str, str]]) -> list:
+def _target_filter(units: list[tuple[str, str]]) -> list:
+    """Target rows of `units` only (none for the company's subtree, which is every unit)."""
     if ("company", "") in units:  # the company's subtree: every unit
         return []
     levels = sorted({level for level, _ in units})
@@ -126,7 +127,7 @@ def _monthly_targets(session: Session, months: list[str], units: list[tuple[str,
     stmt = (select(Target.level, Target.unit_code, Target.kpi_code, month_of(session, Target.month),
                    cast(Target.value, Float))
             .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]),
-                   *_unit_filter(units)))
+                   *_target_filter(units)))
     frame = read_frame(session, stmt, ["level", "unit_code", "kpi_code", "month", "target"])
     return frame.astype({"target": "float64", "month": str})
 
@@ -137,7 +138,7 @@ def _targets(session: Session, registry: Registry, months: list[str],
     them, summed in SQL: a KPI that adds up over time sums its months, the others take the range's
     last month. Columns level, unit_code, kpi_code, target."""
     summed = [code for code, rollup in registry.time_rollup.items() if rollup == "sum"]
-    where = _unit_filter(units)
+    where = _target_filter(units)
     keys = [Target.level, Target.unit_code, Target.kpi_code]
     over_time = (select(*keys, func.sum(cast(Target.value, Float)))
                  .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]),
