@@ -33,6 +33,11 @@ class Settings(BaseSettings):
                                     "LOGIN_WINDOW_SECONDS, after which that e-mail gets 429 until the window passes.")
     login_max_failures_per_ip: int = Field(default=20, ge=1, description="The same, counted per client address.")
     login_window_seconds: int = Field(default=900, ge=1, description="The window failed sign-ins are counted in.")
+    precompute_figures: bool = Field(default=True, description="Each app process computes every unit's "
+                                     "scorecard, overview and 12-month trend for the pages' opening periods in the "
+                                     "background after every data change (app.reporting.precompute).")
+    figure_cache_entries: int = Field(default=20_000, ge=100, description="Computed figures each app process keeps "
+                                      "(scorecards, overviews, trends, charts; about 10 KB each).")
     cors_origins: str = Field(default="", description="Comma-separated origins (https://host[:port]) that may call "
                                                      "the API from a browser; empty: no CORS headers at all.")
 

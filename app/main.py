@@ -1,6 +1,8 @@
 """The application: API routers under /api/v1, the frontend at /, plotly.js at /vendor."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
@@ -15,12 +17,14 @@ from app.auth.router import router as auth_router
 from app.budget.router import router as budget_router
 from app.charts_api.router import router as charts_router
 from app.config import get_settings, resource_dir
-from app.db import database_busy_handler
+from app.db import database_busy_handler, get_sessionmaker
 from app.health import router as health_router
 from app.imports.router import router as imports_router
 from app.kpis.router import router as kpis_router
 from app.openapi import install as install_openapi
 from app.org.router import router as org_router
+from app.reporting.cache import FIGURES
+from app.reporting.precompute import Precomputer
 from app.scorecards.router import router as scorecards_router
 from app.security import SECURITY_HEADERS, check_settings
 from app.security import install as install_security
@@ -29,11 +33,27 @@ from app.tokens.router import router as tokens_router
 log = logging.getLogger("app")
 
 
-def create_app() -> FastAPI:
+def create_app(*, precompute: bool | None = None) -> FastAPI:
+    """The app; `precompute` (default: the PRECOMPUTE_FIGURES setting) runs the figure precomputer
+    (app.reporting.precompute) in this process while the app is up."""
     settings = get_settings()
     check_settings(settings)  # ConfigError (a RuntimeError): e.g. production with the default secret
+    FIGURES.max_entries = settings.figure_cache_entries
+    precompute = settings.precompute_figures if precompute is None else precompute
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        precomputer = Precomputer(get_sessionmaker()) if precompute else None
+        if precomputer is not None:
+            precomputer.start()
+        try:
+            yield
+        finally:
+            if precomputer is not None:
+                precomputer.stop()
 
     app = FastAPI(
+        lifespan=lifespan,
         title="Sales Scorecard",
         version=__version__,
         description="Balanced scorecards and budget control for sales organizations.",

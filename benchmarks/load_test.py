@@ -1,7 +1,7 @@
 """Load: C concurrent clients for D seconds against `scorecard serve --workers N`, over loopback.
 
     .venv/bin/python benchmarks/load_test.py --database-url URL [--workers 2] [--clients 50] [--duration 60]
-        [--period YYYY-MM] [--warmup 0] [--think-ms 0] [--access-log] [--seed 1]
+        [--period YYYY-MM] [--warmup 0] [--think-ms 0] [--no-wait-precompute] [--access-log] [--seed 1]
 
 URL is a migrated SQLite file or PostgreSQL database with data in it (DATABASE_URL if not given), for
 instance the demo company (`scorecard demo --no-serve --database /tmp/demo.db`, then
@@ -21,6 +21,10 @@ Setup (not timed):
    districts and --region-leaders regions; logins (POST /api/v1/users) for them, a finance user and
    --seller-logins sellers spread over the list; every login signed in once (POST /api/v1/auth/token).
    Logins that exist already are reused when the load-test password signs them in, else left out.
+
+4. Unless --no-wait-precompute: the script waits until every worker has logged that its figure
+   precomputer (app.reporting.precompute) is done with the data version the setup left (at most
+   --precompute-timeout s), as it would be long before a sales meeting; how long each took is printed.
 
 With --warmup S, the same load runs S seconds first, uncounted (each worker process fills its own
 figure cache; without it, the timed run includes every cache miss of a freshly started server).
@@ -151,6 +155,11 @@ class Server:
                                      stderr=subprocess.STDOUT, env=env, cwd=log_dir, start_new_session=True,
                                      preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads yet)
 
+    def precomputed(self, version: int) -> list[float]:
+        """The seconds each worker's figure precomputer took for data `version`, as logged so far."""
+        pattern = re.compile(rf"precomputed \d+ figures for .* under data version {version} in ([\d.]+) s")
+        return [float(m.group(1)) for m in pattern.finditer(self.log_path.read_text())]
+
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
@@ -265,6 +274,30 @@ class Org:
 
 class SetupError(RuntimeError):
     """A setup call to the server failed; main prints the server log's tail with it."""
+
+
+def wait_precomputed(server: Server, url: str, workers: int, timeout: float) -> None:
+    """Wait until every worker precomputed the opening figures for the data as it is now (the setup's
+    leaders import moved the data version): a sales meeting comes long after the last import."""
+    from sqlalchemy.orm import Session
+
+    from app.db import make_engine
+    from app.reporting.aggregates import current_version
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        version = current_version(session)
+    engine.dispose()
+    started = time.perf_counter()
+    print(f"waiting for {workers} worker(s) to precompute the figures of data version {version}...", flush=True)
+    while len(done := server.precomputed(version)) < workers:
+        if server.proc.poll() is not None:
+            raise SetupError(f"scorecard serve exited with {server.proc.returncode}")
+        if time.perf_counter() - started > timeout:
+            raise SetupError(f"the figures were not precomputed within {timeout:g} s")
+        time.sleep(0.5)
+    print(f"precomputed after {time.perf_counter() - started:.1f} s of waiting; each worker took "
+          f"{', '.join(f'{s:.1f}' for s in done)} s", flush=True)
 
 
 def _check(response: httpx.Response, what: str) -> httpx.Response:
@@ -550,12 +583,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region-leaders", type=int, default=2)
     parser.add_argument("--warmup", type=float, default=0,
                         help="seconds of the same load before the timed run, not counted (fills the caches)")
+    parser.add_argument("--no-wait-precompute", dest="wait_precompute", action="store_false",
+                        help="start the load without waiting for the workers' figure precompute")
+    parser.add_argument("--precompute-timeout", type=float, default=900)
     parser.add_argument("--think-ms", type=float, default=0, help="mean pause between a client's calls")
     parser.add_argument("--request-timeout", type=float, default=60)
     parser.add_argument("--startup-timeout", type=float, default=180)
     parser.add_argument("--access-log", action="store_true", help="let the server log every request")
     parser.add_argument("--hard-limit", type=float,
-                        help="seconds after which everything stops (default warmup + duration + 900)")
+                        help="seconds after which everything stops (default warmup + duration + 900, "
+                             "plus --precompute-timeout when waiting)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if not args.database_url:
@@ -579,7 +616,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
         signal.signal(sig, stop_now)
-    signal.alarm(int(args.hard_limit or args.warmup + args.duration + 900))
+    signal.alarm(int(args.hard_limit or args.warmup + args.duration + 900
+                     + (args.precompute_timeout if args.wait_precompute else 0)))
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="load_test_") as tmp:
@@ -593,6 +631,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"server answered health after {time.perf_counter() - started:.1f} s", flush=True)
             org, logins = setup_logins(server.base, sellers=args.seller_logins,
                                        district_leaders=args.district_leaders, region_leaders=args.region_leaders)
+            if args.wait_precompute:
+                wait_precomputed(server, args.database_url, args.workers, args.precompute_timeout)
             assigned = assign(logins, args.clients, args.mix)
             roles = defaultdict(int)
             for login in assigned:

@@ -552,7 +552,7 @@ def run_backend(backend: str, url: str, t: dict[str, pd.DataFrame], duck: Duck, 
          lambda: duck.everything("2026-01", PERIOD), [()] * args.overview_repeat),
     ]
     # the seller scorecard through HTTP: routing, auth (JWT + user lookup + scope), validation, JSON
-    app = create_app()
+    app = create_app(precompute=False)
 
     def session_override():  # noqa: ANN202
         with make() as session:

@@ -491,7 +491,7 @@ def export_child(fmt: str, first: str, last: str) -> None:
     with Session(get_engine()) as session:
         user_id = session.scalar(select(User.id).where(User.email == FINANCE[0]))
     headers = {"Authorization": f"Bearer {create_access_token(user_id)}"}
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(precompute=False)) as client:
         params = {"from": first, "to": last, "by": "district,product", "per": "month", "format": fmt}
         before = _peak_mb()
         reset = _reset_peak()

@@ -110,7 +110,8 @@ def _fresh_figure_cache() -> Iterator[None]:
 
 @pytest.fixture
 def app(session):
-    application = create_app()
+    # No precomputer: it would read the committed database, not the test's rolled-back transaction.
+    application = create_app(precompute=False)
 
     def _session_override() -> Iterator[Session]:
         yield session

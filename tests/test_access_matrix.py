@@ -296,7 +296,7 @@ def world(engine) -> Iterator[World]:
     outer = connection.begin()
     setup = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     holder = {"session": setup}
-    app = create_app()
+    app = create_app(precompute=False)
 
     def _session_override() -> Iterator[Session]:
         yield holder["session"]
@@ -541,7 +541,7 @@ def _walk(routes) -> Iterator[tuple[set[str], str]]:
 
 
 def _routes() -> set[tuple[str, str]]:
-    app = create_app()
+    app = create_app(precompute=False)
     found = {(m, path.removeprefix(API)) for methods, path in _walk(app.routes) if path.startswith(API)
              for m in methods - {"HEAD", "OPTIONS"}}
     openapi = {(m.upper(), p.removeprefix(API)) for p, ops in app.openapi()["paths"].items()

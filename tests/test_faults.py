@@ -244,7 +244,7 @@ def test_a_database_locked_past_the_busy_timeout_is_a_503_not_a_500():
 
     from app.main import create_app
 
-    app = create_app()
+    app = create_app(precompute=False)
 
     @app.get("/locked")
     def locked() -> None:

@@ -34,7 +34,7 @@ def demo(tmp_path_factory):
 def client(demo) -> Iterator[TestClient]:
     company, path, _ = demo
     engine = make_engine(f"sqlite:///{path.as_posix()}")
-    app = create_app()
+    app = create_app(precompute=False)
 
     def session_override() -> Iterator[Session]:
         with Session(engine) as session:

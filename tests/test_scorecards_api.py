@@ -4,6 +4,7 @@ R1 has districts D1 and D2. S1 sells in D1; S3 in D2; S2 was in D2 in January 20
 on 2026-02-01, so S2's January sale stays with D2. A1 is a key account. A2 first bought in 2025.
 """
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -341,3 +342,42 @@ def test_each_trend_point_is_that_months_scorecard(client, org, admin_headers, p
         for code, kpi in _kpis(card).items():
             for field in ("actual", "target", "attainment", "status"):
                 assert point["kpis"][code][field] == kpi[field], (point["period"], code, field)
+
+
+@pytest.mark.parametrize("range_", ["month", "ytd"])
+def test_precomputed_figures_are_exactly_what_each_unit_gets_on_its_own(session, org, range_):
+    """`precompute` scores the whole organization per period at once; every card, overview and trend
+    it gives must be exactly (not approximately) what the unit's own computation gives. S4 joined on
+    2026-02-01: no card (its previous month is before it) and no trend from precompute, only what
+    it can answer."""
+    from app.access import EVERYTHING
+    from app.reporting import cache, scorecards
+
+    make_seller(session, code="S4", district=org["d2"], valid_from=date(2026, 2, 1))
+    session.add(Target(level="seller", unit_code="S4", kpi_code="revenue", month=date(2026, 2, 1),
+                       value=Decimal("300"), source_period="2026-02"))
+    session.flush()
+    found = {key: json.loads(packed)
+             for key, packed in scorecards.precompute(session, period="2026-02", range_=range_, months=3).items()}
+    units = [("company", "-"), ("region", "R1"), ("district", "D1"), ("district", "D2"),
+             ("seller", "S1"), ("seller", "S2"), ("seller", "S3")]
+    keys = {(level, "" if level == "company" else code) for level, code in units}
+    assert set(found) == (
+        {("scorecard", key, "2026-02", range_) for key in keys}
+        | {("children", key, "2026-02", range_) for key in keys if key[0] != "seller"}
+        | {("trend", key, "2026-02", 3) for key in keys})
+    for level, code in units + [("seller", "S4")]:
+        key = (level, "" if level == "company" else code)
+        cache.FIGURES.clear()
+        own = {
+            ("scorecard", key, "2026-02", range_): scorecards.scorecard(
+                session, scope=EVERYTHING, level=level, code=code, period="2026-02", range_=range_),
+            ("children", key, "2026-02", range_): scorecards.children(
+                session, scope=EVERYTHING, level=level, code=code, period="2026-02", range_=range_),
+            ("trend", key, "2026-02", 3): scorecards.trend(
+                session, scope=EVERYTHING, level=level, code=code, period="2026-02", months=3),
+        }
+        for what, answer in own.items():
+            if what in found:
+                assert found[what] == answer, what
+    assert [c["code"] for c in found[("children", ("district", "D2"), "2026-02", range_)]["children"]] == ["S3", "S4"]

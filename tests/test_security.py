@@ -183,7 +183,7 @@ def settings_env(monkeypatch) -> Iterator[pytest.MonkeyPatch]:
 def app_on(session) -> FastAPI:
     """create_app() with the current environment, using the test's session."""
     get_settings.cache_clear()
-    application = create_app()
+    application = create_app(precompute=False)
     application.dependency_overrides[get_session] = lambda: session
     return application
 

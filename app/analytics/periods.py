@@ -114,6 +114,11 @@ def shift_month(period: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+def last_complete_month(today: date) -> str:
+    """The month before `today`'s: the period the pages open on."""
+    return shift_month(today.strftime("%Y-%m"), -1)
+
+
 def month_span(first: str, last: str) -> list[str]:
     """Every month from `first` through `last`, inclusive; empty when last < first."""
     out, current = [], first

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from app.access import Scope
 from app.analytics import variance as va
-from app.analytics.periods import month_span, month_start, shift_month
+from app.analytics.periods import last_complete_month, month_span, month_start, shift_month
 from app.models import (
     Budget,
     District,
@@ -614,10 +614,6 @@ def variance_stream(session: Session, *, scope: Scope, from_: str, to: str, by: 
         session.commit()  # ends the request's read-only transaction: the isolation level is set at a start
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     return Streamed(variance_parts(session, scope=scope, from_=from_, to=to, by=by, per_month=per_month))
-
-
-def last_complete_month(today: date) -> str:
-    return shift_month(today.strftime("%Y-%m"), -1)
 
 
 def forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | None, by: list[str],

@@ -52,6 +52,24 @@ class FigureCache:
                 self._entries.popitem(last=False)
         return value
 
+    def put_many(self, version: int, entries: dict[Hashable, Any]) -> None:
+        """Keep `entries` (key: value) as computed under data `version`; the oldest entries make room."""
+        with self._lock:
+            for key, value in entries.items():
+                full = (version, key)
+                self._entries[full] = value
+                self._entries.move_to_end(full)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list[tuple[int, Hashable]]:
+        """(data version, key) of every entry, oldest first."""
+        with self._lock:
+            return list(self._entries)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -2,9 +2,11 @@
 
 Actuals come from the monthly aggregates as SQL sums (app.reporting.facts); targets are summed in
 SQL too. A computed card, overview or trend is cached per (unit, period, range) under the data
-version (app.reporting.cache), after the caller's access to the unit was checked.
+version (app.reporting.cache), as JSON, after the caller's access to the unit was checked;
+`precompute` computes them for the whole organization at once (app.reporting.precompute).
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -247,6 +249,16 @@ def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[U
                   scored.overall.set_axis(pd.Index(keys, tupleize_cols=False)))
 
 
+def _pack(answer: dict) -> bytes:
+    """An answer as the figure cache keeps it: JSON, a fifth of the memory of the dicts (floats come
+    back exactly; there are no NaNs, `_num` made them None). Each caller gets its own dict back."""
+    return json.dumps(answer, separators=(",", ":")).encode()
+
+
+def _unpack(packed: bytes) -> dict:
+    return json.loads(packed)
+
+
 def _num(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
 
@@ -262,8 +274,8 @@ def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: 
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
-    return figure_cache.get_or_compute(session, ("scorecard", unit.key, period, range_),
-                                       lambda: _scorecard(session, unit, period, range_))
+    return _unpack(figure_cache.get_or_compute(session, ("scorecard", unit.key, period, range_),
+                                               lambda: _pack(_scorecard(session, unit, period, range_))))
 
 
 def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
@@ -277,13 +289,39 @@ def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
         for end in (period, previous)])
     both = _score_rows(session, registry, trees, rows=[(unit, period), (unit, previous)], actual=actual,
                        range_=range_)
-    now, before = (Scored(both.kpis[both.kpis["entity"] == i], both.perspectives[both.perspectives["entity"] == i],
-                          both.overall.iloc[[i]]) for i in (0, 1))
-    prev_kpis = {r.code: r for r in before.kpis.itertuples(index=False)}
-    prev_persp = before.perspectives.set_index("key")["score"]
+    parts = _by_entity(both)
+    return _card(unit, registry, period, range_, parts[0], parts[1])
+
+
+@dataclass(frozen=True)
+class _One:
+    """One entity's part of a Scored: its KPI rows and perspective rows (as itertuples gives them, in
+    order), its overall score."""
+    kpis: list
+    perspectives: list
+    overall: float
+
+
+def _by_entity(scored: Scored) -> dict:
+    """Each entity's part of a Scored, by entity (the overall score's index), in one pass over its rows."""
+    kpis: dict = {}
+    for row in scored.kpis.itertuples(index=False):
+        kpis.setdefault(row.entity, []).append(row)
+    persp: dict = {}
+    for row in scored.perspectives.itertuples(index=False):
+        persp.setdefault(row.entity, []).append(row)
+    return {entity: _One(kpis.get(entity, []), persp.get(entity, []), overall)
+            for entity, overall in zip(scored.overall.index, scored.overall.to_numpy(), strict=True)}
+
+
+def _card(unit: Unit, registry: Registry, period: str, range_: str, now: _One, before: _One) -> dict:
+    """The scorecard answer: `now` scored over the range ending at `period`, `before` over the one
+    ending a month earlier."""
+    prev_kpis = {r.code: r for r in before.kpis}
+    prev_persp = {p.key: p.score for p in before.perspectives}
     perspectives = []
-    for p in now.perspectives.itertuples(index=False):
-        rows = now.kpis[now.kpis["perspective"] == p.key]
+    for p in now.perspectives:
+        rows = [k for k in now.kpis if k.perspective == p.key]
         perspectives.append({
             "key": p.key, "name": p.name, "weight": float(p.weight), "score": _num(p.score),
             "previous_score": _num(prev_persp.get(p.key)),
@@ -291,13 +329,13 @@ def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
                 "code": k.code, "name": k.name, "unit": k.unit, "direction": k.direction,
                 **_brief(k), "score": _num(k.score),
                 "previous": _brief(prev_kpis[k.code]),
-            } for k in rows.itertuples(index=False)],
+            } for k in rows],
         })
     return {
         "level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
         "months": range_months(period, range_, registry.fiscal_start_month),
-        "overall_score": _num(now.overall.iloc[0]),
-        "previous_period": previous, "previous_overall_score": _num(before.overall.iloc[0]),
+        "overall_score": _num(now.overall),
+        "previous_period": shift_month(period, -1), "previous_overall_score": _num(before.overall),
         "perspectives": perspectives,
     }
 
@@ -307,8 +345,8 @@ def children(session: Session, *, scope: Scope, level: str, code: str, period: s
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
-    return figure_cache.get_or_compute(session, ("children", unit.key, period, range_),
-                                       lambda: _children(session, unit, period, range_))
+    return _unpack(figure_cache.get_or_compute(session, ("children", unit.key, period, range_),
+                                               lambda: _pack(_children(session, unit, period, range_))))
 
 
 def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
@@ -335,17 +373,17 @@ def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
     # children come region first, then districts (the company's districts without a region), sellers
     order = [k for level in ("region", "district", "seller") for k in kids if k.level == level]
     scored = _score(session, registry, trees, units=order, actual=pd.concat(parts), period=period, range_=range_)
-    rows = scored.kpis
-    by_entity = {key: frame for key, frame in rows.groupby("entity", sort=False)}
-    position = {k.key: i for i, k in enumerate(order)}
-    for k in kids:
-        mine = by_entity.get(k.key, rows.iloc[0:0])
-        answer["children"].append({
-            "level": k.level, "code": k.code, "name": k.name,
-            "overall_score": _num(scored.overall.iloc[position[k.key]]),
-            "kpis": {r.code: _brief(r) for r in mine.itertuples(index=False)},
-        })
+    answer["children"] = _overview_rows(kids, _by_entity(scored))
     return answer
+
+
+def _overview_rows(kids: list[Unit], scored: dict[tuple[str, str], _One]) -> list[dict]:
+    """The children overview's rows: each of `kids` with its overall score and its KPIs in brief."""
+    return [{
+        "level": k.level, "code": k.code, "name": k.name,
+        "overall_score": _num(scored[k.key].overall),
+        "kpis": {r.code: _brief(r) for r in scored[k.key].kpis},
+    } for k in kids]
 
 
 def score_all(session: Session, *, period: str, range_: str) -> Scored:
@@ -375,8 +413,8 @@ def trend(session: Session, *, scope: Scope, level: str, code: str, period: str,
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
-    return figure_cache.get_or_compute(session, ("trend", unit.key, period, months),
-                                       lambda: _trend(session, unit, period, months))
+    return _unpack(figure_cache.get_or_compute(session, ("trend", unit.key, period, months),
+                                               lambda: _pack(_trend(session, unit, period, months))))
 
 
 def _trend(session: Session, unit: Unit, period: str, months: int) -> dict:
@@ -386,10 +424,46 @@ def _trend(session: Session, unit: Unit, period: str, months: int) -> dict:
     monthly = _actuals(session, months=span, level=unit.level, unit_id=unit.id, by="month", groups=span)
     scored = _score_rows(session, registry, trees, rows=[(unit, month) for month in span], actual=monthly,
                          range_="month")  # every month scored in one pass
-    by_month = dict(iter(scored.kpis.groupby("entity", sort=True)))
+    by_month = _by_entity(scored)
+    return _trend_answer(unit, [(month, by_month[i]) for i, month in enumerate(span)])
+
+
+def _trend_answer(unit: Unit, months: list[tuple[str, _One]]) -> dict:
+    """The trend answer from each month's (period, scored), in order."""
     points = [{
         "period": month,
-        "overall_score": _num(scored.overall.iloc[i]),
-        "kpis": {r.code: _brief(r) for r in by_month[i].itertuples(index=False)},
-    } for i, month in enumerate(span)]
+        "overall_score": _num(scored.overall),
+        "kpis": {r.code: _brief(r) for r in scored.kpis},
+    } for month, scored in months]
     return {"level": unit.level, "code": unit.code, "name": unit.name, "points": points}
+
+
+def precompute(session: Session, *, period: str, range_: str = "ytd", months: int = 12) -> dict[tuple, bytes]:
+    """What `scorecard`, `children` and `trend` answer for every unit of the organization at the end of
+    `period` (accounts aside): each unit's card and overview for `range_` and its `months`-month trend,
+    keyed and packed as those functions cache them. Computed with `score_all` over the whole
+    organization, once per period needed (the range, the one before it, each month of the trend): at
+    2,000 sellers that costs what a few dozen units cost one at a time. A unit missing from the
+    organization in one of those periods (a seller who joined later) is left out of the card or the
+    trend that needs it: those are computed when asked, as any other."""
+    registry = load_registry(session)
+    tree, units_by_key = _Trees(session).at_end_of(period)
+    now = _by_entity(score_all(session, period=period, range_=range_))
+    before = _by_entity(score_all(session, period=shift_month(period, -1), range_=range_))
+    span = month_span(shift_month(period, 1 - months), period)
+    monthly = [now if (month, range_) == (period, "month") else _by_entity(score_all(session, period=month,
+                                                                                     range_="month"))
+               for month in span]
+    out: dict[tuple, bytes] = {}
+    for key, unit in units_by_key.items():
+        if key in before:
+            out[("scorecard", key, period, range_)] = _pack(_card(unit, registry, period, range_, now[key],
+                                                                      before[key]))
+        if unit.level != "seller":
+            out[("children", key, period, range_)] = _pack({
+                "level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
+                "children": _overview_rows([units_by_key[k] for k in tree.get(key, [])], now)})
+        if all(key in scored for scored in monthly):
+            out[("trend", key, period, months)] = _pack(_trend_answer(
+                unit, [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)]))
+    return out

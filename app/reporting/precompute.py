@@ -1,0 +1,98 @@
+"""The figures the pages open on, computed ahead for every unit, in each app process.
+
+Computing one seller's scorecard page on its own costs a few hundred milliseconds at ten million
+sales lines; scoring the whole organization at once (`scorecards.precompute`) costs about what a
+handful of single pages do. So each app process runs a `Precomputer`: a background thread that
+checks the data version every few seconds and, when it changed (an import here, or in any other
+process or machine on the same database), scores the organization for the periods the pages open
+on, and puts every unit's scorecard, children overview and 12-month trend into the process's figure
+cache under the version it read them at. Those periods are the last complete month (the pages'
+default) and the month of the latest sale, when that differs. A request that comes before the
+precompute is done computes its own figure, as it always did; nothing waits for the precomputer.
+
+Everything is read in one snapshot (SQLite's read transaction is one; on PostgreSQL a REPEATABLE
+READ transaction), so the version the entries are kept under is the version they were made from.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.analytics.periods import last_complete_month
+from app.models import SalesMonthly
+from app.reporting import scorecards
+from app.reporting.aggregates import current_version
+from app.reporting.cache import FIGURES, FigureCache
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 5.0
+
+
+def periods_to_precompute(session: Session, today: date) -> list[str]:
+    """The last complete month before `today`, and the month of the latest sale when it differs."""
+    periods = [last_complete_month(today)]
+    latest = session.scalar(select(func.max(SalesMonthly.month)))
+    if latest is not None and latest.strftime("%Y-%m") not in periods:
+        periods.append(latest.strftime("%Y-%m"))
+    return periods
+
+
+class Precomputer:
+    """Keeps `cache` filled with every unit's opening figures under the current data version."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, cache: FigureCache = FIGURES,
+                 poll_seconds: float = POLL_SECONDS, today: Callable[[], date] = date.today) -> None:
+        self._sessions = sessions
+        self._cache = cache
+        self._poll = poll_seconds
+        self._today = today
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.version: int | None = None  # the data version last precomputed
+        self.runs = 0
+
+    def run_once(self) -> bool:
+        """Precompute when the data version moved since the last run; True when it did."""
+        with self._sessions() as session:
+            bind = session.get_bind()
+            if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            version = current_version(session)
+            if version == self.version:
+                return False
+            started = time.perf_counter()
+            entries: dict[tuple, dict] = {}
+            periods = periods_to_precompute(session, self._today())
+            for period in periods:
+                entries.update(scorecards.precompute(session, period=period))
+                if self._stop.is_set():
+                    return False
+            self._cache.put_many(version, entries)
+        self.version = version
+        self.runs += 1
+        log.info("precomputed %d figures for %s under data version %d in %.1f s",
+                 len(entries), ", ".join(periods), version, time.perf_counter() - started)
+        return True
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # a failed run (say, a database restarting) is tried again next time
+                log.exception("precomputing figures failed; retrying in %.0f s", self._poll)
+            self._stop.wait(self._poll)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="precompute-figures", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
