@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.charts.palette import BLUE, GREEN, GREY, INK, ORANGE, SKY, VERMILLION, base_layout, label
+from app.charts.palette import BLUE, GREEN, GREY, INK, ORANGE, SKY, VERMILLION, figure, label
 
 MONEY = ",.0f"
 
@@ -31,35 +31,34 @@ def budget_vs_actual(monthly: pd.DataFrame, *, lang: str = "en") -> go.Figure:
     budget = _floats(monthly["budget_amount"])
     actual = _floats(monthly["actual_amount"])
     money = f"%{{y:{MONEY}}}"
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=x, y=budget, name=label("budget", lang), marker={"color": SKY},
-                         hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('budget', lang)}</extra>"))
-    fig.add_trace(go.Bar(x=x, y=actual, name=label("actual", lang), marker={"color": BLUE},
-                         hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('actual', lang)}</extra>"))
-    fig.add_trace(go.Scatter(x=x, y=np.cumsum(budget), name=label("cumulative_budget", lang), yaxis="y2",
-                             mode="lines+markers", line={"color": ORANGE, "dash": "dash", "width": 2},
-                             marker={"symbol": "diamond"},
-                             hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_budget', lang)}</extra>"))
-    fig.add_trace(go.Scatter(x=x, y=np.cumsum(actual), name=label("cumulative_actual", lang), yaxis="y2",
-                             mode="lines+markers", line={"color": INK, "width": 2.5},
-                             hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_actual', lang)}</extra>"))
-    fig.update_layout(**base_layout(
-        barmode="group", height=380, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    traces = [
+        go.Bar(x=x, y=budget, name=label("budget", lang), marker={"color": SKY},
+               hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('budget', lang)}</extra>"),
+        go.Bar(x=x, y=actual, name=label("actual", lang), marker={"color": BLUE},
+               hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('actual', lang)}</extra>"),
+        go.Scatter(x=x, y=np.cumsum(budget), name=label("cumulative_budget", lang), yaxis="y2",
+                   mode="lines+markers", line={"color": ORANGE, "dash": "dash", "width": 2},
+                   marker={"symbol": "diamond"},
+                   hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_budget', lang)}</extra>"),
+        go.Scatter(x=x, y=np.cumsum(actual), name=label("cumulative_actual", lang), yaxis="y2",
+                   mode="lines+markers", line={"color": INK, "width": 2.5},
+                   hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_actual', lang)}</extra>"),
+    ]
+    return figure(
+        traces, barmode="group", height=380, margin={"l": 10, "r": 10, "t": 60, "b": 10},
         xaxis={"tickformat": "%Y-%m", "automargin": True},
         yaxis={"title": {"text": label("amount", lang)}, "tickformat": "~s", "automargin": True,
                "rangemode": "tozero"},
         yaxis2={"title": {"text": label("cumulative", lang)}, "overlaying": "y", "side": "right",
                 "tickformat": ".3~s", "showgrid": False, "automargin": True, "rangemode": "tozero"},
-    ))
-    return fig
+    )
 
 
 def _unavailable(lang: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=label("not_available", lang), showarrow=False, font={"size": 16, "color": GREY},
-                       xref="paper", yref="paper", x=0.5, y=0.5)
-    fig.update_layout(**base_layout(height=200, xaxis={"visible": False}, yaxis={"visible": False}))
-    return fig
+    return figure([], height=200, xaxis={"visible": False}, yaxis={"visible": False},
+                  annotations=[{"text": label("not_available", lang), "showarrow": False,
+                                "font": {"size": 16, "color": GREY}, "xref": "paper", "yref": "paper", "x": 0.5,
+                                "y": 0.5}])
 
 
 def variance_waterfall(totals: Mapping, *, lang: str = "en") -> go.Figure:
@@ -73,7 +72,7 @@ def variance_waterfall(totals: Mapping, *, lang: str = "en") -> go.Figure:
     if np.isnan(y).any():
         return _unavailable(lang)
     names = np.array([label(k, lang) for k in ("budget", "price", "volume", "mix", "actual")], dtype=object)
-    fig = go.Figure(go.Waterfall(
+    waterfall = go.Waterfall(
         x=names, y=y, measure=["absolute", "relative", "relative", "relative", "total"],
         texttemplate=[f"%{{final:{MONEY}}}", f"%{{delta:+{MONEY}}}", f"%{{delta:+{MONEY}}}",
                       f"%{{delta:+{MONEY}}}", f"%{{final:{MONEY}}}"],
@@ -81,18 +80,17 @@ def variance_waterfall(totals: Mapping, *, lang: str = "en") -> go.Figure:
         increasing={"marker": {"color": GREEN}}, decreasing={"marker": {"color": VERMILLION}},
         totals={"marker": {"color": BLUE}}, connector={"line": {"color": GREY, "dash": "dot"}},
         hovertemplate=f"%{{x}}: %{{delta:+{MONEY}}} → %{{final:{MONEY}}}<extra></extra>",
-    ))
+    )
     # the effects are small next to the totals: start the axis near the smaller total so they show
     low = float(np.min(np.cumsum(y[:4])))
     top = float(np.max(np.cumsum(y[:4])))
     pad = max((top - low) * 0.6, abs(top) * 0.02, 1.0)
-    fig.update_layout(**base_layout(
-        height=360, showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    return figure(
+        [waterfall], height=360, showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10},
         yaxis={"tickformat": "~s", "range": [max(0.0, low - pad) if low >= 0 else low - pad, top + pad],
                "automargin": True},
         xaxis={"automargin": True},
-    ))
-    return fig
+    )
 
 
 FORECAST_METHODS = ("actual_to_date", "budget", "budget_remainder", "run_rate", "seasonal")
@@ -107,21 +105,19 @@ def forecast_bars(totals: Mapping, *, lang: str = "en") -> go.Figure:
     """
     y = np.array([_value(totals, k) for k in FORECAST_METHODS], dtype="float64")
     names = np.array([label(k, lang) for k in FORECAST_METHODS], dtype=object)
-    fig = go.Figure(go.Bar(
+    bars = go.Bar(
         x=names, y=y, marker={"color": list(_FORECAST_COLORS)},
         texttemplate=f"%{{y:{MONEY}}}", textposition="outside", cliponaxis=False,
         hovertemplate=f"%{{x}}: %{{y:{MONEY}}}<extra></extra>",
-    ))
-    for name, value in zip(names, y, strict=True):
-        if np.isnan(value):
-            fig.add_annotation(x=name, y=0, text=label("not_available", lang), showarrow=False, yshift=12,
-                               font={"color": GREY})
+    )
+    missing = [{"x": name, "y": 0, "text": label("not_available", lang), "showarrow": False, "yshift": 12,
+                "font": {"color": GREY}} for name, value in zip(names, y, strict=True) if np.isnan(value)]
     budget = y[1]
-    if not np.isnan(budget):
-        fig.add_hline(y=budget, line={"color": INK, "dash": "dot", "width": 1.5})
-    fig.update_layout(**base_layout(
-        height=360, showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    budget_line = [] if np.isnan(budget) else [  # as add_hline draws it
+        {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": float(budget), "y1": float(budget), "yref": "y",
+         "line": {"color": INK, "dash": "dot", "width": 1.5}}]
+    return figure(
+        [bars], height=360, showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10},
         yaxis={"tickformat": "~s", "rangemode": "tozero", "automargin": True},
-        xaxis={"automargin": True},
-    ))
-    return fig
+        xaxis={"automargin": True}, annotations=missing, shapes=budget_line,
+    )

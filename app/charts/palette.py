@@ -1,4 +1,7 @@
-"""Colours, status symbols and the few labels the figures carry, in English and Norwegian bokmål."""
+"""Colours, status symbols and the few labels the figures carry, in English and Norwegian bokmål;
+the shared layout and the way every figure is put together."""
+
+import plotly.graph_objects as go
 
 # Okabe & Ito (2008), safe for the common colour-vision deficiencies.
 BLUE = "#0072B2"
@@ -50,6 +53,13 @@ def label(key: str, lang: str = "en") -> str:
 def status_word(status: str, lang: str = "en") -> str:
     """The status as a symbol and a word, e.g. '✓ on target'."""
     return f"{STATUS_MARK[status]} {label(status, lang)}"
+
+
+def figure(data: list, **layout) -> go.Figure:
+    """A figure of the traces `data` with the shared layout and `layout` on top, built in one go:
+    `update_layout`, `add_trace` and `add_vline` on a built figure validate again and cost ten times
+    as much (about 6 ms of a 13 ms chart), which every first view of a seller's page pays three times."""
+    return go.Figure(data=data, layout=base_layout(**layout))
 
 
 def base_layout(**extra) -> dict:

@@ -12,7 +12,7 @@ from app.charts.palette import (
     STATUS_MARK,
     STATUS_SYMBOL,
     VERMILLION,
-    base_layout,
+    figure,
     label,
     status_word,
 )
@@ -60,37 +60,35 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> go.Figure:
     green = _floats(kpis["green_threshold"]) if "green_threshold" in kpis else np.full(n, 1.0)
     shown = np.clip(att, 0, BULLET_MAX)
     custom = np.column_stack([_floats(kpis["actual"]), _floats(kpis["target"]), att]) if n else np.empty((0, 3))
-    fig = go.Figure()
     zones = ((np.zeros(n), amber, label("red", lang)), (amber, green - amber, label("amber", lang)),
              (green, np.maximum(BULLET_MAX - green, 0), label("green", lang)))
-    for color, (base, width, zone) in zip(_BANDS, zones, strict=True):
-        fig.add_trace(go.Bar(y=names, x=width, base=base, orientation="h", marker={"color": color},
-                             width=0.8, hoverinfo="skip", showlegend=False, name=zone))
-    fig.add_trace(go.Bar(
+    traces = [go.Bar(y=names, x=width, base=base, orientation="h", marker={"color": color}, width=0.8,
+                     hoverinfo="skip", showlegend=False, name=zone)
+              for color, (base, width, zone) in zip(_BANDS, zones, strict=True)]
+    traces.append(go.Bar(
         y=names, x=shown, orientation="h", width=0.36, name=label("attainment", lang), showlegend=False,
         marker={"color": [STATUS_COLOR[s] for s in statuses]}, customdata=custom,
         hovertemplate=(f"%{{y}}<br>{label('actual', lang)}: %{{customdata[0]:,.4~f}}"
                        f"<br>{label('target', lang)}: %{{customdata[1]:,.4~f}}"
                        f"<br>{label('attainment', lang)}: %{{customdata[2]:.1%}}<extra></extra>"),
     ))
-    fig.add_trace(go.Scatter(
+    traces.append(go.Scatter(
         y=names, x=np.ones(n), mode="markers", name=label("target", lang), hoverinfo="skip",
         marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": INK}},
     ))
-    fig.add_trace(go.Scatter(
+    traces.append(go.Scatter(
         y=names, x=np.nan_to_num(shown, nan=0.0), mode="markers+text", name=label("score", lang),
         showlegend=False, hoverinfo="skip", cliponaxis=False,
         text=[status_word(s, lang) for s in statuses], textposition="middle right",
         marker={"symbol": [STATUS_SYMBOL[s] for s in statuses], "size": 11,
                 "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1.5, "color": INK}},
     ))
-    fig.update_layout(**base_layout(
-        barmode="overlay", height=60 + 42 * max(n, 1), showlegend=False,
+    return figure(
+        traces, barmode="overlay", height=60 + 42 * max(n, 1), showlegend=False,
         xaxis={"range": [0, BULLET_MAX + 0.45], "tickformat": ".0%", "tickvals": [0, 0.5, 0.9, 1, 1.5],
                "title": {"text": label("attainment", lang)}, "zeroline": False, "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
-    ))
-    return fig
+    )
 
 
 def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str = "en") -> go.Figure:
@@ -102,28 +100,27 @@ def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str
     x = _month_dates(points["period"])
     statuses = _statuses(points["status"])
     fmt = UNIT_FORMAT.get(unit, ",.2~f")
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
+    target = go.Scatter(
         x=x, y=_floats(points["target"]), mode="lines", name=label("target", lang),
         line={"color": INK, "dash": "dash", "width": 2}, connectgaps=False,
         hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}}<extra>{label('target', lang)}</extra>",
-    ))
-    fig.add_trace(go.Scatter(
+    )
+    actual = go.Scatter(
         x=x, y=_floats(points["actual"]), mode="lines+markers", name=label("actual", lang),
         line={"color": BLUE, "width": 2.5},
         marker={"size": 10, "symbol": [STATUS_SYMBOL[s] for s in statuses],
                 "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1, "color": INK}},
         text=[status_word(s, lang) for s in statuses],
         hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}} (%{{text}})<extra>{label('actual', lang)}</extra>",
-    ))
-    fig.update_layout(**base_layout(
+    )
+    return figure(
+        [target, actual],
         title={"text": name, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 14}},
         height=340, margin={"l": 10, "r": 10, "t": 60, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
         xaxis={"tickformat": "%Y-%m", "automargin": True},
         yaxis={"tickformat": fmt, "rangemode": "tozero", "automargin": True},
-    ))
-    return fig
+    )
 
 
 def _percent_text(value: float, lang: str) -> str:
@@ -142,7 +139,7 @@ def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = 
     text = np.array([[STATUS_MARK["none"] if np.isnan(v) else f"{STATUS_MARK.get(m, '–')} {_percent_text(v, lang)}"
                       for v, m in zip(row, mrow, strict=True)] for row, mrow in zip(z, marks, strict=True)],
                     dtype=object).reshape(z.shape)
-    fig = go.Figure(go.Heatmap(
+    heat = go.Heatmap(
         z=z, x=np.array(attainment.columns, dtype=object), y=np.array(attainment.index, dtype=object),
         text=text, texttemplate="%{text}", textfont={"size": 11, "color": INK},
         zmin=0.5, zmax=1.5, xgap=2, ygap=2, hoverongaps=False,
@@ -150,14 +147,13 @@ def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = 
         colorbar={"title": {"text": label("attainment_short", lang), "side": "right"}, "tickformat": ".0%",
                   "thickness": 12},
         hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-    ))
-    fig.update_layout(**base_layout(
-        height=140 + 30 * max(len(attainment.index), 1),
+    )
+    return figure(
+        [heat], height=140 + 30 * max(len(attainment.index), 1),
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={"side": "top", "tickangle": -35, "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
-    ))
-    return fig
+    )
 
 
 def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> go.Figure:
@@ -169,25 +165,24 @@ def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> go.Figu
     names = perspectives["name"].astype(str).to_numpy(dtype=object)
     score = _floats(perspectives["score"])
     statuses = status_of(score)
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
+    traces = [go.Bar(
         y=names, x=score, orientation="h", name=label("score", lang),
         marker={"color": [STATUS_COLOR[s] for s in statuses]},
         text=[status_word(s, lang) for s in statuses], textposition="inside", insidetextanchor="start",
         textfont={"color": "#ffffff"},
         hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('score', lang)}</extra>",
-    ))
+    )]
     if "previous_score" in perspectives:
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             y=names, x=_floats(perspectives["previous_score"]), mode="markers", name=label("previous", lang),
             marker={"symbol": "diamond-open", "size": 12, "color": INK, "line": {"width": 2}},
             hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('previous', lang)}</extra>",
         ))
-    fig.add_vline(x=1.0, line={"color": INK, "width": 1.5, "dash": "dot"})
     top = np.nanmax(np.append(score, 1.2)) if len(score) else 1.2
-    fig.update_layout(**base_layout(
-        height=80 + 48 * max(len(names), 1),
+    return figure(
+        traces, height=80 + 48 * max(len(names), 1),
         xaxis={"tickformat": ".0%", "range": [0, max(1.25, float(top) + 0.05)], "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
-    ))
-    return fig
+        shapes=[{"type": "line", "x0": 1.0, "x1": 1.0, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+                 "line": {"color": INK, "width": 1.5, "dash": "dot"}}],  # 100 %, as add_vline draws it
+    )
