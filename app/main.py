@@ -1,5 +1,6 @@
 """The application: API routers under /api/v1, the frontend at /, plotly.js at /vendor."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,21 @@ from app.tokens.router import router as tokens_router
 log = logging.getLogger("app")
 
 
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Once per process: what is loaded by the time the app starts (the libraries' ~170k objects) stays
+    for the life of the process; moved out of the garbage collector's sight, a full collection no
+    longer walks it (~90 ms on a 2-core VM, every few seconds under load, pausing every request in
+    flight)."""
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+
+
 def create_app(*, precompute: bool | None = None) -> FastAPI:
     """The app; `precompute` (default: the PRECOMPUTE_FIGURES setting) runs the figure precomputer
     (app.reporting.precompute) in this process while the app is up."""
@@ -43,6 +59,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _freeze_startup_objects()
         precomputer = Precomputer(get_sessionmaker()) if precompute else None
         if precomputer is not None:
             precomputer.start()
