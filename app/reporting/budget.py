@@ -582,11 +582,15 @@ def variance_report(session: Session, *, scope: Scope, from_: str, to: str, by: 
                     per_month: bool = False, max_rows: int | None = None) -> Report:
     """Budget against actual from `from_` through `to` per group, for what the caller may see, as one
     frame; `TooManyRows` as soon as it would exceed `max_rows`. Small reports come from the figure
-    cache (keyed by the caller's scope: what one may see is not what another may). Treat as read-only."""
-    key = ("variance", scope, from_, to, tuple(by), per_month, max_rows)
-    return figure_cache.get_or_compute(
+    cache (keyed by the caller's scope: what one may see is not what another may; one entry serves
+    any `max_rows`, it is the same report). Treat as read-only."""
+    key = ("variance", scope, from_, to, tuple(by), per_month)
+    report = figure_cache.get_or_compute(
         session, key, lambda: _variance_report(session, scope=scope, from_=from_, to=to, by=by,
                                                per_month=per_month, max_rows=max_rows), keep=_small)
+    if max_rows is not None and len(report.rows) > max_rows:  # a cached report made for a larger limit
+        raise TooManyRows(max_rows)
+    return report
 
 
 def _variance_report(session: Session, *, scope: Scope, from_: str, to: str, by: list[str],
