@@ -13,7 +13,7 @@ from app import migrate
 from app.access import EVERYTHING
 from app.db import make_engine
 from app.models import Sale, Target
-from app.reporting import scorecards
+from app.reporting import budget, scorecards
 from app.reporting.aggregates import rebuild
 from app.reporting.cache import FIGURES
 from app.reporting.precompute import Precomputer
@@ -72,7 +72,12 @@ def test_precomputed_figures_answer_requests_and_follow_each_import(engine_with_
         team = scorecards.children(session, scope=EVERYTHING, level="district", code="D1", period="2026-03",
                                    range_="ytd")
         trend = scorecards.trend(session, scope=EVERYTHING, level="company", code="-", period="2026-02", months=12)
-        assert (FIGURES.hits - hits, FIGURES.misses - misses) == (3, 0)  # all three from the precomputer
+        report = budget.variance_report(session, scope=EVERYTHING, from_="2026-01", to="2026-03", by=["district"],
+                                        per_month=True)  # the budget page's first view on 2026-04-10
+        assert (FIGURES.hits - hits, FIGURES.misses - misses) == (4, 0)  # all four from the precomputer
+        # by hand: D1 sold 1,000 in January and 500 in February, D2 250 in February; nothing in March
+        assert {(r.district_code, r.period): r.actual_amount for r in report.rows.itertuples()} == {
+            ("D1", "2026-01"): 1000.0, ("D1", "2026-02"): 500.0, ("D2", "2026-02"): 250.0}
         # by hand: S1 sold 1,000 + 500 in 2026 against a February target of 1,000
         assert _revenue(card)["actual"] == 1500.0 and _revenue(card)["target"] == 1000.0
         assert [c["code"] for c in team["children"]] == ["S1", "S2"]

@@ -7,8 +7,11 @@ checks the data version every few seconds and, when it changed (an import here, 
 process or machine on the same database), scores the organization for the periods the pages open
 on, and puts every unit's scorecard, children overview and 12-month trend into the process's figure
 cache under the version it read them at. Those periods are the last complete month (the pages'
-default) and the month of the latest sale, when that differs. A request that comes before the
-precompute is done computes its own figure, as it always did; nothing waits for the precomputer.
+default) and the month of the latest sale, when that differs. For the same periods it computes the
+budget page's opening reports for those who see everything (administrators, finance): the variance
+by district from January, in total and per month, and the year's forecast. A request that comes
+before the precompute is done computes its own figure, as it always did; nothing waits for the
+precomputer.
 
 Everything is read in one snapshot (SQLite's read transaction is one; on PostgreSQL a REPEATABLE
 READ transaction), so the version the entries are kept under is the version they were made from.
@@ -23,11 +26,12 @@ from datetime import date
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.access import EVERYTHING
 from app.analytics.periods import last_complete_month
 from app.models import SalesMonthly
-from app.reporting import scorecards
+from app.reporting import budget, scorecards
 from app.reporting.aggregates import current_version
-from app.reporting.cache import FIGURES, FigureCache
+from app.reporting.cache import FIGURES
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +47,25 @@ def periods_to_precompute(session: Session, today: date) -> list[str]:
     return periods
 
 
-class Precomputer:
-    """Keeps `cache` filled with every unit's opening figures under the current data version."""
+def budget_page(session: Session, period: str, today: date) -> None:
+    """The budget page's opening reports through `period` for those who see everything, into the figure
+    cache (the budget functions cache them): what the page asks first, by district."""
+    for per_month in (False, True):
+        budget.variance_report(session, scope=EVERYTHING, from_=f"{period[:4]}-01", to=period, by=["district"],
+                               per_month=per_month)
+    try:
+        budget.forecast_report(session, scope=EVERYTHING, year=int(period[:4]), as_of=period, by=["district"],
+                               today=today)
+    except ValueError:  # the month lies outside the fiscal year the page would ask for: it shows an error
+        pass
 
-    def __init__(self, sessions: sessionmaker[Session], *, cache: FigureCache = FIGURES,
-                 poll_seconds: float = POLL_SECONDS, today: Callable[[], date] = date.today) -> None:
+
+class Precomputer:
+    """Keeps the figure cache filled with every unit's opening figures under the current data version."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, poll_seconds: float = POLL_SECONDS,
+                 today: Callable[[], date] = date.today) -> None:
         self._sessions = sessions
-        self._cache = cache
         self._poll = poll_seconds
         self._today = today
         self._stop = threading.Event()
@@ -67,13 +83,15 @@ class Precomputer:
             if version == self.version:
                 return False
             started = time.perf_counter()
-            entries: dict[tuple, dict] = {}
-            periods = periods_to_precompute(session, self._today())
+            entries: dict[tuple, bytes] = {}
+            today = self._today()
+            periods = periods_to_precompute(session, today)
             for period in periods:
                 entries.update(scorecards.precompute(session, period=period))
                 if self._stop.is_set():
                     return False
-            self._cache.put_many(version, entries)
+                budget_page(session, period, today)
+            FIGURES.put_many(version, entries)
         self.version = version
         self.runs += 1
         log.info("precomputed %d figures for %s under data version %d in %.1f s",
