@@ -7,8 +7,10 @@ what was just done through server A. Two servers on one PostgreSQL (the database
 share) when TEST_DATABASE_URL is PostgreSQL; on SQLite, the workers of one `serve --workers 2`.
 """
 
+import re
 import secrets
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.auth.service import create_user
 from app.db import make_engine
+from app.reporting.aggregates import current_version
 from tests.conftest import PG_URL, _drop_pg_database, _fresh_pg_database
 from tests.liveserver import server_process
 
@@ -226,5 +229,25 @@ def test_two_workers_on_one_sqlite_file_serve_the_same_figures_after_an_import(t
         # After: 1,500.00 and (0.75 + 1.2) / 2 = 0.975 from whichever worker answers.
         cards = [_seller_card(base, admin) for _ in range(12)]
         assert {(c["by_kpi"]["revenue"]["actual"], round(c["overall_score"], 9)) for c in cards} == {(1500.0, 0.975)}
+        # Each worker's figure precomputer sees the import's data version and computes the opening
+        # figures again: those of the last complete month and of January (the latest sale's month).
+        _wait_for_precompute(url, tmp_path, workers=2)
+        ytd = [httpx.get(f"{base}/api/v1/scorecards/seller/S1", params={"period": PERIOD, "range": "ytd"},
+                         headers=_bearer(admin), timeout=60).json() for _ in range(6)]
+        assert [round(c["overall_score"], 9) for c in ytd] == [0.975] * 6  # January is the whole year so far
         log = "\n".join(p.read_text() for p in tmp_path.glob("serve-*.log"))
     assert "Traceback" not in log and "locked" not in log.lower()
+
+
+def _wait_for_precompute(url: str, logs: Path, *, workers: int, timeout: float = 60) -> None:
+    """Until `workers` processes logged that they precomputed the figures of the data version now in
+    `url`'s database."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        version = current_version(session)
+    engine.dispose()
+    done = re.compile(rf"precomputed \d+ figures for [\d, -]+ under data version {version} ")
+    deadline = time.monotonic() + timeout
+    while len(done.findall("\n".join(p.read_text() for p in logs.glob("serve-*.log")))) < workers:
+        assert time.monotonic() < deadline, f"no {workers} precompute runs for data version {version} in {timeout} s"
+        time.sleep(0.2)
