@@ -26,12 +26,16 @@ Setup (not timed):
    precomputer (app.reporting.precompute) is done with the data version the setup left (at most
    --precompute-timeout s), as it would be long before a sales meeting; how long each took is printed.
 
-With --warmup S, the same load runs S seconds first, uncounted (each worker process fills its own
-figure cache; without it, the timed run includes every cache miss of a freshly started server).
+With --warmup S, the load runs S seconds before the timed window opens, uncounted, and goes on into
+it without a break, so the clients do not all start again together (each worker process fills its
+own figure cache meanwhile; without it, the timed run includes every cache miss of a freshly started
+server, and the 50 clients' first calls arriving at once).
 
 Timed: C clients (asyncio + one httpx.AsyncClient, at most one request in flight per client, no think
-time unless --think-ms) loop over page loads as the frontend makes them, for D seconds; then every
-client is cancelled, a request still in flight is not counted (their number is printed). Each client
+time unless --think-ms; with it, each client's first call waits a random part of it, so that calls
+do not start in step) loop over page loads as the frontend makes them, for D seconds; a call counts
+when it starts in that window; then every client is cancelled, a request still in flight is not
+counted (their number is printed). Each client
 is one login; the roles are mixed by --mix (default seller 40, leader 35, admin 15, finance 10 %):
 - seller: their own scorecard page: GET /scorecards/seller/{code}?period&range=ytd, then the charts
   /charts/scorecards/seller/{code}/perspectives, /kpis, /trend?kpi=..&months=12;
@@ -60,6 +64,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
+import math
 import os
 import random
 import re
@@ -72,6 +77,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -385,6 +391,7 @@ class Stats:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     samples: dict[str, str] = field(default_factory=dict)  # first error per (kind, status)
     in_flight: int = 0
+    counting_from: float = math.inf  # perf_counter() when the timed window opened; calls before are the warm-up
 
 
 def seller_page(code: str, scope: str, period: str, rng: random.Random) -> list[tuple[str, str]]:
@@ -470,6 +477,8 @@ async def client(http: httpx.AsyncClient, login: Login, org: Org, period: str, s
                  think: float) -> None:
     rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {login.token}"}
+    if think:
+        await asyncio.sleep(rng.uniform(0, think))
     for page in pages(login, org, period, rng):
         for kind, path in page:
             started = time.perf_counter()
@@ -481,25 +490,30 @@ async def client(http: httpx.AsyncClient, login: Login, org: Org, period: str, s
                 failure = (type(exc).__name__, str(exc)[:200])
             finally:
                 stats.in_flight -= 1
-            stats.latencies[kind].append((time.perf_counter() - started) * 1000)
-            if failure is not None:
-                stats.errors[kind] += 1
-                stats.samples.setdefault(f"{kind} {failure[0]}", f"{path}: {failure[1]}")
+            if started >= stats.counting_from:  # (before: the warm-up, not counted)
+                stats.latencies[kind].append((time.perf_counter() - started) * 1000)
+                if failure is not None:
+                    stats.errors[kind] += 1
+                    stats.samples.setdefault(f"{kind} {failure[0]}", f"{path}: {failure[1]}")
             if think:
                 await asyncio.sleep(rng.expovariate(1 / think))
 
 
-async def run_load(base: str, assigned: list[Login], org: Org, period: str, duration: float, seed: int,
-                   think: float, timeout: float) -> tuple[Stats, float]:
+async def run_load(base: str, assigned: list[Login], org: Org, period: str, warmup: float, duration: float,
+                   seed: int, think: float, timeout: float, at_start: Callable[[], None]) -> tuple[Stats, float]:
+    """Run the clients for `warmup` s uncounted, call `at_start`, then count `duration` s more."""
     stats = Stats()
     # idle connections closed by the client after 2 s, before uvicorn drops them (its keep-alive is
     # 5 s, httpx's default too: a request sent on a connection the server is closing gets a ReadError)
     limits = httpx.Limits(max_connections=len(assigned) + 10, max_keepalive_connections=len(assigned) + 10,
                           keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as http:
-        started = time.perf_counter()
         tasks = [asyncio.create_task(client(http, login, org, period, seed * 1000 + i, stats, think))
                  for i, login in enumerate(assigned)]
+        if warmup > 0:
+            await asyncio.wait(tasks, timeout=warmup, return_when=asyncio.FIRST_EXCEPTION)
+        at_start()
+        stats.counting_from = started = time.perf_counter()
         done, _pending = await asyncio.wait(tasks, timeout=duration, return_when=asyncio.FIRST_EXCEPTION)
         elapsed = time.perf_counter() - started
         unfinished = stats.in_flight
@@ -643,16 +657,19 @@ def main(argv: list[str] | None = None) -> int:
                   f"{args.duration:g} s, think time {args.think_ms:g} ms, {args.workers} worker(s)...", flush=True)
 
             if args.warmup > 0:
-                print(f"warming up for {args.warmup:g} s (not counted)...", flush=True)
-                asyncio.run(run_load(server.base, assigned, org, period, args.warmup, args.seed + 1,
-                                     args.think_ms / 1000, args.request_timeout))
-            server_cpu, client_cpu, machine = server.cpu_seconds(), resource.getrusage(resource.RUSAGE_SELF), \
-                machine_busy_seconds()
+                print(f"warming up for {args.warmup:g} s (not counted), then the timed run...", flush=True)
             on_pg = args.database_url.startswith("postgresql")
-            postgres_before = postgres_cpu() if on_pg else {}
-            load_before = os.getloadavg()[0]
-            stats, elapsed = asyncio.run(run_load(server.base, assigned, org, period, args.duration, args.seed,
-                                                  args.think_ms / 1000, args.request_timeout))
+            before: dict = {}
+
+            def at_start() -> None:  # the timed window opens: what was used so far
+                before.update(server=server.cpu_seconds(), client=resource.getrusage(resource.RUSAGE_SELF),
+                              machine=machine_busy_seconds(), postgres=postgres_cpu() if on_pg else {},
+                              load=os.getloadavg()[0])
+
+            stats, elapsed = asyncio.run(run_load(server.base, assigned, org, period, args.warmup, args.duration,
+                                                  args.seed, args.think_ms / 1000, args.request_timeout, at_start))
+            server_cpu, client_cpu, machine = before["server"], before["client"], before["machine"]
+            postgres_before, load_before = before["postgres"], before["load"]
             server_cpu = server.cpu_seconds() - server_cpu
             after = resource.getrusage(resource.RUSAGE_SELF)
             client_cpu = (after.ru_utime - client_cpu.ru_utime) + (after.ru_stime - client_cpu.ru_stime)

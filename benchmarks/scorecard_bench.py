@@ -25,7 +25,9 @@ Timed, a new Session per call, period 2026-10, range=ytd, scope EVERYTHING, one 
 login), `scorecards.children` of --overview-repeat districts (20 sellers each), regions (10
 districts) and the company (10 regions); the drill-down (the company's, every region's and every
 district's overview: all 2,000 sellers); `scorecards.score_all` (every unit's scorecard at once, for
-the month and for the year to date). DuckDB computes the same KPI actuals and range targets (not the
+the month and for the year to date); `scorecards.precompute` (what each app process's figure
+precomputer does after an import: every unit's ytd card and overview and 12-month trend, twice).
+DuckDB computes the same KPI actuals and range targets (not the
 scoring arithmetic, which is negligible) from in-memory DuckDB tables copied from Arrow tables of the
 same rows, timed the same way; the app's figures are checked against DuckDB's (the first seller, the
 regions, the first district's sellers, four units of each recompute). `--profile` runs cProfile over
@@ -529,6 +531,13 @@ def run_backend(backend: str, url: str, t: dict[str, pd.DataFrame], duck: Duck, 
         with make() as session:
             return sc.score_all(session, period=PERIOD, range_=range_)
 
+    def precompute() -> int:
+        """What each app process's figure precomputer does after an import: every unit's card and
+        overview (ytd) and 12-month trend for the period; returns how many figures."""
+        FIGURES.clear()
+        with make() as session:
+            return len(sc.precompute(session, period=PERIOD))
+
     rows, notes = [], []
     nothing = (lambda: None, [()])
     cases = [
@@ -550,6 +559,7 @@ def run_backend(backend: str, url: str, t: dict[str, pd.DataFrame], duck: Duck, 
          lambda: duck.everything(PERIOD, PERIOD), [()] * args.overview_repeat),
         ("recompute every scorecard, ytd", lambda: recompute("ytd"), [()] * args.overview_repeat,
          lambda: duck.everything("2026-01", PERIOD), [()] * args.overview_repeat),
+        ("precompute every unit's card, overview and 12-month trend", precompute, [()] * 2, *nothing),
     ]
     # the seller scorecard through HTTP: routing, auth (JWT + user lookup + scope), validation, JSON
     app = create_app(precompute=False)
@@ -591,6 +601,8 @@ def run_backend(backend: str, url: str, t: dict[str, pd.DataFrame], duck: Duck, 
         rows.append((backend, name, *stats(app_times), duck_med, len(app_times)))
         if name == "drill-down to all 2,000 sellers (111 calls)":
             print(f"  {backend}: the drill-down showed {app_results[0]} sellers", flush=True)
+        if name.startswith("precompute"):
+            print(f"  {backend}: precompute gave {app_results[0]:,} figures", flush=True)
         # the figures agree with DuckDB's (first call of each kind)
         if name == "seller scorecard":
             kpis = {k["code"]: k for p in app_results[0]["perspectives"] for k in p["kpis"]}
