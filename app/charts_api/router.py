@@ -2,12 +2,16 @@
 
 Each route calls `app.reporting.scorecards` or `app.reporting.budget` exactly as the JSON routes do
 (same access rules: 404 for a unit the caller may not see, 403 for sellers on budgets, the same
-token scopes), then hands the numbers to the pure figures of `app.charts`.
+token scopes), then hands the numbers to the pure figures of `app.charts`. A scorecard figure's JSON
+is cached under the data version: once the caller's access to the unit is checked, a cached figure
+answers without the scorecard being fetched.
 """
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import pandas as pd
+import plotly.graph_objects as go
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 
@@ -56,30 +60,40 @@ def _kpi_rows(card: dict) -> pd.DataFrame:
                         columns=["code", "name", "unit", "actual", "target", "attainment", "status"])
 
 
+def _unit_figure(session: SessionDep, scope: ScopeDep, level: str, code: str, key: tuple,
+                 answer: Callable[[], dict], draw: Callable[[dict], go.Figure]) -> Response:
+    """A figure of one unit: 404 unless the caller may see the unit; then the figure's JSON from the
+    figure cache, drawn from `answer()` (the service's scorecard, overview or trend) only when the
+    cache has no figure for `key`."""
+    if scorecard_service.resolve_unit(session, scope=scope, level=level, code=code) is None:
+        raise _not_found(level, code)
+    return _cached_figure(session, key, lambda: draw(answer()))
+
+
 @scorecards.get("/{level}/{code}/kpis", responses=FIGURE)
 def kpi_bullets(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
                 range_: Range = "ytd", lang: Lang = "en") -> Response:
     """Bullet chart of every KPI of one unit's scorecard: attainment against the thresholds, status."""
-    card = scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
-    if card is None:
-        raise _not_found(level, code)
-
-    def build():  # noqa: ANN202
+    def draw(card: dict) -> go.Figure:
         thresholds = load_registry(session).kpis[["code", "amber_threshold", "green_threshold"]]
         return charts.kpi_bullets(_kpi_rows(card).merge(thresholds, on="code", how="left"), lang=lang)
 
-    return _cached_figure(session, ("kpis", level, code, period, range_, lang), build)
+    return _unit_figure(session, scope, level, code, ("kpis", level, code, period, range_, lang), lambda: (
+        scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)),
+        draw)
 
 
 @scorecards.get("/{level}/{code}/perspectives", responses=FIGURE)
 def perspective_bars(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
                      range_: Range = "ytd", lang: Lang = "en") -> Response:
     """One unit's perspective scores, with the previous month's beside them."""
-    card = scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
-    if card is None:
-        raise _not_found(level, code)
-    return _cached_figure(session, ("perspectives", level, code, period, range_, lang), lambda: charts.perspective_bars(
-        pd.DataFrame(card["perspectives"], columns=["key", "name", "score", "previous_score"]), lang=lang))
+    def draw(card: dict) -> go.Figure:
+        return charts.perspective_bars(
+            pd.DataFrame(card["perspectives"], columns=["key", "name", "score", "previous_score"]), lang=lang)
+
+    return _unit_figure(session, scope, level, code, ("perspectives", level, code, period, range_, lang), lambda: (
+        scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)),
+        draw)
 
 
 @scorecards.get("/{level}/{code}/trend", responses=FIGURE)
@@ -87,30 +101,25 @@ def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session:
               kpi: Annotated[str, Query(description="the KPI code", examples=["revenue"])] = "revenue",
               months: Annotated[int, Query(ge=1, le=36)] = 12, lang: Lang = "en") -> Response:
     """One KPI of one unit month by month against its monthly target."""
-    kpis = load_registry(session).kpis.set_index("code")
-    if kpi not in kpis.index:
-        raise _invalid("kpi", kpi, f"unknown or inactive KPI {kpi!r}; KPIs are {', '.join(kpis.index)}")
-    found = scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months)
-    if found is None:
-        raise _not_found(level, code)
+    codes = list(load_registry(session).kpis["code"])
+    if kpi not in codes:
+        raise _invalid("kpi", kpi, f"unknown or inactive KPI {kpi!r}; KPIs are {', '.join(codes)}")
 
-    def build():  # noqa: ANN202
+    def draw(found: dict) -> go.Figure:
+        kpis = load_registry(session).kpis.set_index("code")
         points = pd.DataFrame([{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
                               columns=["period", "actual", "target", "status"])
         return charts.kpi_trend(points, name=str(kpis.at[kpi, "name"]), unit=str(kpis.at[kpi, "unit"]), lang=lang)
 
-    return _cached_figure(session, ("trend", level, code, period, kpi, months, lang), build)
+    return _unit_figure(session, scope, level, code, ("trend", level, code, period, kpi, months, lang), lambda: (
+        scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months)), draw)
 
 
 @scorecards.get("/{level}/{code}/heatmap", responses=FIGURE)
 def team_heatmap(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
                  range_: Range = "ytd", lang: Lang = "en") -> Response:
     """The units (or sellers) below one unit × KPIs, coloured by attainment, ranked by overall score."""
-    found = scorecard_service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
-    if found is None:
-        raise _not_found(level, code)
-
-    def build():  # noqa: ANN202
+    def draw(found: dict) -> go.Figure:
         kpis = load_registry(session).kpis
         kids = sorted(found["children"],
                       key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"]))
@@ -121,7 +130,9 @@ def team_heatmap(level: Level, code: str, period: Period, scope: ScopeDep, sessi
                           index=rows, columns=list(kpis["name"]), dtype="object")
         return charts.team_heatmap(att, st, lang=lang)
 
-    return _cached_figure(session, ("heatmap", level, code, period, range_, lang), build)
+    return _unit_figure(session, scope, level, code, ("heatmap", level, code, period, range_, lang), lambda: (
+        scorecard_service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)),
+        draw)
 
 
 def _by(value: str) -> list[str]:
