@@ -207,6 +207,20 @@ class Server:
             total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / tick
 
+    def memory(self) -> list[tuple[int, int]]:
+        """(resident, peak resident) MB of each of the group's live processes that holds more than 100 MB
+        (the workers; the supervisor and multiprocessing's helper hold less)."""
+        found = []
+        for pid in self.pids():
+            try:
+                status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+            except OSError:
+                continue
+            rss, hwm = (int(status[k].split()[0]) // 1024 for k in ("VmRSS", "VmHWM"))
+            if rss > 100:
+                found.append((rss, hwm))
+        return sorted(found)
+
     def log_tail(self, lines: int = 40) -> str:
         self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -737,6 +751,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"this client {client_cpu / elapsed:.2f}{pg}, whole machine {machine / elapsed:.2f} (so others "
                   f"{max(0.0, (machine - server_cpu - client_cpu - postgres) / elapsed):.2f}); load average "
                   f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+            print("server memory, MB resident (peak) per worker: "
+                  + ", ".join(f"{rss} ({hwm})" for rss, hwm in server.memory()))
             if stats.samples:
                 print("\nerrors (first of each kind and status):")
                 for what, detail in sorted(stats.samples.items()):

@@ -99,11 +99,15 @@ class Precomputer:
         return True
 
     def _loop(self) -> None:
+        failed = None  # the last failure's message: the same failure again is not logged again
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:  # a failed run (say, a database restarting) is tried again next time
-                log.exception("precomputing figures failed; retrying in %.0f s", self._poll)
+                failed = None
+            except Exception as exc:  # a failed run (say, a database restarting) is tried again next time
+                if str(exc) != failed:
+                    log.exception("precomputing figures failed; retrying every %.0f s", self._poll)
+                failed = str(exc)
             self._stop.wait(self._poll)
 
     def start(self) -> None:
