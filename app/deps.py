@@ -14,6 +14,7 @@ from app.access import Scope, scope_for
 from app.auth.tokens import decode_access_token
 from app.db import get_session
 from app.models import TOKEN_SCOPES, User
+from app.reporting.cache import get_or_compute
 from app.tokens.service import looks_like_api_token, touch, verify_token
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -123,7 +124,11 @@ AdminUser = Annotated[User, Depends(require_admin)]
 
 
 def get_scope(user: CurrentUser, session: SessionDep) -> Scope:
-    return scope_for(session, user)
+    """The caller's access scope. It follows from the user's role and e-mail (read fresh on every
+    request, so a changed role or a deactivation holds at once) and from the seller, leader and
+    organization rows, which only imports write, and every import counts the data version up: so it
+    is cached under the data version, keyed by what it is derived from."""
+    return get_or_compute(session, ("scope", user.id, user.role, user.email), lambda: scope_for(session, user))
 
 
 ScopeDep = Annotated[Scope, Depends(get_scope)]

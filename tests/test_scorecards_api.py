@@ -186,6 +186,25 @@ def test_who_may_see_which_scorecard(client, session, org):
     assert _get(client, {}, "seller/S1").status_code == 401
 
 
+def test_a_leaders_import_changes_what_a_leader_sees_at_once(client, session, org, admin_headers):
+    """The caller's scope is cached under the data version: an import of leaders (or of sellers) counts
+    the version up, so the next request already has the new scope; a changed role holds at once too."""
+    def leaders(body: str) -> None:
+        res = client.post("/api/v1/imports/leaders", headers=admin_headers,
+                          files={"file": ("leaders.csv", ("email,name,district_code,region_code\n" + body).encode())})
+        assert res.status_code == 200, res.text
+
+    leaders("lee@example.com,Lee,D1,\n")
+    user = make_user(session, role="leader", email="lee@example.com")
+    lee = login(client, user)
+    assert [_get(client, lee, p).status_code for p in ("district/D1", "district/D2", "seller/S3")] == [200, 404, 404]
+    leaders("lee@example.com,Lee,D2,\n")  # Lee leads D2 as well now (a leader's units are keyed by unit)
+    assert [_get(client, lee, p).status_code for p in ("district/D1", "district/D2", "seller/S3")] == [200, 200, 200]
+    user.role = "seller"  # no seller row has Lee's e-mail: nothing to see
+    session.flush()
+    assert _get(client, lee, "district/D2").status_code == 404
+
+
 def test_cached_figures_are_still_checked_for_access_and_follow_new_data(client, session, org, admin_headers):
     # The admin's calls fill the cache with every card and overview the seller will then ask for.
     for path in ("seller/S1", "seller/S2", "district/D1", "district/D1/children", "company/-/children"):
