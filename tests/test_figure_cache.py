@@ -1,6 +1,6 @@
 """The figure cache: one computation per key and data version, bounded, never answering across versions."""
 
-from app.reporting.aggregates import bump_version
+from app.reporting.aggregates import bump_version, current_version
 from app.reporting.cache import FigureCache
 
 
@@ -27,3 +27,12 @@ def test_the_oldest_entries_go_first_and_big_results_are_not_kept(session):
     assert cache.get_or_compute(session, "c", lambda: "not asked") == "C"
     assert cache.get_or_compute(session, "big", lambda: [0] * 10, keep=lambda v: len(v) < 5) == [0] * 10
     assert cache.get_or_compute(session, "big", lambda: "recomputed", keep=lambda v: True) == "recomputed"
+
+
+def test_entries_put_for_a_new_version_replace_the_older_versions(session):
+    cache = FigureCache()
+    cache.get_or_compute(session, "old", lambda: 1)
+    bump_version(session)
+    cache.put_many(current_version(session), {"a": "A", "b": "B"})
+    assert [key for _, key in cache.keys()] == ["a", "b"]  # "old" was of the previous version
+    assert cache.get_or_compute(session, "a", lambda: "not asked") == "A"

@@ -58,8 +58,11 @@ class FigureCache:
         return value
 
     def put_many(self, version: int, entries: dict[Hashable, Any]) -> None:
-        """Keep `entries` (key: value) as computed under data `version`; the oldest entries make room."""
+        """Keep `entries` (key: value) as computed under data `version`, the current one: entries of
+        older versions go (no lookup asks for them again), and the oldest entries make room."""
         with self._lock:
+            for old in [full for full in self._entries if full[0] < version]:
+                del self._entries[old]
             for key, value in entries.items():
                 full = (version, key)
                 self._entries[full] = value
