@@ -24,7 +24,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-def _fresh_pg_database(base_url: str) -> str:
+def fresh_pg_database(base_url: str) -> str:
     """Create an empty PostgreSQL database beside `base_url`'s and return its URL."""
     url = make_url(base_url)
     name = f"{url.database}_{uuid.uuid4().hex[:8]}"
@@ -35,7 +35,7 @@ def _fresh_pg_database(base_url: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_pg_database(db_url: str) -> None:
+def drop_pg_database(db_url: str) -> None:
     url = make_url(db_url)
     admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -50,11 +50,11 @@ def empty_db_url(request, tmp_path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{(tmp_path / 'empty.db').as_posix()}"
         return
-    url = _fresh_pg_database(PG_URL)
+    url = fresh_pg_database(PG_URL)
     try:
         yield url
     finally:
-        _drop_pg_database(url)
+        drop_pg_database(url)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -70,12 +70,12 @@ def migrated_url(backend, tmp_path_factory) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
-    url = _fresh_pg_database(PG_URL)
+    url = fresh_pg_database(PG_URL)
     migrate.upgrade(url)
     try:
         yield url
     finally:
-        _drop_pg_database(url)
+        drop_pg_database(url)
 
 
 @pytest.fixture(scope="session")

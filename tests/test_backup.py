@@ -126,9 +126,9 @@ def test_postgresql_backup_is_pg_dump_and_restores(backend, empty_db_url, tmp_pa
     result = run_scorecard(["backup", str(tmp_path / "pg.dump")], empty_db_url, tmp_path)
     assert result.returncode == 0, result.stderr
     # Restore it into a second fresh database: the same rows come back.
-    from tests.conftest import _drop_pg_database, _fresh_pg_database
+    from tests.conftest import drop_pg_database, fresh_pg_database
 
-    restored = _fresh_pg_database(empty_db_url)
+    restored = fresh_pg_database(empty_db_url)
     try:
         dbname = restored.rsplit("/", 1)[1]
         done = subprocess.run(["pg_restore", "--no-owner", "-h", "127.0.0.1", "-U", "postgres", "-d", dbname,
@@ -144,7 +144,7 @@ def test_postgresql_backup_is_pg_dump_and_restores(backend, empty_db_url, tmp_pa
             engine.dispose()
         assert counts[restored] == counts[empty_db_url] == [10, 100, 1000, 20000, 500, 12]
     finally:
-        _drop_pg_database(restored)
+        drop_pg_database(restored)
 
 
 def test_write_sessions_begin_immediate_on_sqlite(tmp_path):

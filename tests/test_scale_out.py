@@ -23,7 +23,7 @@ from app import migrate
 from app.auth.service import create_user
 from app.db import make_engine
 from app.reporting.aggregates import current_version
-from tests.conftest import PG_URL, _drop_pg_database, _fresh_pg_database
+from tests.conftest import PG_URL, drop_pg_database, fresh_pg_database
 from tests.liveserver import server_process
 
 on_postgresql = pytest.mark.skipif(
@@ -97,13 +97,13 @@ def _load_company(base: str) -> str:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory) -> Iterator[dict]:
     """A fresh PostgreSQL database with the small company loaded through A, and servers A and B on it."""
-    url = _fresh_pg_database(PG_URL)
+    url = fresh_pg_database(PG_URL)
     try:
         _migrate_with_admin(url)
         with _servers(url, tmp_path_factory.mktemp("scale_out"), [1, 1]) as [(a, _), (b, _)]:
             yield {"a": a, "b": b, "admin": _load_company(a)}
     finally:
-        _drop_pg_database(url)
+        drop_pg_database(url)
 
 
 def _seller_card(base: str, token: str) -> dict:
