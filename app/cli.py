@@ -7,8 +7,9 @@ import sys
 from app.config import get_settings
 
 
-def _serve(host: str, port: int, workers: int | None, *, access_log: bool = True,
-           forwarded_allow_ips: str | None = None) -> None:
+def run_server(host: str, port: int, workers: int | None, *, access_log: bool = True,
+               forwarded_allow_ips: str | None = None) -> None:
+    """uvicorn serving the app on DATABASE_URL (`scorecard serve` and `scorecard demo`)."""
     import uvicorn
 
     # Several workers are separate processes (each calls the factory): they share nothing but the
@@ -40,8 +41,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if (problem := settings_problem()) is not None:  # one clear line, not a traceback from each worker
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    _serve(args.host, args.port, args.workers, access_log=args.access_log,
-           forwarded_allow_ips=args.forwarded_allow_ips)
+    run_server(args.host, args.port, args.workers, access_log=args.access_log,
+               forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
 
 

@@ -145,9 +145,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     get_settings.cache_clear()
     get_engine.cache_clear()
     get_sessionmaker.cache_clear()
-    import uvicorn
+    from app.cli import run_server  # (app.cli imports this module)
 
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    run_server(args.host, args.port, workers=1)
     return 0
 
 
