@@ -36,7 +36,8 @@ Timed: C clients (asyncio, each on its own keep-alive connection through a minim
 time unless --think-ms; with it, each client's first call waits a random part of it, so that calls
 do not start in step) loop over page loads as the frontend makes them, for D seconds; a call counts
 when it starts in that window; then every client is cancelled, a request still in flight is not
-counted (their number is printed). Each client is one login; the roles are mixed by --mix (default seller 40, leader 35, admin 15, finance 10 %):
+counted (their number is printed). Each client is one login; the roles are mixed by --mix (default
+seller 40, leader 35, admin 15, finance 10 %):
 - seller: their own scorecard page: GET /scorecards/seller/{code}?period&range=ytd, then the charts
   /charts/scorecards/seller/{code}/perspectives, /kpis, /trend?kpi=..&months=12;
 - district leader: the team page of their district (/children, the district's scorecard, /heatmap,
@@ -77,7 +78,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,30 +183,11 @@ class Server:
 
     def pids(self) -> list[int]:
         """Every live process of the server's process group (the supervisor and its workers)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                fields = stat[stat.rindex(")") + 2:].split()
-                if int(fields[2]) == self.proc.pid:  # field 5, pgrp
-                    found.append(int(entry.name))
-        return found
+        return [pid for pid, _name, fields in _proc_stats() if int(fields[2]) == self.proc.pid]  # field 5, pgrp
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the group's live processes."""
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in self.pids():
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / tick
+        return sum(_cpu_seconds(fields) for _pid, _name, fields in _proc_stats() if int(fields[2]) == self.proc.pid)
 
     def memory(self) -> list[tuple[int, int]]:
         """(resident, peak resident) MB of each of the group's live processes that holds more than 100 MB
@@ -251,20 +233,26 @@ class Server:
         self._log.close()
 
 
-def postgres_cpu() -> dict[int, float]:
-    """User + system CPU seconds of each live `postgres` process (the backends of this run's server and
-    whatever else uses that PostgreSQL)."""
-    found = {}
+def _proc_stats() -> Iterator[tuple[int, str, list[str]]]:
+    """(pid, command name, the fields after the name) of every live process, from /proc/<pid>/stat."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
-            except OSError:
+            except OSError:  # ended meanwhile
                 continue
-            if stat[stat.index("(") + 1:stat.rindex(")")] == "postgres":
-                fields = stat[stat.rindex(")") + 2:].split()
-                found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return found
+            yield int(entry.name), stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+
+
+def _cpu_seconds(fields: list[str]) -> float:
+    """User + system CPU seconds from a stat line's fields after the name (fields 14 and 15)."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> dict[int, float]:
+    """User + system CPU seconds of each live `postgres` process (the backends of this run's server and
+    whatever else uses that PostgreSQL)."""
+    return {pid: _cpu_seconds(fields) for pid, name, fields in _proc_stats() if name == "postgres"}
 
 
 def machine_busy_seconds() -> float:

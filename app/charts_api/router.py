@@ -101,12 +101,13 @@ def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session:
               kpi: Annotated[str, Query(description="the KPI code", examples=["revenue"])] = "revenue",
               months: Annotated[int, Query(ge=1, le=36)] = 12, lang: Lang = "en") -> Response:
     """One KPI of one unit month by month against its monthly target."""
-    codes = list(load_registry(session).kpis["code"])
+    registry = load_registry(session)
+    codes = list(registry.kpis["code"])
     if kpi not in codes:
         raise _invalid("kpi", kpi, f"unknown or inactive KPI {kpi!r}; KPIs are {', '.join(codes)}")
 
     def draw(found: dict) -> go.Figure:
-        kpis = load_registry(session).kpis.set_index("code")
+        kpis = registry.kpis.set_index("code")
         points = pd.DataFrame([{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
                               columns=["period", "actual", "target", "status"])
         return charts.kpi_trend(points, name=str(kpis.at[kpi, "name"]), unit=str(kpis.at[kpi, "unit"]), lang=lang)
