@@ -7,14 +7,17 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.access import Scope, scope_for
 from app.auth.tokens import decode_access_token
 from app.db import get_session
 from app.models import TOKEN_SCOPES, User
-from app.reporting.cache import get_or_compute
+from app.reporting.aggregates import note_version, transaction_version, with_version
+from app.reporting.cache import FIGURES, get_or_compute
 from app.tokens.service import looks_like_api_token, touch, verify_token
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -47,6 +50,10 @@ class Principal:
         return not self.is_api_token or scope in self.scopes
 
 
+# A login's user and the data version, in one statement (see get_principal).
+_USER_AND_VERSION = with_version(select(User).where(User.id == bindparam("user_id")))
+
+
 def _forbidden(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail)
 
@@ -69,19 +76,23 @@ def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_
         except OperationalError:
             # The last-use time is best effort: a database busy with a write (SQLite) must not fail a read.
             session.rollback()
-        return Principal(user=api_token.user, token_id=api_token.id,
-                         scopes=frozenset(api_token.scope_list))
+        # Read here, in the thread that read the caller: the cache lookups that follow (the access
+        # scope, on the event loop; then the figures) use it without reading it again.
+        transaction_version(session)
+        return Principal(user=api_token.user, token_id=api_token.id, scopes=frozenset(api_token.scope_list))
     user_id = decode_access_token(token)
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.is_active:
+    # The user and the data version in one statement, for the same reason (one round trip less).
+    found = session.execute(_USER_AND_VERSION, {"user_id": user_id}).first() if user_id is not None else None
+    if found is None or not found[0].is_active:
         raise _unauthorized("invalid or expired token")
-    return Principal(user=user)
+    note_version(session, found[1])
+    return Principal(user=found[0])
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_current_user(principal: PrincipalDep) -> User:
+async def get_current_user(principal: PrincipalDep) -> User:
     """The user of a valid bearer credential (for an API token, the user it acts as)."""
     return principal.user
 
@@ -89,7 +100,7 @@ def get_current_user(principal: PrincipalDep) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_login(principal: PrincipalDep) -> User:
+async def require_login(principal: PrincipalDep) -> User:
     """A person signed in with a password; API tokens are refused (403)."""
     if principal.is_api_token:
         raise _forbidden("an API token cannot do this; sign in")
@@ -104,7 +115,7 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
     if scope not in TOKEN_SCOPES:
         raise ValueError(f"unknown token scope {scope!r}; scopes are {', '.join(TOKEN_SCOPES)}")
 
-    def _check(principal: PrincipalDep) -> Principal:
+    async def _check(principal: PrincipalDep) -> Principal:
         if not principal.has_scope(scope):
             raise _forbidden(f"this API token lacks the scope {scope}")
         return principal
@@ -113,7 +124,7 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
     return _check
 
 
-def require_admin(user: LoginUser) -> User:
+async def require_admin(user: LoginUser) -> User:
     """An administrator signed in; API tokens are refused even for administrators."""
     if user.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only an administrator may do this")
@@ -123,12 +134,18 @@ def require_admin(user: LoginUser) -> User:
 AdminUser = Annotated[User, Depends(require_admin)]
 
 
-def get_scope(user: CurrentUser, session: SessionDep) -> Scope:
+async def get_scope(user: CurrentUser, session: SessionDep) -> Scope:
     """The caller's access scope. It follows from the user's role and e-mail (read fresh on every
     request, so a changed role or a deactivation holds at once) and from the seller, leader and
     organization rows, which only imports write, and every import counts the data version up: so it
-    is cached under the data version, keyed by what it is derived from."""
-    return get_or_compute(session, ("scope", user.id, user.role, user.email), lambda: scope_for(session, user))
+    is cached under the data version, keyed by what it is derived from. A cached scope is found on
+    the event loop, with the version the caller's sign-in check read; only a missing one is computed
+    in a worker thread."""
+    key = ("scope", user.id, user.role, user.email)
+    found = FIGURES.peek(session, key)
+    if found is not None:
+        return found
+    return await run_in_threadpool(get_or_compute, session, key, lambda: scope_for(session, user))
 
 
 ScopeDep = Annotated[Scope, Depends(get_scope)]

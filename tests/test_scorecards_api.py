@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.models import Account, Activity, Product, Sale, Target
 from app.reporting.aggregates import rebuild
+from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 from tests.builders import (
     login,
     make_account,
@@ -222,6 +223,20 @@ def test_cached_figures_are_still_checked_for_access_and_follow_new_data(client,
     session.flush()
     rebuild(session)
     assert _kpis(_get(client, seller, "seller/S1").json())["revenue"]["actual"] == before + 250
+
+
+@pytest.mark.parametrize("path, schema", [("seller/S1", ScorecardRead), ("district/D1/children", ChildrenRead),
+                                          ("company/-/trend", TrendRead)])
+def test_answers_are_their_schemas_json_cached_or_not(client, org, admin_headers, path, schema):
+    """A cached answer goes out as the cache keeps it, without a check per request: it must be
+    exactly what the route's response model makes of it (its fields, in its order), first time and
+    cached."""
+    first, cached = (client.get(f"/api/v1/scorecards/{path}", params={"period": "2026-02"}, headers=admin_headers)
+                     for _ in range(2))
+    assert first.status_code == cached.status_code == 200
+    assert first.headers["content-type"] == "application/json"
+    assert first.content == cached.content == schema.model_validate_json(first.content).model_dump_json().encode()
+    assert first.json()["code"] == path.split("/")[1]
 
 
 def test_bad_period_and_range_are_422(client, org, admin_headers):

@@ -3,8 +3,9 @@
 A scorecard, a children overview or a trend depends only on the unit, the period and the range (the
 caller's access is checked before the cache is asked, so one entry serves everyone allowed to see
 it) and on the stored data. Every transaction that changes a figure counts `data_version` up
-(app.reporting.aggregates.bump_version); each lookup reads the current version first (one primary-key
-read) and only an entry made under that version answers. So an entry is never stale, however many
+(app.reporting.aggregates.bump_version); a lookup reads the current version first (one primary-key
+read per transaction, `transaction_version`: a request's lookups share it) and only an entry made
+under that version answers. So an entry is never stale, however many
 processes or machines share the database: another instance's import makes this one recompute on its
 next request. Old entries age out of the LRU; nothing needs to be told to forget.
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.reporting.aggregates import current_version
+from app.reporting.aggregates import known_version, transaction_version
 
 MAX_ENTRIES = 4096
 
@@ -40,7 +41,7 @@ class FigureCache:
                        keep: Callable[[Any], bool] | None = None) -> Any:
         """The entry for `key` under the current data version, computed (and kept, unless `keep` says
         no: say, for a result too big to hold) when there is none."""
-        full = (current_version(session), key)
+        full = (transaction_version(session), key)
         with self._lock:
             if full in self._entries:
                 self._entries.move_to_end(full)
@@ -56,6 +57,20 @@ class FigureCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return value
+
+    def peek(self, session: Session, key: Hashable) -> Any | None:
+        """The entry for `key`, without asking the database: None unless `session`'s transaction read
+        the data version already and an entry made under it is here. For code on the event loop,
+        which must not wait for the database."""
+        version = known_version(session)
+        if version is None:
+            return None
+        with self._lock:
+            value = self._entries.get((version, key))
+            if value is not None:
+                self._entries.move_to_end((version, key))
+                self.hits += 1
+            return value
 
     def put_many(self, version: int, entries: dict[Hashable, Any]) -> None:
         """Keep `entries` (key: value) as computed under data `version`, the current one: entries of

@@ -84,14 +84,16 @@ class Precomputer:
                 return False
             started = time.perf_counter()
             entries: dict[tuple, bytes] = {}
+            units: dict[tuple, object] = {}  # the units the figures are found through
             today = self._today()
             periods = periods_to_precompute(session, today)
             for period in periods:
                 entries.update(scorecards.precompute(session, period=period))
+                units.update(scorecards.known_units(session, period))
                 if self._stop.is_set():
                     return False
                 budget_page(session, period, today)
-            FIGURES.put_many(version, entries)
+            FIGURES.put_many(version, {**units, **entries})
         self.version = version
         self.runs += 1
         log.info("precomputed %d figures for %s under data version %d in %.1f s",

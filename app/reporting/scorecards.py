@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from pydantic import TypeAdapter
 from sqlalchemy import Float, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from app.models import Account, District, KpiValue, Region, Seller, SellerDistri
 from app.reporting import cache as figure_cache
 from app.reporting.facts import ALL, activity_sums, month_of, read_frame, sales_sums
 from app.reporting.registry import Registry, load_registry
+from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 
 LEVELS = ("seller", "district", "region", "company", "account")
 COMPANY_CODE = "-"
@@ -41,23 +43,45 @@ class Unit:
         return (self.level, "" if self.level == "company" else self.code)
 
 
+MODELS = {"seller": Seller, "district": District, "region": Region, "account": Account}
+
+
 def resolve_unit(session: Session, *, scope: Scope, level: str, code: str) -> Unit | None:
     """The unit asked for, or None when it does not exist or is not the caller's to see."""
     if level == "company":
         return Unit("company", None, COMPANY_CODE, "Company") if code == COMPANY_CODE and scope.sees_company() else None
-    model = {"seller": Seller, "district": District, "region": Region, "account": Account}.get(level)
-    if model is None:
+    if level not in MODELS:
         return None
+    # Units change only through imports, which count the data version up: cached under it (units
+    # that exist only; a code that does not is asked for again, so made-up codes take no room).
+    found = figure_cache.get_or_compute(session, ("unit", level, code), lambda: _read_unit(session, level, code),
+                                        keep=lambda found: found is not None)
+    if found is None:
+        return None
+    unit, district_id = found
+    visible = {
+        "seller": lambda: scope.sees_seller(unit.id),
+        "district": lambda: scope.sees_district(unit.id),
+        "region": lambda: scope.sees_region(unit.id),
+        "account": lambda: scope.sees_district(district_id),
+    }[level]()
+    return unit if visible else None
+
+
+def known_units(session: Session, period: str) -> dict[tuple, tuple[Unit, None]]:
+    """Every region, district and seller of the organization at the end of `period`, keyed and kept
+    as `resolve_unit` caches them (for the precomputer: a cached figure is still found through its unit)."""
+    _tree_, units_by_key = _Trees(session).at_end_of(period)
+    return {("unit", unit.level, unit.code): (unit, None) for unit in units_by_key.values() if unit.level != "company"}
+
+
+def _read_unit(session: Session, level: str, code: str) -> tuple[Unit, int | None] | None:
+    """The unit of `level` with `code` and, for an account, its district; None when there is none."""
+    model = MODELS[level]
     row = session.scalar(select(model).where(model.code == code))
     if row is None:
         return None
-    visible = {
-        "seller": lambda: scope.sees_seller(row.id),
-        "district": lambda: scope.sees_district(row.id),
-        "region": lambda: scope.sees_region(row.id),
-        "account": lambda: scope.sees_district(row.district_id),
-    }[level]()
-    return Unit(level, row.id, row.code, row.name) if visible else None
+    return Unit(level, row.id, row.code, row.name), (row.district_id if level == "account" else None)
 
 
 def _sellers_on(session: Session, on: date) -> pd.DataFrame:
@@ -249,14 +273,21 @@ def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[U
                   scored.overall.set_axis(pd.Index(keys, tupleize_cols=False)))
 
 
-def _pack(answer: dict) -> bytes:
-    """An answer as the figure cache keeps it: JSON, a fifth of the memory of the dicts (floats come
-    back exactly; there are no NaNs, `_num` made them None). Each caller gets its own dict back."""
-    return json.dumps(answer, separators=(",", ":")).encode()
+# The API's schema of each kind of answer, by the first part of its cache key.
+_SCHEMAS = {"scorecard": TypeAdapter(ScorecardRead), "children": TypeAdapter(ChildrenRead),
+            "trend": TypeAdapter(TrendRead)}
 
 
-def _unpack(packed: bytes) -> dict:
-    return json.loads(packed)
+def _pack(kind: str, answer: dict) -> bytes:
+    """An answer as the figure cache keeps it: the JSON the API sends, checked against its schema once
+    when computed (so a cached answer goes out as it is), a fifth of the memory of the dicts. Floats
+    come back exactly; there are no NaNs, `_num` made them None. Each caller unpacks its own dict."""
+    adapter = _SCHEMAS[kind]
+    return adapter.dump_json(adapter.validate_python(answer))
+
+
+def _unpack(packed: bytes | None) -> dict | None:
+    return None if packed is None else json.loads(packed)
 
 
 def _num(value: float) -> float | None:
@@ -270,12 +301,19 @@ def _brief(row) -> dict:  # noqa: ANN001
 
 
 def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> dict | None:
-    """One unit's scorecard for the range ending at `period`, with the previous period beside it."""
+    """One unit's scorecard for the range ending at `period`, with the previous period beside it;
+    None when there is no such unit or it is not the caller's to see."""
+    return _unpack(scorecard_json(session, scope=scope, level=level, code=code, period=period, range_=range_))
+
+
+def scorecard_json(session: Session, *, scope: Scope, level: str, code: str, period: str,
+                   range_: str) -> bytes | None:
+    """`scorecard` as the API sends it (JSON of app.scorecards.schemas.ScorecardRead)."""
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
-    return _unpack(figure_cache.get_or_compute(session, ("scorecard", unit.key, period, range_),
-                                               lambda: _pack(_scorecard(session, unit, period, range_))))
+    return figure_cache.get_or_compute(session, ("scorecard", unit.key, period, range_),
+                                       lambda: _pack("scorecard", _scorecard(session, unit, period, range_)))
 
 
 def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
@@ -341,12 +379,19 @@ def _card(unit: Unit, registry: Registry, period: str, range_: str, now: _One, b
 
 
 def children(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> dict | None:
-    """Each unit below one unit (for a district, each seller in it on the period's last day), scored."""
+    """Each unit below one unit (for a district, each seller in it on the period's last day), scored;
+    None when there is no such unit or it is not the caller's to see."""
+    return _unpack(children_json(session, scope=scope, level=level, code=code, period=period, range_=range_))
+
+
+def children_json(session: Session, *, scope: Scope, level: str, code: str, period: str,
+                  range_: str) -> bytes | None:
+    """`children` as the API sends it (JSON of app.scorecards.schemas.ChildrenRead)."""
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
-    return _unpack(figure_cache.get_or_compute(session, ("children", unit.key, period, range_),
-                                               lambda: _pack(_children(session, unit, period, range_))))
+    return figure_cache.get_or_compute(session, ("children", unit.key, period, range_),
+                                       lambda: _pack("children", _children(session, unit, period, range_)))
 
 
 def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
@@ -409,12 +454,18 @@ def score_all(session: Session, *, period: str, range_: str) -> Scored:
 
 
 def trend(session: Session, *, scope: Scope, level: str, code: str, period: str, months: int) -> dict | None:
-    """One unit's KPIs month by month (each month on its own) for the `months` months through `period`."""
+    """One unit's KPIs month by month (each month on its own) for the `months` months through `period`;
+    None when there is no such unit or it is not the caller's to see."""
+    return _unpack(trend_json(session, scope=scope, level=level, code=code, period=period, months=months))
+
+
+def trend_json(session: Session, *, scope: Scope, level: str, code: str, period: str, months: int) -> bytes | None:
+    """`trend` as the API sends it (JSON of app.scorecards.schemas.TrendRead)."""
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
-    return _unpack(figure_cache.get_or_compute(session, ("trend", unit.key, period, months),
-                                               lambda: _pack(_trend(session, unit, period, months))))
+    return figure_cache.get_or_compute(session, ("trend", unit.key, period, months),
+                                       lambda: _pack("trend", _trend(session, unit, period, months)))
 
 
 def _trend(session: Session, unit: Unit, period: str, months: int) -> dict:
@@ -457,13 +508,13 @@ def precompute(session: Session, *, period: str, range_: str = "ytd", months: in
     out: dict[tuple, bytes] = {}
     for key, unit in units_by_key.items():
         if key in before:
-            out[("scorecard", key, period, range_)] = _pack(_card(unit, registry, period, range_, now[key],
-                                                                      before[key]))
+            out[("scorecard", key, period, range_)] = _pack("scorecard", _card(unit, registry, period, range_,
+                                                                                   now[key], before[key]))
         if unit.level != "seller":
-            out[("children", key, period, range_)] = _pack({
+            out[("children", key, period, range_)] = _pack("children", {
                 "level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
                 "children": _overview_rows([units_by_key[k] for k in tree.get(key, [])], now)})
         if all(key in scored for scored in monthly):
-            out[("trend", key, period, months)] = _pack(_trend_answer(
+            out[("trend", key, period, months)] = _pack("trend", _trend_answer(
                 unit, [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)]))
     return out

@@ -1,8 +1,11 @@
-"""Scorecards of sellers, districts, regions, the company and accounts."""
+"""Scorecards of sellers, districts, regions, the company and accounts.
+
+Each answer is the JSON the figure cache keeps (checked against the route's response model when it
+was computed), sent as it is: a cached answer costs no validation or serialization per request."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
 from app.deps import ScopeDep, SessionDep, require_scope
 from app.reporting import scorecards as service
@@ -20,29 +23,29 @@ NOT_FOUND = {404: {"description": "no such unit, or not the caller's to see"}}
 
 @router.get("/{level}/{code}", response_model=ScorecardRead, responses=NOT_FOUND)
 def get_scorecard(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-                  range_: Range = "ytd") -> dict:
+                  range_: Range = "ytd") -> Response:
     """One unit's scorecard (level `company` takes code `-`)."""
-    found = service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    found = service.scorecard_json(session, scope=scope, level=level, code=code, period=period, range_=range_)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
-    return found
+    return Response(found, media_type="application/json")
 
 
 @router.get("/{level}/{code}/children", response_model=ChildrenRead, responses=NOT_FOUND)
 def get_children(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-                 range_: Range = "ytd") -> dict:
+                 range_: Range = "ytd") -> Response:
     """The units below one unit, each scored, for the leader's overview."""
-    found = service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    found = service.children_json(session, scope=scope, level=level, code=code, period=period, range_=range_)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
-    return found
+    return Response(found, media_type="application/json")
 
 
 @router.get("/{level}/{code}/trend", response_model=TrendRead, responses=NOT_FOUND)
 def get_trend(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-              months: Annotated[int, Query(ge=1, le=36)] = 12) -> dict:
+              months: Annotated[int, Query(ge=1, le=36)] = 12) -> Response:
     """Every KPI month by month against its monthly target, for the `months` months through `period`."""
-    found = service.trend(session, scope=scope, level=level, code=code, period=period, months=months)
+    found = service.trend_json(session, scope=scope, level=level, code=code, period=period, months=months)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
-    return found
+    return Response(found, media_type="application/json")
