@@ -38,6 +38,10 @@ class Settings(BaseSettings):
                                      "background after every data change (app.reporting.precompute).")
     figure_cache_entries: int = Field(default=20_000, ge=100, description="Computed figures each app process keeps "
                                       "(scorecards, overviews, trends, charts; about 10 KB each).")
+    database_connections: int = Field(default=20, ge=2, description="Database connections each app process "
+                                      "opens at most (request sessions and the precomputer's one); requests beyond "
+                                      "them wait their turn. On PostgreSQL, processes × this must stay under "
+                                      "max_connections.")
     cors_origins: str = Field(default="", description="Comma-separated origins (https://host[:port]) that may call "
                                                      "the API from a browser; empty: no CORS headers at all.")
 

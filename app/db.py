@@ -1,11 +1,13 @@
 """Engine, session factory and the declarative Base with a constraint naming convention."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from functools import lru_cache
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -55,18 +57,22 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, '')}".rstrip())
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`, with the SQLite settings applied when it is SQLite."""
+def make_engine(url: str, *, connections: int = 20) -> Engine:
+    """An engine for `url` keeping up to `connections` connections open (a file or server database),
+    with the SQLite settings applied when it is SQLite."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        memory = make_url(url).database in (None, "", ":memory:")
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **({} if memory else {"pool_size": connections, "max_overflow": 0}))
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=connections, max_overflow=0)
 
 
 @lru_cache
 def get_engine() -> Engine:
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    return make_engine(settings.database_url, connections=settings.database_connections)
 
 
 def writing(engine: Engine) -> Engine:
@@ -94,14 +100,25 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     since that talks to the database. Every hop to a thread costs about 0.1 ms of CPU, a good part of
     a cached answer's cost.
     """
-    session = get_sessionmaker(request.method not in READ_METHODS)()
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+    async with getattr(request.app.state, "session_slots", None) or nullcontext():
+        session = get_sessionmaker(request.method not in READ_METHODS)()
+        try:
+            yield session
+        finally:
+            if session.in_transaction():
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
+
+
+def session_slots(precomputer: bool) -> asyncio.Semaphore:
+    """How many requests may hold a session at once in this process: the connections the pool has
+    for them (DATABASE_CONNECTIONS, less the precomputer's one). A request waits for its slot on the
+    event loop, before any worker thread works for it; so a worker thread never waits for a pooled
+    connection. Without the slots, more requests at once than connections and threads together
+    stalled the process: every thread waited for a connection, held by requests that waited for a
+    thread, until the pool's timeout failed them."""
+    return asyncio.Semaphore(get_settings().database_connections - (1 if precomputer else 0))
 
 
 def is_locked(exc: BaseException) -> bool:

@@ -18,7 +18,7 @@ from app.auth.router import router as auth_router
 from app.budget.router import router as budget_router
 from app.charts_api.router import router as charts_router
 from app.config import get_settings, resource_dir
-from app.db import database_busy_handler, get_sessionmaker
+from app.db import database_busy_handler, get_sessionmaker, session_slots
 from app.health import router as health_router
 from app.imports.router import router as imports_router
 from app.kpis.router import router as kpis_router
@@ -60,6 +60,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _freeze_startup_objects()
+        _app.state.session_slots = session_slots(precompute)
         precomputer = Precomputer(get_sessionmaker()) if precompute else None
         if precomputer is not None:
             precomputer.start()

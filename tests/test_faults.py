@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ from app.db import make_engine
 from app.imports.service import import_file
 from app.models import Sale
 from benchmarks.import_throughput import ORG_DATASETS, generate
-from tests.liveserver import SCORECARD, run_scorecard, scorecard_env, serving
+from tests.liveserver import SCORECARD, run_scorecard, scorecard_env, server_process, serving
 
 BIG = 1_000_000
 OLD_SALES = 1_000  # committed before the kill: the checksum must find them unchanged
@@ -234,6 +235,38 @@ def test_concurrent_imports_and_reads_never_see_a_lock(backend, empty_db_url, fi
     # Every accepted import is in the database, whole.
     assert imported and all(n == 3_000 for n in imported)
     assert _state(empty_db_url)["counts"]["sales"] == 3_000 * len(imported)
+
+
+def _get_or_error(client: httpx.Client, path: str) -> httpx.Response | Exception:
+    try:
+        return client.get(path)
+    except httpx.HTTPError as exc:
+        return exc
+
+
+def test_more_requests_at_once_than_connections_wait_their_turn(backend, empty_db_url, tmp_path):
+    """120 requests at once against one process with 3 database connections (one the precomputer's).
+    They used to stall the process: each of its 40 worker threads waited for a pooled connection,
+    and the requests holding the connections waited for a thread to finish, until the pool's 30 s
+    timeout failed them. Now a request waits for a connection on the event loop, and all answer."""
+    migrate.upgrade(empty_db_url)
+    created = run_scorecard(["create-user", ADMIN, "--role", "admin"], empty_db_url, tmp_path,
+                            stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    with server_process(empty_db_url, tmp_path, env={"DATABASE_CONNECTIONS": "3"}) as (base, _proc):
+        login = httpx.post(f"{base}/api/v1/auth/token", data={"username": ADMIN, "password": PASSWORD}, timeout=30)
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+        paths = ["/api/v1/health", "/api/v1/me", "/api/v1/regions"] * 40
+        limits = httpx.Limits(max_connections=len(paths), max_keepalive_connections=len(paths))
+        started = time.monotonic()
+        with httpx.Client(base_url=base, headers=auth, timeout=20, limits=limits) as client, \
+                ThreadPoolExecutor(len(paths)) as pool:
+            answers = list(pool.map(lambda path: _get_or_error(client, path), paths))
+        took = time.monotonic() - started
+    failed = [a if isinstance(a, Exception) else f"{a.status_code} {a.text[:100]}"
+              for a in answers if isinstance(a, Exception) or a.status_code != 200]
+    assert failed == [], (len(failed), failed[:3], f"{took:.1f} s")
 
 
 def test_a_database_locked_past_the_busy_timeout_is_a_503_not_a_500():
