@@ -5,9 +5,9 @@ caller's access is checked before the cache is asked, so one entry serves everyo
 it) and on the stored data. Every transaction that changes a figure counts `data_version` up
 (app.reporting.aggregates.bump_version); a lookup reads the current version first (one primary-key
 read per transaction, `transaction_version`: a request's lookups share it) and only an entry made
-under that version answers. So an entry is never stale, however many
-processes or machines share the database: another instance's import makes this one recompute on its
-next request. Old entries age out of the LRU; nothing needs to be told to forget.
+under that version answers. So an entry is never stale, however many processes or machines share
+the database: another instance's import makes this one recompute on its next request. Old entries
+age out of the LRU; nothing needs to be told to forget.
 
 Besides those figures (kept as JSON by app.reporting.scorecards), the cache holds what else derives
 from the stored data alone: the KPI registry, the organization tree per month end, chart JSON, small

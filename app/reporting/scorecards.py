@@ -43,14 +43,14 @@ class Unit:
         return (self.level, "" if self.level == "company" else self.code)
 
 
-MODELS = {"seller": Seller, "district": District, "region": Region, "account": Account}
+_UNIT_MODELS = {"seller": Seller, "district": District, "region": Region, "account": Account}
 
 
 def resolve_unit(session: Session, *, scope: Scope, level: str, code: str) -> Unit | None:
     """The unit asked for, or None when it does not exist or is not the caller's to see."""
     if level == "company":
         return Unit("company", None, COMPANY_CODE, "Company") if code == COMPANY_CODE and scope.sees_company() else None
-    if level not in MODELS:
+    if level not in _UNIT_MODELS:
         return None
     # Units change only through imports, which count the data version up: cached under it (units
     # that exist only; a code that does not is asked for again, so made-up codes take no room).
@@ -71,13 +71,13 @@ def resolve_unit(session: Session, *, scope: Scope, level: str, code: str) -> Un
 def known_units(session: Session, period: str) -> dict[tuple, tuple[Unit, None]]:
     """Every region, district and seller of the organization at the end of `period`, keyed and kept
     as `resolve_unit` caches them (for the precomputer: a cached figure is still found through its unit)."""
-    _tree_, units_by_key = _Trees(session).at_end_of(period)
+    _, units_by_key = _Trees(session).at_end_of(period)
     return {("unit", unit.level, unit.code): (unit, None) for unit in units_by_key.values() if unit.level != "company"}
 
 
 def _read_unit(session: Session, level: str, code: str) -> tuple[Unit, int | None] | None:
     """The unit of `level` with `code` and, for an account, its district; None when there is none."""
-    model = MODELS[level]
+    model = _UNIT_MODELS[level]
     row = session.scalar(select(model).where(model.code == code))
     if row is None:
         return None
