@@ -185,9 +185,9 @@ class Server:
         """Every live process of the server's process group (the supervisor and its workers)."""
         return [pid for pid, _name, fields in _proc_stats() if int(fields[2]) == self.proc.pid]  # field 5, pgrp
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the group's live processes."""
-        return sum(_cpu_seconds(fields) for _pid, _name, fields in _proc_stats() if int(fields[2]) == self.proc.pid)
+    def cpu_seconds(self) -> dict[int, float]:
+        """User + system CPU of each of the group's live processes, by pid."""
+        return {pid: _cpu_seconds(fields) for pid, _name, fields in _proc_stats() if int(fields[2]) == self.proc.pid}
 
     def memory(self) -> list[tuple[int, int]]:
         """(resident, peak resident) MB of each of the group's live processes that holds more than 100 MB
@@ -723,7 +723,9 @@ def main(argv: list[str] | None = None) -> int:
                                                   args.seed, args.think_ms / 1000, args.request_timeout, at_start))
             server_cpu, client_cpu, machine = before["server"], before["client"], before["machine"]
             postgres_before, load_before = before["postgres"], before["load"]
-            server_cpu = server.cpu_seconds() - server_cpu
+            # per process, counting new ones from 0 (a worker restarted during the run)
+            server_by_pid = {pid: cpu - server_cpu.get(pid, 0.0) for pid, cpu in server.cpu_seconds().items()}
+            server_cpu = sum(server_by_pid.values())
             after = resource.getrusage(resource.RUSAGE_SELF)
             client_cpu = (after.ru_utime - client_cpu.ru_utime) + (after.ru_stime - client_cpu.ru_stime)
             machine = machine_busy_seconds() - machine
@@ -739,6 +741,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"this client {client_cpu / elapsed:.2f}{pg}, whole machine {machine / elapsed:.2f} (so others "
                   f"{max(0.0, (machine - server_cpu - client_cpu - postgres) / elapsed):.2f}); load average "
                   f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+            busy = sorted((cpu / elapsed for cpu in server_by_pid.values() if cpu / elapsed >= 0.01), reverse=True)
+            print("app server CPU per process, in cores: " + ", ".join(f"{c:.2f}" for c in busy)
+                  + " (the workers; connections stay with the worker that accepted them)")
             print("server memory, MB resident (peak) per worker: "
                   + ", ".join(f"{rss} ({hwm})" for rss, hwm in server.memory()))
             if stats.samples:
