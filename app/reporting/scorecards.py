@@ -7,6 +7,7 @@ version (app.reporting.cache), as JSON, after the caller's access to the unit wa
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -309,11 +310,18 @@ def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: 
 def scorecard_json(session: Session, *, scope: Scope, level: str, code: str, period: str,
                    range_: str) -> bytes | None:
     """`scorecard` as the API sends it (JSON of app.scorecards.schemas.ScorecardRead)."""
+    return _answer(session, scope, "scorecard", level, code, (period, range_),
+                   lambda unit: _scorecard(session, unit, period, range_))
+
+
+def _answer(session: Session, scope: Scope, kind: str, level: str, code: str, args: tuple,
+            compute: Callable[[Unit], dict]) -> bytes | None:
+    """The `kind` answer for the unit, packed, from the figure cache under (kind, unit, *args), made by
+    `compute(unit)` when missing; None when there is no such unit or it is not the caller's to see."""
     unit = resolve_unit(session, scope=scope, level=level, code=code)
     if unit is None:
         return None
-    return figure_cache.get_or_compute(session, ("scorecard", unit.key, period, range_),
-                                       lambda: _pack("scorecard", _scorecard(session, unit, period, range_)))
+    return figure_cache.get_or_compute(session, (kind, unit.key, *args), lambda: _pack(kind, compute(unit)))
 
 
 def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
@@ -387,11 +395,8 @@ def children(session: Session, *, scope: Scope, level: str, code: str, period: s
 def children_json(session: Session, *, scope: Scope, level: str, code: str, period: str,
                   range_: str) -> bytes | None:
     """`children` as the API sends it (JSON of app.scorecards.schemas.ChildrenRead)."""
-    unit = resolve_unit(session, scope=scope, level=level, code=code)
-    if unit is None:
-        return None
-    return figure_cache.get_or_compute(session, ("children", unit.key, period, range_),
-                                       lambda: _pack("children", _children(session, unit, period, range_)))
+    return _answer(session, scope, "children", level, code, (period, range_),
+                   lambda unit: _children(session, unit, period, range_))
 
 
 def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
@@ -461,11 +466,8 @@ def trend(session: Session, *, scope: Scope, level: str, code: str, period: str,
 
 def trend_json(session: Session, *, scope: Scope, level: str, code: str, period: str, months: int) -> bytes | None:
     """`trend` as the API sends it (JSON of app.scorecards.schemas.TrendRead)."""
-    unit = resolve_unit(session, scope=scope, level=level, code=code)
-    if unit is None:
-        return None
-    return figure_cache.get_or_compute(session, ("trend", unit.key, period, months),
-                                       lambda: _pack("trend", _trend(session, unit, period, months)))
+    return _answer(session, scope, "trend", level, code, (period, months),
+                   lambda unit: _trend(session, unit, period, months))
 
 
 def _trend(session: Session, unit: Unit, period: str, months: int) -> dict:
