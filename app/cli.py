@@ -81,7 +81,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             return 2
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    with get_sessionmaker()() as session:
+    with get_sessionmaker(write=True)() as session:
         try:
             user = create_user(session, email=args.email, password=password, role=args.role)
         except UserError as exc:

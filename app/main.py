@@ -18,7 +18,7 @@ from app.auth.router import router as auth_router
 from app.budget.router import router as budget_router
 from app.charts_api.router import router as charts_router
 from app.config import get_settings, resource_dir
-from app.db import database_busy_handler, get_sessionmaker, session_slots
+from app.db import database_error_handler, get_sessionmaker, session_slots
 from app.health import router as health_router
 from app.imports.router import router as imports_router
 from app.kpis.router import router as kpis_router
@@ -87,7 +87,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
     install_security(app, settings)
     install_openapi(app)  # the shared 400/401/403/422 answers, documented
 
-    app.add_exception_handler(OperationalError, database_busy_handler)  # SQLite locked too long: 503
+    app.add_exception_handler(OperationalError, database_error_handler)  # locked too long, or out of reach: 503
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -269,8 +269,10 @@ def test_more_requests_at_once_than_connections_wait_their_turn(backend, empty_d
     assert failed == [], (len(failed), failed[:3], f"{took:.1f} s")
 
 
-def test_a_database_locked_past_the_busy_timeout_is_a_503_not_a_500():
+def test_a_database_locked_or_out_of_reach_is_a_503_not_a_500():
     import sqlite3
+
+    import psycopg
 
     from fastapi.testclient import TestClient
     from sqlalchemy.exc import OperationalError
@@ -287,7 +289,14 @@ def test_a_database_locked_past_the_busy_timeout_is_a_503_not_a_500():
     def broken() -> None:
         raise OperationalError("SELECT ...", {}, sqlite3.OperationalError("no such table: x"))
 
+    @app.get("/unreachable")
+    def unreachable() -> None:  # what psycopg raises when the server cannot be reached (no SQLSTATE)
+        raise OperationalError("SELECT ...", {}, psycopg.OperationalError("connection failed: Connection refused"))
+
     with TestClient(app, raise_server_exceptions=False) as client:
+        away = client.get("/unreachable")
+        assert away.status_code == 503 and away.headers["retry-after"] == "5"
+        assert "could not be reached" in away.json()["detail"] and "refused" not in away.text
         busy = client.get("/locked")
         assert busy.status_code == 503 and busy.headers["retry-after"] == "10"
         assert "busy" in busy.json()["detail"] and "locked" not in busy.text
