@@ -1,5 +1,11 @@
 """The pure figures of app.charts: trace types, data arrays equal to the numbers given, status
-colours and symbols, labels per language. No database, no server."""
+colours and symbols, labels per language. No database, no server.
+
+The app builds figures as plain dicts and does not validate them (it costs a hundred times the
+JSON); here every figure is validated: `go.Figure(fig)` must accept it (an unknown property or a bad
+value raises), and its JSON must be exactly what the app sends. The tests then read the validated
+figure.
+"""
 
 import ast
 import json
@@ -10,7 +16,29 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from app import charts
+from app import charts as app_charts
+
+
+class _Validating:
+    """`app.charts` whose figure functions return the validated `go.Figure` of their figure, after
+    checking that its JSON is the app's (so Plotly's coercions change nothing the browser gets)."""
+
+    def __getattr__(self, name: str):
+        found = getattr(app_charts, name)
+        if name.startswith("_") or not callable(found) or name in {"to_json", "status_word"}:
+            return found
+
+        def validated(*args, **kwargs) -> go.Figure:
+            fig = found(*args, **kwargs)
+            assert isinstance(fig, dict) and set(fig) == {"data", "layout"}, type(fig)
+            checked = go.Figure(fig)  # raises on any property Plotly does not know or a value it refuses
+            assert json.loads(app_charts.to_json(fig)) == json.loads(checked.to_json())
+            return checked
+
+        return validated
+
+
+charts = _Validating()
 
 # Okabe-Ito, written out here rather than imported, so a changed palette fails the test
 GREEN, ORANGE, VERMILLION, GREY = "#009E73", "#E69F00", "#D55E00", "#999999"

@@ -1,4 +1,5 @@
-"""Pure Plotly figures: DataFrames (or plain numbers) in, `go.Figure` out.
+"""Pure Plotly figures: DataFrames (or plain numbers) in, a figure out as plotly.js takes it (a dict
+of data and layout; see `palette.figure`), which the tests validate against Plotly's schema.
 
 No database, no web framework. Data go into the traces as numpy arrays (compact typed arrays in the
 JSON). Colours are the Okabe-Ito colour-blind-safe palette, and a status is also shown as a marker
@@ -8,10 +9,10 @@ language.
 """
 
 from app.charts.budget import budget_vs_actual, forecast_bars, variance_waterfall
-from app.charts.palette import STATUS_COLOR, STATUS_SYMBOL, status_word
+from app.charts.palette import STATUS_COLOR, STATUS_SYMBOL, Figure, status_word, to_json
 from app.charts.scorecard import kpi_bullets, kpi_trend, perspective_bars, team_heatmap
 
 __all__ = [
-    "STATUS_COLOR", "STATUS_SYMBOL", "budget_vs_actual", "forecast_bars", "kpi_bullets", "kpi_trend",
-    "perspective_bars", "status_word", "team_heatmap", "variance_waterfall",
+    "STATUS_COLOR", "STATUS_SYMBOL", "Figure", "budget_vs_actual", "forecast_bars", "kpi_bullets", "kpi_trend",
+    "perspective_bars", "status_word", "team_heatmap", "to_json", "variance_waterfall",
 ]

@@ -4,9 +4,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from app.charts.palette import BLUE, GREEN, GREY, INK, ORANGE, SKY, VERMILLION, figure, label
+from app.charts.palette import BLUE, GREEN, GREY, INK, ORANGE, SKY, VERMILLION, Figure, figure, label, trace
 
 MONEY = ",.0f"
 
@@ -20,7 +19,7 @@ def _value(mapping: Mapping, key: str) -> float:
     return float("nan") if v is None else float(v)
 
 
-def budget_vs_actual(monthly: pd.DataFrame, *, lang: str = "en") -> go.Figure:
+def budget_vs_actual(monthly: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Budget and actual per month as bars, and both cumulated from the range's first month as
     lines on the right axis (cumulative_t = Σ_{i≤t} value_i; a missing budget month makes the
     cumulative budget missing from there on, as nothing can be summed over it).
@@ -32,15 +31,15 @@ def budget_vs_actual(monthly: pd.DataFrame, *, lang: str = "en") -> go.Figure:
     actual = _floats(monthly["actual_amount"])
     money = f"%{{y:{MONEY}}}"
     traces = [
-        go.Bar(x=x, y=budget, name=label("budget", lang), marker={"color": SKY},
+        trace("bar", x=x, y=budget, name=label("budget", lang), marker={"color": SKY},
                hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('budget', lang)}</extra>"),
-        go.Bar(x=x, y=actual, name=label("actual", lang), marker={"color": BLUE},
+        trace("bar", x=x, y=actual, name=label("actual", lang), marker={"color": BLUE},
                hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('actual', lang)}</extra>"),
-        go.Scatter(x=x, y=np.cumsum(budget), name=label("cumulative_budget", lang), yaxis="y2",
+        trace("scatter", x=x, y=np.cumsum(budget), name=label("cumulative_budget", lang), yaxis="y2",
                    mode="lines+markers", line={"color": ORANGE, "dash": "dash", "width": 2},
                    marker={"symbol": "diamond"},
                    hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_budget', lang)}</extra>"),
-        go.Scatter(x=x, y=np.cumsum(actual), name=label("cumulative_actual", lang), yaxis="y2",
+        trace("scatter", x=x, y=np.cumsum(actual), name=label("cumulative_actual", lang), yaxis="y2",
                    mode="lines+markers", line={"color": INK, "width": 2.5},
                    hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_actual', lang)}</extra>"),
     ]
@@ -54,14 +53,14 @@ def budget_vs_actual(monthly: pd.DataFrame, *, lang: str = "en") -> go.Figure:
     )
 
 
-def _unavailable(lang: str) -> go.Figure:
+def _unavailable(lang: str) -> Figure:
     return figure([], height=200, xaxis={"visible": False}, yaxis={"visible": False},
                   annotations=[{"text": label("not_available", lang), "showarrow": False,
                                 "font": {"size": 16, "color": GREY}, "xref": "paper", "yref": "paper", "x": 0.5,
                                 "y": 0.5}])
 
 
-def variance_waterfall(totals: Mapping, *, lang: str = "en") -> go.Figure:
+def variance_waterfall(totals: Mapping, *, lang: str = "en") -> Figure:
     """From budget through the price, volume and mix effects to actual (budget + price + volume +
     mix = actual, PRODUCT.md §2). Without a budget (by=seller) the figure says n/a.
 
@@ -72,7 +71,7 @@ def variance_waterfall(totals: Mapping, *, lang: str = "en") -> go.Figure:
     if np.isnan(y).any():
         return _unavailable(lang)
     names = np.array([label(k, lang) for k in ("budget", "price", "volume", "mix", "actual")], dtype=object)
-    waterfall = go.Waterfall(
+    waterfall = trace("waterfall",
         x=names, y=y, measure=["absolute", "relative", "relative", "relative", "total"],
         texttemplate=[f"%{{final:{MONEY}}}", f"%{{delta:+{MONEY}}}", f"%{{delta:+{MONEY}}}",
                       f"%{{delta:+{MONEY}}}", f"%{{final:{MONEY}}}"],
@@ -97,7 +96,7 @@ FORECAST_METHODS = ("actual_to_date", "budget", "budget_remainder", "run_rate", 
 _FORECAST_COLORS = (GREY, SKY, BLUE, ORANGE, GREEN)
 
 
-def forecast_bars(totals: Mapping, *, lang: str = "en") -> go.Figure:
+def forecast_bars(totals: Mapping, *, lang: str = "en") -> Figure:
     """The year's landing by each method beside the full-year budget and the actual to date;
     a method without a value (seasonal with no budget to date) is marked n/a.
 
@@ -105,7 +104,7 @@ def forecast_bars(totals: Mapping, *, lang: str = "en") -> go.Figure:
     """
     y = np.array([_value(totals, k) for k in FORECAST_METHODS], dtype="float64")
     names = np.array([label(k, lang) for k in FORECAST_METHODS], dtype=object)
-    bars = go.Bar(
+    bars = trace("bar",
         x=names, y=y, marker={"color": list(_FORECAST_COLORS)},
         texttemplate=f"%{{y:{MONEY}}}", textposition="outside", cliponaxis=False,
         hovertemplate=f"%{{x}}: %{{y:{MONEY}}}<extra></extra>",

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from app.charts.palette import (
     BLUE,
@@ -12,9 +11,11 @@ from app.charts.palette import (
     STATUS_MARK,
     STATUS_SYMBOL,
     VERMILLION,
+    Figure,
     figure,
     label,
     status_word,
+    trace,
 )
 
 BULLET_MAX = 1.5  # attainment beyond 150 % is drawn at the edge (the text still tells the number)
@@ -44,7 +45,7 @@ def status_of(score: np.ndarray, *, green: float = 1.0, amber: float = 0.9) -> l
             for s in score]
 
 
-def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> go.Figure:
+def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Bullet chart, one row per KPI: attainment as a bar in the status colour against the
     threshold bands (red below amber, amber below green, green above), the target as a tick at
     100 %, and the status as a marker symbol and a word.
@@ -62,21 +63,22 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> go.Figure:
     custom = np.column_stack([_floats(kpis["actual"]), _floats(kpis["target"]), att]) if n else np.empty((0, 3))
     zones = ((np.zeros(n), amber, label("red", lang)), (amber, green - amber, label("amber", lang)),
              (green, np.maximum(BULLET_MAX - green, 0), label("green", lang)))
-    traces = [go.Bar(y=names, x=width, base=base, orientation="h", marker={"color": color}, width=0.8,
-                     hoverinfo="skip", showlegend=False, name=zone)
+    # (`base` as a list: what Plotly's validation makes of it)
+    traces = [trace("bar", y=names, x=width, base=base.tolist(), orientation="h", marker={"color": color}, width=0.8,
+                    hoverinfo="skip", showlegend=False, name=zone)
               for color, (base, width, zone) in zip(_BANDS, zones, strict=True)]
-    traces.append(go.Bar(
+    traces.append(trace("bar",
         y=names, x=shown, orientation="h", width=0.36, name=label("attainment", lang), showlegend=False,
         marker={"color": [STATUS_COLOR[s] for s in statuses]}, customdata=custom,
         hovertemplate=(f"%{{y}}<br>{label('actual', lang)}: %{{customdata[0]:,.4~f}}"
                        f"<br>{label('target', lang)}: %{{customdata[1]:,.4~f}}"
                        f"<br>{label('attainment', lang)}: %{{customdata[2]:.1%}}<extra></extra>"),
     ))
-    traces.append(go.Scatter(
+    traces.append(trace("scatter",
         y=names, x=np.ones(n), mode="markers", name=label("target", lang), hoverinfo="skip",
         marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": INK}},
     ))
-    traces.append(go.Scatter(
+    traces.append(trace("scatter",
         y=names, x=np.nan_to_num(shown, nan=0.0), mode="markers+text", name=label("score", lang),
         showlegend=False, hoverinfo="skip", cliponaxis=False,
         text=[status_word(s, lang) for s in statuses], textposition="middle right",
@@ -91,7 +93,7 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> go.Figure:
     )
 
 
-def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str = "en") -> go.Figure:
+def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str = "en") -> Figure:
     """One KPI month by month: the actual (markers in the status colour and symbol) against the
     monthly target (dashed).
 
@@ -100,12 +102,12 @@ def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str
     x = _month_dates(points["period"])
     statuses = _statuses(points["status"])
     fmt = UNIT_FORMAT.get(unit, ",.2~f")
-    target = go.Scatter(
+    target = trace("scatter",
         x=x, y=_floats(points["target"]), mode="lines", name=label("target", lang),
         line={"color": INK, "dash": "dash", "width": 2}, connectgaps=False,
         hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}}<extra>{label('target', lang)}</extra>",
     )
-    actual = go.Scatter(
+    actual = trace("scatter",
         x=x, y=_floats(points["actual"]), mode="lines+markers", name=label("actual", lang),
         line={"color": BLUE, "width": 2.5},
         marker={"size": 10, "symbol": [STATUS_SYMBOL[s] for s in statuses],
@@ -127,7 +129,7 @@ def _percent_text(value: float, lang: str) -> str:
     return f"{round(value * 100)}{chr(0xA0) + '%' if lang == 'nb' else '%'}"
 
 
-def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = "en") -> go.Figure:
+def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Rows (units or sellers) × KPIs coloured by attainment, each cell with its status symbol and
     percent; a missing attainment is a blank cell marked '–'.
 
@@ -139,7 +141,7 @@ def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = 
     text = np.array([[STATUS_MARK["none"] if np.isnan(v) else f"{STATUS_MARK.get(m, '–')} {_percent_text(v, lang)}"
                       for v, m in zip(row, mrow, strict=True)] for row, mrow in zip(z, marks, strict=True)],
                     dtype=object).reshape(z.shape)
-    heat = go.Heatmap(
+    heat = trace("heatmap",
         z=z, x=np.array(attainment.columns, dtype=object), y=np.array(attainment.index, dtype=object),
         text=text, texttemplate="%{text}", textfont={"size": 11, "color": INK},
         zmin=0.5, zmax=1.5, xgap=2, ygap=2, hoverongaps=False,
@@ -156,7 +158,7 @@ def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = 
     )
 
 
-def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> go.Figure:
+def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Perspective scores as horizontal bars (colour and symbol by status against 100 % and 90 %),
     the previous month's score as an open marker, a line at 100 %.
 
@@ -165,7 +167,7 @@ def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> go.Figu
     names = perspectives["name"].astype(str).to_numpy(dtype=object)
     score = _floats(perspectives["score"])
     statuses = status_of(score)
-    traces = [go.Bar(
+    traces = [trace("bar",
         y=names, x=score, orientation="h", name=label("score", lang),
         marker={"color": [STATUS_COLOR[s] for s in statuses]},
         text=[status_word(s, lang) for s in statuses], textposition="inside", insidetextanchor="start",
@@ -173,7 +175,7 @@ def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> go.Figu
         hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('score', lang)}</extra>",
     )]
     if "previous_score" in perspectives:
-        traces.append(go.Scatter(
+        traces.append(trace("scatter",
             y=names, x=_floats(perspectives["previous_score"]), mode="markers", name=label("previous", lang),
             marker={"symbol": "diamond-open", "size": 12, "color": INK, "line": {"width": 2}},
             hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('previous', lang)}</extra>",

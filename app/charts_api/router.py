@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 import pandas as pd
-import plotly.graph_objects as go
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 
@@ -34,15 +33,14 @@ scorecards = APIRouter(prefix="/scorecards", dependencies=[Depends(require_scope
 budget = APIRouter(prefix="/budget", dependencies=[Depends(require_scope("budgets:read"))])
 
 
-def _figure(fig) -> Response:
-    # plotly's own encoder: numpy arrays travel as compact typed arrays that plotly.js decodes
-    return Response(fig.to_json(), media_type="application/json")
+def _figure(fig: charts.Figure) -> Response:
+    return Response(charts.to_json(fig), media_type="application/json")
 
 
 def _cached_figure(session: SessionDep, key: tuple, build) -> Response:  # noqa: ANN001
     """The figure's JSON from the figure cache (under the data version), built once per key. Only
     called after the caller's access to what the key names was checked."""
-    body = figure_cache.get_or_compute(session, ("chart", *key), lambda: build().to_json())
+    body = figure_cache.get_or_compute(session, ("chart", *key), lambda: charts.to_json(build()))
     return Response(body, media_type="application/json")
 
 
@@ -61,7 +59,7 @@ def _kpi_rows(card: dict) -> pd.DataFrame:
 
 
 def _unit_figure(session: SessionDep, scope: ScopeDep, level: str, code: str, key: tuple,
-                 answer: Callable[[], dict], draw: Callable[[dict], go.Figure]) -> Response:
+                 answer: Callable[[], dict], draw: Callable[[dict], charts.Figure]) -> Response:
     """A figure of one unit: 404 unless the caller may see the unit; then the figure's JSON from the
     figure cache, drawn from `answer()` (the service's scorecard, overview or trend) only when the
     cache has no figure for `key`."""
@@ -74,7 +72,7 @@ def _unit_figure(session: SessionDep, scope: ScopeDep, level: str, code: str, ke
 def kpi_bullets(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
                 range_: Range = "ytd", lang: Lang = "en") -> Response:
     """Bullet chart of every KPI of one unit's scorecard: attainment against the thresholds, status."""
-    def draw(card: dict) -> go.Figure:
+    def draw(card: dict) -> charts.Figure:
         thresholds = load_registry(session).kpis[["code", "amber_threshold", "green_threshold"]]
         return charts.kpi_bullets(_kpi_rows(card).merge(thresholds, on="code", how="left"), lang=lang)
 
@@ -87,7 +85,7 @@ def kpi_bullets(level: Level, code: str, period: Period, scope: ScopeDep, sessio
 def perspective_bars(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
                      range_: Range = "ytd", lang: Lang = "en") -> Response:
     """One unit's perspective scores, with the previous month's beside them."""
-    def draw(card: dict) -> go.Figure:
+    def draw(card: dict) -> charts.Figure:
         return charts.perspective_bars(
             pd.DataFrame(card["perspectives"], columns=["key", "name", "score", "previous_score"]), lang=lang)
 
@@ -106,7 +104,7 @@ def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session:
     if kpi not in codes:
         raise _invalid("kpi", kpi, f"unknown or inactive KPI {kpi!r}; KPIs are {', '.join(codes)}")
 
-    def draw(found: dict) -> go.Figure:
+    def draw(found: dict) -> charts.Figure:
         kpis = registry.kpis.set_index("code")
         points = pd.DataFrame([{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
                               columns=["period", "actual", "target", "status"])
@@ -120,7 +118,7 @@ def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session:
 def team_heatmap(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
                  range_: Range = "ytd", lang: Lang = "en") -> Response:
     """The units (or sellers) below one unit × KPIs, coloured by attainment, ranked by overall score."""
-    def draw(found: dict) -> go.Figure:
+    def draw(found: dict) -> charts.Figure:
         kpis = load_registry(session).kpis
         kids = sorted(found["children"],
                       key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"]))
