@@ -53,7 +53,9 @@ Printed per call kind and per group: count (errors included), errors (any non-2x
 p50/p95/p99 (nearest rank)/max ms and requests/s; then the CPU used during the timed run, as cores
 busy on average: the app server (all its processes), PostgreSQL's processes (on PostgreSQL; other
 users of that server included), this client and the whole machine, so a reader can judge how much the
-client and other jobs took from the server.
+client and other jobs took from the server; then how the clients' connections were spread over the
+workers (sampled every second: a connection stays with the worker that accepted it, so the clients
+of a worker holding more than its share wait longer).
 
 Bounded: a hard time limit (--hard-limit, default warmup + duration + 900 s), and the server's process
 group is ended (SIGTERM, then SIGKILL) on every exit: normal, error, Ctrl-C, SIGTERM or the limit; the
@@ -188,6 +190,28 @@ class Server:
     def cpu_seconds(self) -> dict[int, float]:
         """User + system CPU of each of the group's live processes, by pid."""
         return {pid: _cpu_seconds(fields) for pid, _name, fields in _proc_stats() if int(fields[2]) == self.proc.pid}
+
+    def connections(self) -> dict[int, int]:
+        """The established client connections each live process of the group holds, by pid (Linux: the
+        server port's sockets in /proc/net/tcp*, matched to the processes' open files)."""
+        established = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()  # sl local_address rem_address st ... inode (field 10)
+                if int(fields[1].rsplit(":", 1)[1], 16) == self.port and fields[3] == "01":
+                    established.add(f"socket:[{fields[9]}]")
+        held = {}
+        for pid in self.pids():
+            try:
+                links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            except OSError:
+                continue
+            held[pid] = sum(1 for link in links if link in established)
+        return held
 
     def memory(self) -> list[tuple[int, int]]:
         """(resident, peak resident) MB of each of the group's live processes that holds more than 100 MB
@@ -558,8 +582,10 @@ async def client(base: str, login: Login, org: Org, period: str, seed: int, stat
 
 
 async def run_load(base: str, assigned: list[Login], org: Org, period: str, warmup: float, duration: float,
-                   seed: int, think: float, timeout: float, at_start: Callable[[], None]) -> tuple[Stats, float]:
-    """Run the clients for `warmup` s uncounted, call `at_start`, then count `duration` s more."""
+                   seed: int, think: float, timeout: float, at_start: Callable[[], None],
+                   every_second: Callable[[], None] = lambda: None) -> tuple[Stats, float]:
+    """Run the clients for `warmup` s uncounted, call `at_start`, then count `duration` s more, calling
+    `every_second` meanwhile."""
     stats = Stats()
     tasks = [asyncio.create_task(client(base, login, org, period, seed * 1000 + i, stats, think, timeout))
              for i, login in enumerate(assigned)]
@@ -567,8 +593,16 @@ async def run_load(base: str, assigned: list[Login], org: Org, period: str, warm
         await asyncio.wait(tasks, timeout=warmup, return_when=asyncio.FIRST_EXCEPTION)
     at_start()
     stats.counting_from = started = time.perf_counter()
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(1)
+            every_second()
+
+    ticking = asyncio.create_task(tick())
     done, _pending = await asyncio.wait(tasks, timeout=duration, return_when=asyncio.FIRST_EXCEPTION)
     elapsed = time.perf_counter() - started
+    ticking.cancel()
     unfinished = stats.in_flight
     for task in tasks:
         task.cancel()
@@ -581,6 +615,30 @@ async def run_load(base: str, assigned: list[Login], org: Org, period: str, warm
 
 
 # --------------------------------------------------------------------------------------------- report
+
+
+def connection_spread(workers: list[int], samples: list[dict[int, int]]) -> str:
+    """How the clients' connections were spread over the workers: at the start of the timed run, then
+    on average and at the most uneven moment of the per-second samples (a connection stays with the
+    worker that accepted it; with N workers, a worker holding more than its share makes its clients
+    wait longer)."""
+    if not workers or not samples:
+        return "client connections per worker: not sampled"
+
+    def counts(sample: dict[int, int]) -> list[int]:
+        return [sample.get(pid, 0) for pid in workers]
+
+    def busiest_share(sample: dict[int, int]) -> float:
+        held = counts(sample)
+        return max(held) / max(1, sum(held))
+
+    mean = [sum(counts(s)[i] for s in samples) / len(samples) for i in range(len(workers))]
+    worst = max(samples, key=busiest_share)
+    return (f"client connections per worker (same order): {', '.join(map(str, counts(samples[0])))} when the timed "
+            f"run began; {', '.join(f'{m:.1f}' for m in mean)} on average over {len(samples)} samples; most uneven "
+            f"{', '.join(map(str, counts(worst)))} (the busiest worker held {busiest_share(worst):.0%})")
+
+
 
 
 def percentile(sorted_ms: list[float], q: float) -> float:
@@ -715,12 +773,15 @@ def main(argv: list[str] | None = None) -> int:
             before: dict = {}
 
             def at_start() -> None:  # the timed window opens: what was used so far
-                before.update(server=server.cpu_seconds(), client=resource.getrusage(resource.RUSAGE_SELF),
+                before.update(server=server.cpu_seconds(), connections=server.connections(),
+                              client=resource.getrusage(resource.RUSAGE_SELF),
                               machine=machine_busy_seconds(), postgres=postgres_cpu() if on_pg else {},
                               load=os.getloadavg()[0])
 
+            held: list[dict[int, int]] = []  # the client connections each process holds, every second
             stats, elapsed = asyncio.run(run_load(server.base, assigned, org, period, args.warmup, args.duration,
-                                                  args.seed, args.think_ms / 1000, args.request_timeout, at_start))
+                                                  args.seed, args.think_ms / 1000, args.request_timeout, at_start,
+                                                  lambda: held.append(server.connections())))
             server_cpu, client_cpu, machine = before["server"], before["client"], before["machine"]
             postgres_before, load_before = before["postgres"], before["load"]
             # per process, counting new ones from 0 (a worker restarted during the run)
@@ -741,9 +802,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"this client {client_cpu / elapsed:.2f}{pg}, whole machine {machine / elapsed:.2f} (so others "
                   f"{max(0.0, (machine - server_cpu - client_cpu - postgres) / elapsed):.2f}); load average "
                   f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
-            busy = sorted((cpu / elapsed for cpu in server_by_pid.values() if cpu / elapsed >= 0.01), reverse=True)
-            print("app server CPU per process, in cores: " + ", ".join(f"{c:.2f}" for c in busy)
-                  + " (the workers; connections stay with the worker that accepted them)")
+            busy = sorted(((cpu / elapsed, pid) for pid, cpu in server_by_pid.items() if cpu / elapsed >= 0.01),
+                          reverse=True)
+            print("app server CPU per process, in cores: " + ", ".join(f"{c:.2f}" for c, _pid in busy)
+                  + " (the workers)")
+            print(connection_spread([pid for _c, pid in busy], [before["connections"], *held]))
             print("server memory, MB resident (peak) per worker: "
                   + ", ".join(f"{rss} ({hwm})" for rss, hwm in server.memory()))
             if stats.samples:
