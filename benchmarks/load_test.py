@@ -418,6 +418,7 @@ class Stats:
     samples: dict[str, str] = field(default_factory=dict)  # first error per (kind, status)
     in_flight: int = 0
     counting_from: float = math.inf  # perf_counter() when the timed window opened; calls before are the warm-up
+    stopped: bool = False  # the run is over: clients make no further call (besides being cancelled)
 
 
 def seller_page(code: str, scope: str, period: str, rng: random.Random) -> list[tuple[str, str]]:
@@ -560,10 +561,16 @@ async def client(base: str, login: Login, org: Org, period: str, seed: int, stat
     try:
         for page in pages(login, org, period, rng):
             for kind, path in page:
+                if stats.stopped:
+                    return
                 started = time.perf_counter()
                 stats.in_flight += 1
                 try:
-                    status, body = await asyncio.wait_for(connection.get(f"/api/v1{path}", authorization), timeout)
+                    # (asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancellation
+                    # that ends the run when the call finishes at that moment, and the client then ran on
+                    # for ever, the run never ending)
+                    async with asyncio.timeout(timeout):
+                        status, body = await connection.get(f"/api/v1{path}", authorization)
                     failure = None if 200 <= status < 300 else (str(status), body[:200].decode(errors="replace"))
                 except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
                         TimeoutError) as exc:
@@ -604,6 +611,7 @@ async def run_load(base: str, assigned: list[Login], org: Org, period: str, warm
     elapsed = time.perf_counter() - started
     ticking.cancel()
     unfinished = stats.in_flight
+    stats.stopped = True
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
