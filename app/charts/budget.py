@@ -32,16 +32,16 @@ def budget_vs_actual(monthly: pd.DataFrame, *, lang: str = "en") -> Figure:
     money = f"%{{y:{MONEY}}}"
     traces = [
         trace("bar", x=x, y=budget, name=label("budget", lang), marker={"color": SKY},
-               hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('budget', lang)}</extra>"),
+              hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('budget', lang)}</extra>"),
         trace("bar", x=x, y=actual, name=label("actual", lang), marker={"color": BLUE},
-               hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('actual', lang)}</extra>"),
+              hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('actual', lang)}</extra>"),
         trace("scatter", x=x, y=np.cumsum(budget), name=label("cumulative_budget", lang), yaxis="y2",
-                   mode="lines+markers", line={"color": ORANGE, "dash": "dash", "width": 2},
-                   marker={"symbol": "diamond"},
-                   hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_budget', lang)}</extra>"),
+              mode="lines+markers", line={"color": ORANGE, "dash": "dash", "width": 2},
+              marker={"symbol": "diamond"},
+              hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_budget', lang)}</extra>"),
         trace("scatter", x=x, y=np.cumsum(actual), name=label("cumulative_actual", lang), yaxis="y2",
-                   mode="lines+markers", line={"color": INK, "width": 2.5},
-                   hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_actual', lang)}</extra>"),
+              mode="lines+markers", line={"color": INK, "width": 2.5},
+              hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_actual', lang)}</extra>"),
     ]
     return figure(
         traces, barmode="group", height=380, margin={"l": 10, "r": 10, "t": 60, "b": 10},
@@ -71,8 +71,8 @@ def variance_waterfall(totals: Mapping, *, lang: str = "en") -> Figure:
     if np.isnan(y).any():
         return _unavailable(lang)
     names = np.array([label(k, lang) for k in ("budget", "price", "volume", "mix", "actual")], dtype=object)
-    waterfall = trace("waterfall",
-        x=names, y=y, measure=["absolute", "relative", "relative", "relative", "total"],
+    waterfall = trace(
+        "waterfall", x=names, y=y, measure=["absolute", "relative", "relative", "relative", "total"],
         texttemplate=[f"%{{final:{MONEY}}}", f"%{{delta:+{MONEY}}}", f"%{{delta:+{MONEY}}}",
                       f"%{{delta:+{MONEY}}}", f"%{{final:{MONEY}}}"],
         textposition="outside", cliponaxis=False,
@@ -104,8 +104,8 @@ def forecast_bars(totals: Mapping, *, lang: str = "en") -> Figure:
     """
     y = np.array([_value(totals, k) for k in FORECAST_METHODS], dtype="float64")
     names = np.array([label(k, lang) for k in FORECAST_METHODS], dtype=object)
-    bars = trace("bar",
-        x=names, y=y, marker={"color": list(_FORECAST_COLORS)},
+    bars = trace(
+        "bar", x=names, y=y, marker={"color": list(_FORECAST_COLORS)},
         texttemplate=f"%{{y:{MONEY}}}", textposition="outside", cliponaxis=False,
         hovertemplate=f"%{{x}}: %{{y:{MONEY}}}<extra></extra>",
     )

@@ -67,19 +67,19 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
     traces = [trace("bar", y=names, x=width, base=base.tolist(), orientation="h", marker={"color": color}, width=0.8,
                     hoverinfo="skip", showlegend=False, name=zone)
               for color, (base, width, zone) in zip(_BANDS, zones, strict=True)]
-    traces.append(trace("bar",
-        y=names, x=shown, orientation="h", width=0.36, name=label("attainment", lang), showlegend=False,
+    traces.append(trace(
+        "bar", y=names, x=shown, orientation="h", width=0.36, name=label("attainment", lang), showlegend=False,
         marker={"color": [STATUS_COLOR[s] for s in statuses]}, customdata=custom,
         hovertemplate=(f"%{{y}}<br>{label('actual', lang)}: %{{customdata[0]:,.4~f}}"
                        f"<br>{label('target', lang)}: %{{customdata[1]:,.4~f}}"
                        f"<br>{label('attainment', lang)}: %{{customdata[2]:.1%}}<extra></extra>"),
     ))
-    traces.append(trace("scatter",
-        y=names, x=np.ones(n), mode="markers", name=label("target", lang), hoverinfo="skip",
+    traces.append(trace(
+        "scatter", y=names, x=np.ones(n), mode="markers", name=label("target", lang), hoverinfo="skip",
         marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": INK}},
     ))
-    traces.append(trace("scatter",
-        y=names, x=np.nan_to_num(shown, nan=0.0), mode="markers+text", name=label("score", lang),
+    traces.append(trace(
+        "scatter", y=names, x=np.nan_to_num(shown, nan=0.0), mode="markers+text", name=label("score", lang),
         showlegend=False, hoverinfo="skip", cliponaxis=False,
         text=[status_word(s, lang) for s in statuses], textposition="middle right",
         marker={"symbol": [STATUS_SYMBOL[s] for s in statuses], "size": 11,
@@ -102,13 +102,13 @@ def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str
     x = _month_dates(points["period"])
     statuses = _statuses(points["status"])
     fmt = UNIT_FORMAT.get(unit, ",.2~f")
-    target = trace("scatter",
-        x=x, y=_floats(points["target"]), mode="lines", name=label("target", lang),
+    target = trace(
+        "scatter", x=x, y=_floats(points["target"]), mode="lines", name=label("target", lang),
         line={"color": INK, "dash": "dash", "width": 2}, connectgaps=False,
         hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}}<extra>{label('target', lang)}</extra>",
     )
-    actual = trace("scatter",
-        x=x, y=_floats(points["actual"]), mode="lines+markers", name=label("actual", lang),
+    actual = trace(
+        "scatter", x=x, y=_floats(points["actual"]), mode="lines+markers", name=label("actual", lang),
         line={"color": BLUE, "width": 2.5},
         marker={"size": 10, "symbol": [STATUS_SYMBOL[s] for s in statuses],
                 "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1, "color": INK}},
@@ -141,8 +141,8 @@ def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = 
     text = np.array([[STATUS_MARK["none"] if np.isnan(v) else f"{STATUS_MARK.get(m, '–')} {_percent_text(v, lang)}"
                       for v, m in zip(row, mrow, strict=True)] for row, mrow in zip(z, marks, strict=True)],
                     dtype=object).reshape(z.shape)
-    heat = trace("heatmap",
-        z=z, x=np.array(attainment.columns, dtype=object), y=np.array(attainment.index, dtype=object),
+    heat = trace(
+        "heatmap", z=z, x=np.array(attainment.columns, dtype=object), y=np.array(attainment.index, dtype=object),
         text=text, texttemplate="%{text}", textfont={"size": 11, "color": INK},
         zmin=0.5, zmax=1.5, xgap=2, ygap=2, hoverongaps=False,
         colorscale=[[0.0, VERMILLION], [0.38, "#F5B971"], [0.5, "#F2F2F2"], [0.62, "#A6DBC9"], [1.0, GREEN]],
@@ -167,16 +167,16 @@ def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> Figure:
     names = perspectives["name"].astype(str).to_numpy(dtype=object)
     score = _floats(perspectives["score"])
     statuses = status_of(score)
-    traces = [trace("bar",
-        y=names, x=score, orientation="h", name=label("score", lang),
+    traces = [trace(
+        "bar", y=names, x=score, orientation="h", name=label("score", lang),
         marker={"color": [STATUS_COLOR[s] for s in statuses]},
         text=[status_word(s, lang) for s in statuses], textposition="inside", insidetextanchor="start",
         textfont={"color": "#ffffff"},
         hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('score', lang)}</extra>",
     )]
     if "previous_score" in perspectives:
-        traces.append(trace("scatter",
-            y=names, x=_floats(perspectives["previous_score"]), mode="markers", name=label("previous", lang),
+        traces.append(trace(
+            "scatter", y=names, x=_floats(perspectives["previous_score"]), mode="markers", name=label("previous", lang),
             marker={"symbol": "diamond-open", "size": 12, "color": INK, "line": {"width": 2}},
             hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('previous', lang)}</extra>",
         ))
