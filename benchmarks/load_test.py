@@ -647,8 +647,6 @@ def connection_spread(workers: list[int], samples: list[dict[int, int]]) -> str:
             f"{', '.join(map(str, counts(worst)))} (the busiest worker held {busiest_share(worst):.0%})")
 
 
-
-
 def percentile(sorted_ms: list[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list."""
     k = max(0, min(len(sorted_ms) - 1, int(-(-q * len(sorted_ms) // 100)) - 1))
