@@ -369,15 +369,17 @@ def test_a_streamed_export_on_postgresql_reads_one_snapshot(migrated_url):
     from sqlalchemy.orm import Session as OrmSession
 
     from app.access import EVERYTHING
-    from app.db import make_engine
+    from app.db import make_engine, reading
     from app.reporting.budget import variance_stream
 
     engine = make_engine(migrated_url)
     try:
-        with OrmSession(engine) as session:
+        with OrmSession(reading(engine)) as session:  # as a GET's session: autocommit
             session.execute(text("SELECT 1"))  # the request's own reads come first
             variance_stream(session, scope=EVERYTHING, from_="2026-01", to="2026-03", by=["district"])
             level = session.execute(text("SHOW transaction_isolation")).scalar_one()
+            one, two = (session.execute(text("SELECT pg_current_xact_id()::text")).scalar_one() for _ in range(2))
         assert level == "repeatable read"
+        assert one == two  # one transaction, not one per statement as in autocommit
     finally:
         engine.dispose()
