@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access import Scope, scope_for
 from app.auth.tokens import decode_access_token
-from app.db import get_session
+from app.db import READ_METHODS, get_session
 from app.models import TOKEN_SCOPES, User
 from app.reporting.aggregates import note_version, transaction_version, with_version
 from app.reporting.cache import FIGURES, get_or_compute
@@ -29,9 +29,6 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-# An API token only ever reads: any other method is refused before the route runs, so a write
-# route that forgets to refuse tokens (say one taking CurrentUser) still cannot be reached.
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_
         api_token = verify_token(session, token)
         if api_token is None or not api_token.user.is_active:
             raise _unauthorized("invalid, expired or revoked API token")
-        if request.method not in READ_METHODS:
+        if request.method not in READ_METHODS:  # an API token only reads: refused before any write route runs
             raise _forbidden("an API token can only read; sign in to change anything")
         try:
             if touch(session, api_token):

@@ -44,18 +44,12 @@ class FigureCache:
         full = (transaction_version(session), key)
         with self._lock:
             if full in self._entries:
-                self._entries.move_to_end(full)
-                self.hits += 1
-                return self._entries[full]
+                return self._hit(full)
         value = compute()  # outside the lock: two threads may compute the same entry once each
         with self._lock:
             self.misses += 1
-            if keep is not None and not keep(value):
-                return value
-            self._entries[full] = value
-            self._entries.move_to_end(full)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            if keep is None or keep(value):
+                self._store({full: value})
         return value
 
     def peek(self, session: Session, key: Hashable) -> Any | None:
@@ -66,11 +60,7 @@ class FigureCache:
         if version is None:
             return None
         with self._lock:
-            value = self._entries.get((version, key))
-            if value is not None:
-                self._entries.move_to_end((version, key))
-                self.hits += 1
-            return value
+            return self._hit((version, key)) if (version, key) in self._entries else None
 
     def put_many(self, version: int, entries: dict[Hashable, Any]) -> None:
         """Keep `entries` (key: value) as computed under data `version`, the current one: entries of
@@ -78,12 +68,22 @@ class FigureCache:
         with self._lock:
             for old in [full for full in self._entries if full[0] < version]:
                 del self._entries[old]
-            for key, value in entries.items():
-                full = (version, key)
-                self._entries[full] = value
-                self._entries.move_to_end(full)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._store({(version, key): value for key, value in entries.items()})
+
+    def _hit(self, full: tuple) -> Any:
+        """The entry under `full` (there is one), now the most recently used. Called with the lock held."""
+        self._entries.move_to_end(full)
+        self.hits += 1
+        return self._entries[full]
+
+    def _store(self, entries: dict[tuple, Any]) -> None:
+        """Keep `entries` (full key: value) as the most recently used; the oldest entries make room.
+        Called with the lock held."""
+        for full, value in entries.items():
+            self._entries[full] = value
+            self._entries.move_to_end(full)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)

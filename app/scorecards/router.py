@@ -21,14 +21,19 @@ Range = Annotated[Literal["month", "quarter", "ytd", "r12"], Query(alias="range"
 NOT_FOUND = {404: {"description": "no such unit, or not the caller's to see"}}
 
 
+def _sent(found: bytes | None, level: str, code: str) -> Response:
+    """The service's JSON as it is, or 404 when there is no such unit for the caller."""
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
+    return Response(found, media_type="application/json")
+
+
 @router.get("/{level}/{code}", response_model=ScorecardRead, responses=NOT_FOUND)
 def get_scorecard(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
                   range_: Range = "ytd") -> Response:
     """One unit's scorecard (level `company` takes code `-`)."""
     found = service.scorecard_json(session, scope=scope, level=level, code=code, period=period, range_=range_)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
-    return Response(found, media_type="application/json")
+    return _sent(found, level, code)
 
 
 @router.get("/{level}/{code}/children", response_model=ChildrenRead, responses=NOT_FOUND)
@@ -36,9 +41,7 @@ def get_children(level: Level, code: str, period: Period, scope: ScopeDep, sessi
                  range_: Range = "ytd") -> Response:
     """The units below one unit, each scored, for the leader's overview."""
     found = service.children_json(session, scope=scope, level=level, code=code, period=period, range_=range_)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
-    return Response(found, media_type="application/json")
+    return _sent(found, level, code)
 
 
 @router.get("/{level}/{code}/trend", response_model=TrendRead, responses=NOT_FOUND)
@@ -46,6 +49,4 @@ def get_trend(level: Level, code: str, period: Period, scope: ScopeDep, session:
               months: Annotated[int, Query(ge=1, le=36)] = 12) -> Response:
     """Every KPI month by month against its monthly target, for the `months` months through `period`."""
     found = service.trend_json(session, scope=scope, level=level, code=code, period=period, months=months)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
-    return Response(found, media_type="application/json")
+    return _sent(found, level, code)
