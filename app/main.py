@@ -19,6 +19,7 @@ from app.budget.router import router as budget_router
 from app.charts_api.router import router as charts_router
 from app.config import get_settings, resource_dir
 from app.db import database_error_handler, get_sessionmaker, session_slots
+from app.guard import MIB, SMALL_BODY_LIMIT, RequestGuard
 from app.health import router as health_router
 from app.imports.router import router as imports_router
 from app.kpis.router import router as kpis_router
@@ -84,6 +85,9 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
                    tokens_router, budget_router, charts_router, audit_router):
         api.include_router(router)
     app.include_router(api)
+    # Inside the CORS and security-header layers, so its refusals carry their headers.
+    app.add_middleware(RequestGuard, small=SMALL_BODY_LIMIT,
+                       large={f"{api.prefix}{imports_router.prefix}/": (settings.max_upload_mb * MIB, "MAX_UPLOAD_MB")})
     install_security(app, settings)
     install_openapi(app)  # the shared 400/401/403/422 answers, documented
 

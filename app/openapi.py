@@ -3,6 +3,9 @@
 FastAPI documents each route's own responses, but not those that come from the shared machinery:
 - 401 and 403 from the bearer dependencies (app.deps) on every route that takes a token;
 - 400 when a request body cannot be parsed at all (bytes that are not JSON, a broken multipart);
+- 413 from the request guard (app.guard) when a body is larger than its route allows;
+- 404 for a path holding a control character, and 422 for such a query parameter (app.guard),
+  on every route;
 - 422 in two shapes: FastAPI's validation list (`HTTPValidationError`) and the routes' own
   `{"detail": "<message>"}` (a range the other way round, a KPI code taken, ...).
 schemathesis (tests/test_schemathesis.py) checks every answer against this document.
@@ -60,6 +63,11 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                                                      "or an API token asking to change something"))
             if "requestBody" in operation:
                 responses.setdefault("400", _message("the request body could not be parsed"))
+                responses.setdefault("413", _message("the request body is larger than this route allows"))
+            if any(p.get("in") == "path" for p in operation.get("parameters", ())):
+                responses.setdefault("404", _message("no such thing, or not one the caller may see"))
+            responses.setdefault("422", {"description": "a parameter or a field is not valid (a control character "
+                                                        "in a text, say): `detail` says which and why"})
             if "422" in responses:
                 _both_422_shapes(responses["422"], has_validation="HTTPValidationError" in components)
     return schema
