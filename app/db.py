@@ -5,11 +5,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -40,11 +41,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment, stored as `TIMESTAMP WITH TIME ZONE` and always read back with its time zone (UTC).
+
+    PostgreSQL gives aware datetimes; SQLite has no time zones and gives naive ones. Everything stored
+    is UTC, so a naive value read back is UTC: every API answer then carries its `Z` on both databases.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, WAL, a busy timeout, and real BEGINs so SAVEPOINTs work under pysqlite."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -55,7 +70,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn):
         # A transaction that will write takes the write lock at BEGIN (IMMEDIATE), waiting up to the
         # busy timeout for it. A deferred one that reads first and writes later cannot wait: once
         # another writer commits after its first read, SQLite refuses the upgrade at once with
@@ -76,11 +91,11 @@ def _ping_after_idle(engine: Engine, seconds: float) -> None:
     """
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection, record):  # noqa: ANN001
+    def _on_checkin(_dbapi_connection, record):
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection, record, _proxy):  # noqa: ANN001
+    def _on_checkout(dbapi_connection, record, _proxy):
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < seconds:
             return

@@ -4,10 +4,9 @@ the settings check that refuses a default secret in production, and the API docs
 import hashlib
 import html
 import math
-import threading
-import time
-from collections import OrderedDict, deque
+import struct
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import fastapi_offline
@@ -15,10 +14,16 @@ from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import ColumnElement, Executable, Integer, case, delete, func, literal, null, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import DEFAULT_SECRET, Settings, get_settings
+from app.db import UtcDateTime
+from app.models.logins import LoginFailure
 
 # --- settings ---------------------------------------------------------------------------------
 
@@ -68,97 +73,148 @@ def settings_problem() -> str | None:
 
 # --- login throttling -------------------------------------------------------------------------
 
-
-class _FailureLog:
-    """Recent failure times per key, at most `limit` per key and `max_keys` keys (oldest dropped)."""
-
-    def __init__(self, limit: int, max_keys: int) -> None:
-        self.limit = limit
-        self.max_keys = max_keys
-        self._times: OrderedDict[bytes, deque[float]] = OrderedDict()
-
-    def blocked_for(self, key: bytes, now: float, window: float) -> float:
-        """Seconds until `key` may try again: 0 unless `limit` failures fall within the last `window`."""
-        times = self._times.get(key)
-        if times is None:
-            return 0.0
-        while times and times[0] <= now - window:
-            times.popleft()
-        if not times:
-            del self._times[key]
-            return 0.0
-        # The deque keeps the last `limit` failures; the key is free again when the oldest leaves the window.
-        return times[0] + window - now if len(times) >= self.limit else 0.0
-
-    def add(self, key: bytes, now: float, window: float) -> None:
-        times = self._times.get(key)
-        if times is None:
-            if len(self._times) >= self.max_keys:
-                self._prune(now, window)
-            times = self._times[key] = deque(maxlen=self.limit)
-        self._times.move_to_end(key)
-        times.append(now)
-
-    def clear(self, key: bytes) -> None:
-        self._times.pop(key, None)
-
-    def _prune(self, now: float, window: float) -> None:
-        # Drop keys with nothing in the window; if still full, the least recently failed ones.
-        for key in [k for k, t in self._times.items() if not t or t[-1] <= now - window]:
-            del self._times[key]
-        while len(self._times) >= self.max_keys:
-            self._times.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._times)
+# The advisory lock class of sign-in attempts on PostgreSQL ("sc-l" in ASCII); the lock's second key is
+# a hash of the client address. Two-key advisory locks never meet the one-key one of app.reporting.aggregates.
+_LOGIN_LOCK_CLASS = 0x73632D6C
+# Stale rows deleted at each failure, at most: a failure adds at most two rows.
+_PRUNE_BATCH = 100
 
 
-def _key(text: str) -> bytes:
-    # A fixed-size digest: a megabyte-long "e-mail" costs no more memory than a short one.
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def _key(kind: str, address: str, email: str = "") -> str:
+    """A row's key: BLAKE2b-128 (hex) of the kind, the address and the e-mail. A fixed size, so a
+    megabyte-long "e-mail" costs no more than a short one. An address holds no NUL, so no two
+    (address, e-mail) pairs give the same text."""
+    text = f"{kind}\0{address}\0{email}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def backoff_steps(first: float, cap: float) -> list[float]:
+    """The back-offs in seconds after the failure that reaches the limit, the next one, and so on:
+    `first`, doubling, and `cap` for that failure and every later one."""
+    steps = []
+    while first < cap:
+        steps.append(first)
+        first *= 2
+    return [*steps, cap]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _lock_address(session: Session, address: str) -> None:
+    """PostgreSQL: wait until no other sign-in attempt from `address` is between its check and its
+    outcome; hold that until this transaction ends. (SQLite: a write transaction is one at a time.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        (code,) = struct.unpack("<i", hashlib.blake2b(address.encode("utf-8", "surrogatepass"),
+                                                       digest_size=4).digest())
+        session.execute(select(func.pg_advisory_xact_lock(literal(_LOGIN_LOCK_CLASS, Integer),
+                                                          literal(code, Integer))))
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per e-mail and per client address in a sliding window, in this process only.
+    """Counts failed sign-ins in the database (table `login_failures`), shared by every worker and instance:
+    per e-mail from one client address (a *pair*), and per client address whatever the e-mail.
 
-    An e-mail with `max_failures` failures (or an address with `max_failures_per_ip`) in the last
-    `window_seconds` is refused until the oldest of them leaves the window. Thread-safe; at most
-    `max_keys` e-mails and as many addresses are remembered.
+    - A pair with `max_failures` failures within `window_seconds` of its first one is refused for
+      `backoff_seconds`; each further failure (one is allowed once a back-off is over) doubles the
+      back-off, up to `window_seconds`. The same per address with `max_failures_per_ip`.
+    - The count is forgotten `window_seconds` after its first failure, or once a back-off was set,
+      `window_seconds` after the back-off ends; the next failure then counts from 1.
+    - A good password clears the pair's count, not the address's.
+    - There is no limit per e-mail alone: guesses from one address never keep the right password out
+      from another.
+
+    Refused attempts count nothing and extend nothing. `clock` gives aware UTC datetimes (tests fake it).
+    The caller commits: the route does, even when it answers 401.
     """
 
     def __init__(self, *, max_failures: int = 5, max_failures_per_ip: int = 20, window_seconds: float = 900,
-                 clock: Callable[[], float] = time.monotonic, max_keys: int = 10_000) -> None:
-        self.window = float(window_seconds)
+                 backoff_seconds: float = 30, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.limits = {"pair": max_failures, "address": max_failures_per_ip}
+        self.window = timedelta(seconds=window_seconds)
+        self.backoffs = [timedelta(seconds=s) for s in backoff_steps(backoff_seconds, window_seconds)]
         self.clock = clock
-        self._emails = _FailureLog(max_failures, max_keys)
-        self._addresses = _FailureLog(max_failures_per_ip, max_keys)
-        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LoginThrottle":
         return cls(max_failures=settings.login_max_failures, max_failures_per_ip=settings.login_max_failures_per_ip,
-                   window_seconds=settings.login_window_seconds)
+                   window_seconds=settings.login_window_seconds, backoff_seconds=settings.login_backoff_seconds)
 
-    def retry_after(self, email: str, address: str) -> tuple[int, str] | None:
-        """(whole seconds to wait, "e-mail" or "address") when a sign-in must be refused now, else None."""
-        with self._lock:
-            now = self.clock()
-            by_email = self._emails.blocked_for(_key(email), now, self.window)
-            by_address = self._addresses.blocked_for(_key(address), now, self.window)
-        wait, what = max((by_email, "e-mail"), (by_address, "address"))
-        return (max(1, math.ceil(wait)), what) if wait > 0 else None
+    @staticmethod
+    def keys(email: str, address: str) -> dict[str, str]:
+        """The row keys of a sign-in attempt, by kind (`email` normalized already)."""
+        return {"pair": _key("pair", address, email), "address": _key("address", address)}
 
-    def failed(self, email: str, address: str) -> None:
-        with self._lock:
-            now = self.clock()
-            self._emails.add(_key(email), now, self.window)
-            self._addresses.add(_key(address), now, self.window)
+    def retry_after(self, session: Session, email: str, address: str) -> tuple[int, str] | None:
+        """(whole seconds to wait, "pair" or "address") when a sign-in must be refused now, else None."""
+        keys = self.keys(email, address)
+        rows = self._blocks(session, keys)
+        if rows:
+            # Something is counted: wait for the other attempts from this address that are under way to be
+            # counted, then read again, so that guesses sent at once cannot all pass before the first counts.
+            _lock_address(session, address)
+            rows = self._blocks(session, keys)
+        now = self.clock()
+        waits = [((until - now).total_seconds(), kind) for kind, until in rows if until is not None and until > now]
+        if not waits:
+            return None
+        wait, kind = max(waits)
+        return max(1, math.ceil(wait)), kind
 
-    def succeeded(self, email: str) -> None:
-        """A good password clears the e-mail's count (not the address's: one good login must not
-        reset a guessing run from the same address)."""
-        with self._lock:
-            self._emails.clear(_key(email))
+    def failed(self, session: Session, email: str, address: str) -> None:
+        """Count a failure for the pair and the address; delete some rows gone stale."""
+        _lock_address(session, address)
+        now = self.clock()
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        for kind, key in self.keys(email, address).items():
+            session.execute(self._count(insert, kind, key, now))
+        table = LoginFailure.__table__
+        # Rows another transaction holds are skipped (PostgreSQL): pruning never waits, so never deadlocks.
+        stale = (select(table.c.key).where(table.c.expires_at <= now).limit(_PRUNE_BATCH)
+                 .with_for_update(skip_locked=True))
+        session.execute(delete(table).where(table.c.key.in_(stale)))
+
+    def succeeded(self, session: Session, email: str, address: str) -> None:
+        """A good password clears the pair's count (not the address's: one good sign-in must not reset a
+        guessing run from the same address)."""
+        table = LoginFailure.__table__
+        session.execute(delete(table).where(table.c.key == self.keys(email, address)["pair"]))
+
+    @staticmethod
+    def _blocks(session: Session, keys: dict[str, str]) -> list[tuple[str, datetime | None]]:
+        return list(session.execute(select(LoginFailure.kind, LoginFailure.blocked_until)
+                                    .where(LoginFailure.key.in_(keys.values()))))
+
+    def _count(self, insert: Callable, kind: str, key: str, now: datetime) -> Executable:
+        """INSERT ... ON CONFLICT DO UPDATE counting one failure for `key` in one statement, so that
+        failures at the same moment on other workers all count.
+
+        The back-off follows from the new count: a CASE over the few steps of `self.backoffs` (the
+        moments are computed here, as the two databases do date arithmetic differently)."""
+        table = LoginFailure.__table__
+        limit, window = self.limits[kind], self.window
+        blocks = [now + b for b in self.backoffs]  # at the limit-th failure, the next one, ...
+
+        def at(moment: datetime) -> ColumnElement[datetime]:
+            return literal(moment, UtcDateTime())
+
+        first_block = blocks[0] if limit == 1 else None
+        row = insert(table).values(key=key, kind=kind, failures=1, window_start=now, last_failure=now,
+                                   blocked_until=first_block, expires_at=(first_block or now) + window)
+        expired = table.c.expires_at <= at(now)
+        failures = case((expired, 1), else_=table.c.failures + 1)
+        steps = [(failures == limit + n, until) for n, until in enumerate(blocks[:-1])]
+        blocked_until = case((failures < limit, null()), *((c, at(u)) for c, u in steps), else_=at(blocks[-1]))
+        expires_at = case((failures < limit, case((expired, at(now + window)), else_=table.c.expires_at)),
+                          *((c, at(u + window)) for c, u in steps), else_=at(blocks[-1] + window))
+        return row.on_conflict_do_update(index_elements=[table.c.key], set_={
+            "failures": failures,
+            "window_start": case((expired, at(now)), else_=table.c.window_start),
+            "last_failure": at(now),
+            "blocked_until": blocked_until,
+            "expires_at": expires_at,
+        })
 
 
 def client_address(request: Request) -> str:
@@ -168,12 +224,13 @@ def client_address(request: Request) -> str:
 
 
 def login_throttle(request: Request) -> LoginThrottle:
+    """The app's throttle: its limits and clock (the counts are in the database)."""
     return request.app.state.login_throttle
 
 
 def too_many_attempts(seconds: int, what: str) -> HTTPException:
     """The 429 for a throttled sign-in, with Retry-After in seconds."""
-    source = "for this e-mail" if what == "e-mail" else "from your address"
+    source = "for this e-mail from your address" if what == "pair" else "from your address"
     minutes = math.ceil(seconds / 60)
     return HTTPException(
         status.HTTP_429_TOO_MANY_REQUESTS,

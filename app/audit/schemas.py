@@ -1,9 +1,8 @@
 import json
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from app.tokens.schemas import UtcDatetime
 
 
 class AuditEventRead(BaseModel):
@@ -12,7 +11,7 @@ class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: UtcDatetime
+    at: datetime
     actor_user_id: int | None = Field(description="null when the change came from the command line")
     actor: str = Field(description="the user's e-mail, or `cli:<os user>`")
     action: str = Field(description="`import`, `kpi.create`, `kpi.update`, `perspective.update`, "

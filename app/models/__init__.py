@@ -4,6 +4,7 @@ from app.models.aggregates import AccountFirstSale, ActivitiesMonthly, DataVersi
 from app.models.audit import AuditEvent
 from app.models.facts import ACTIVITY_TYPES, Activity, Sale
 from app.models.kpis import AppSetting, KpiDefinition, Perspective
+from app.models.logins import LoginFailure
 from app.models.org import Account, District, Leader, LeaderUnit, Product, Region, Seller, SellerDistrict
 from app.models.plans import TARGET_LEVELS, Budget, KpiValue, Seasonality, Target
 from app.models.tokens import TOKEN_SCOPES, ApiToken
@@ -28,6 +29,7 @@ __all__ = [
     "KpiValue",
     "Leader",
     "LeaderUnit",
+    "LoginFailure",
     "Perspective",
     "Product",
     "Region",

@@ -3,10 +3,10 @@ transaction as the change and never updated or deleted by the app."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, UtcDateTime
 
 
 class AuditEvent(Base):
@@ -16,7 +16,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC), index=True)
     # Null for the command line (no login): `actor` then names the OS account, as 'cli:<os user>'.
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     actor: Mapped[str] = mapped_column(String(254), doc="the user's e-mail, or 'cli:<os user>'")

@@ -34,13 +34,6 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored here is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _parse(credential: str) -> tuple[str, str] | None:
     if not looks_like_api_token(credential):
         return None
@@ -94,7 +87,7 @@ def verify_token(session: Session, credential: str, *, now: datetime | None = No
     now = now or datetime.now(UTC)
     if row.revoked_at is not None:
         return None
-    if row.expires_at is not None and as_utc(row.expires_at) <= now:
+    if row.expires_at is not None and row.expires_at <= now:
         return None
     return row
 
@@ -102,7 +95,7 @@ def verify_token(session: Session, credential: str, *, now: datetime | None = No
 def touch(session: Session, row: ApiToken, *, now: datetime | None = None) -> bool:
     """Record a use of `row`, at most once per LAST_USED_RESOLUTION; True if a write is pending."""
     now = now or datetime.now(UTC)
-    last = as_utc(row.last_used_at)
+    last = row.last_used_at
     if last is not None and now - last < LAST_USED_RESOLUTION:
         return False
     row.last_used_at = now
