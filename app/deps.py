@@ -77,10 +77,11 @@ def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_
         # scope, on the event loop; then the figures) use it without reading it again.
         transaction_version(session)
         return Principal(user=api_token.user, token_id=api_token.id, scopes=frozenset(api_token.scope_list))
-    user_id = decode_access_token(token)
+    claims = decode_access_token(token)
     # The user and the data version in one statement, for the same reason (one round trip less).
-    found = session.execute(_USER_AND_VERSION, {"user_id": user_id}).first() if user_id is not None else None
-    if found is None or not found[0].is_active:
+    found = session.execute(_USER_AND_VERSION, {"user_id": claims.user_id}).first() if claims is not None else None
+    # A password changed or the login switched off since the token was issued: session_version moved on.
+    if found is None or not found[0].is_active or found[0].session_version != claims.version:
         raise _unauthorized("invalid or expired token")
     note_version(session, found[1])
     return Principal(user=found[0])

@@ -80,6 +80,11 @@ POST   /auth/token                  wrong-password  .     .   .     .    .      
 GET    /me                          -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
 GET    /users                       -               200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
 POST   /users                       new-login       201   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /users/{user_id}             seller          200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /users/{user_id}             unknown         404   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+PUT    /users/{user_id}/password    seller          204   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+PUT    /users/{user_id}/password    unknown         404   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /me/password                 right-current   200   200 200   200  200    403  403   403    403  403   403    401  401     401      401
 
 GET    /regions                     -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
 GET    /districts                   -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
@@ -235,6 +240,7 @@ class World:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     spare: dict[str, int] = field(default_factory=dict)  # user -> id of a token of theirs to revoke
     admin_id: int = 0
+    seller_user_id: int = 0  # the login of seller S1
     audit_id: int = 0  # an audit event recorded while building (the revoked token)
     baseline: list = field(default_factory=list)  # the fingerprint right after building
 
@@ -315,6 +321,7 @@ def world(engine) -> Iterator[World]:
                 for key, granted in scopes.items():
                     w.headers[f"{who}:{key}"] = _bearer(_token(client, w.headers[user], granted)["token"])
             w.admin_id = users["admin"].id
+            w.seller_user_id = users["seller"].id
             w.headers["none"] = {}
             w.headers["expired"] = _bearer(create_access_token(users["admin"].id, minutes=-5))
             head, _, signature = w.headers["admin"]["Authorization"].removeprefix("Bearer ").rpartition(".")
@@ -381,6 +388,11 @@ def request_for(case: Case, world: World) -> tuple[str, dict]:
         kwargs["data"] = {"username": EMAILS["fin"], "password": password}
     elif path == "/users" and case.method == "POST":
         kwargs["json"] = {"email": "new-login@scorecard.no", "password": "a long enough secret", "role": "finance"}
+    elif path.startswith("/users/{user_id}"):
+        path = path.replace("{user_id}", str(world.seller_user_id if target == "seller" else UNKNOWN_TOKEN_ID))
+        kwargs["json"] = {"password": "a long enough secret"} if path.endswith("/password") else {"active": False}
+    elif path == "/me/password":
+        kwargs["json"] = {"current_password": PASSWORD, "new_password": "a long enough secret"}
     elif path == "/kpis" and case.method == "POST":
         kwargs["json"] = {"code": "matrix_nps", "name": "Matrix NPS", "perspective": "customer"}
     elif path == "/kpis/{code}":
@@ -427,7 +439,7 @@ def unknown_twin(case: Case, url: str) -> tuple[str, str, str] | None:
 
 
 FINGERPRINT_SQL = (
-    "SELECT email, role, is_active, password_hash FROM users ORDER BY email",
+    "SELECT email, role, is_active, password_hash, session_version FROM users ORDER BY email",
     "SELECT * FROM kpi_definitions ORDER BY code",
     "SELECT * FROM perspectives ORDER BY key",
     "SELECT * FROM app_settings ORDER BY key",

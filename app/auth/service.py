@@ -1,11 +1,13 @@
-"""Creating and authenticating users."""
+"""Creating, authenticating and changing users: roles, switching a login off and on, passwords."""
 
-from sqlalchemy import func, select
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.service import record as record_audit
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from app.models import Leader, Seller, User
+from app.models import ApiToken, Leader, Seller, User
 
 
 class UserError(ValueError):
@@ -28,24 +30,85 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
 def create_user(session: Session, *, email: str, password: str, role: str, actor: User | None = None) -> User:
     """Create a login; a seller or leader login must match a loaded seller or leader by e-mail."""
     email = normalize_email(email)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password, "password")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserError(f"email: a user with e-mail {email} exists already")
-    if role == "seller" and session.scalar(
-        select(Seller.id).where(func.lower(Seller.email) == email)
-    ) is None:
-        raise UserError(f"email: no seller has e-mail {email}; load the seller first")
-    if role == "leader" and session.scalar(
-        select(Leader.id).where(func.lower(Leader.email) == email)
-    ) is None:
-        raise UserError(f"email: no leader has e-mail {email}; load the leader first")
+    _check_role_link(session, email, role, "email")
     user = User(email=email, password_hash=hash_password(password), role=role, is_active=True)
     session.add(user)
     session.flush()
     # Never the password nor its hash.
     record_audit(session, actor=actor, action="user.create", entity=f"user:{email}",
                  after={"email": email, "role": role, "is_active": True})
+    return user
+
+
+def _check_password(password: str, field: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"{field}: at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _check_role_link(session: Session, email: str, role: str, field: str) -> None:
+    """A seller or leader login must match a loaded seller or leader by e-mail."""
+    for linked_role, model in (("seller", Seller), ("leader", Leader)):
+        if role == linked_role and session.scalar(select(model.id).where(func.lower(model.email) == email)) is None:
+            raise UserError(f"{field}: no {role} has e-mail {email}; load the {role} first")
+
+
+def _end_sessions(session: Session, user: User) -> None:
+    """Every login token issued to `user` so far fails from the next request on (app.deps checks the
+    version each token carries against the row, on every request)."""
+    user.session_version += 1
+
+
+def update_user(session: Session, *, user: User, actor: User, active: bool | None = None,
+                role: str | None = None) -> User:
+    """Change a login's role, or switch it off (its login tokens fail at once and its API tokens are
+    revoked) or on again (it signs in with its password; revoked API tokens stay revoked).
+
+    An administrator cannot switch off or demote their own login, so at least one administrator is
+    always left."""
+    before = {"role": user.role, "is_active": user.is_active}
+    revoked = 0
+    if user.id == actor.id and (active is False or (role is not None and role != "admin")):
+        raise UserError("active: you cannot switch off or demote your own login; ask another administrator"
+                        if active is False else "role: you cannot demote your own login; ask another administrator")
+    if role is not None and role != user.role:
+        _check_role_link(session, user.email, role, "role")
+        user.role = role
+    if active is not None and active != user.is_active:
+        user.is_active = active
+        if not active:
+            _end_sessions(session, user)
+            revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                                             ApiToken.revoked_at.is_(None))
+                                      .values(revoked_at=datetime.now(UTC))).rowcount
+    after = {"role": user.role, "is_active": user.is_active}
+    session.flush()
+    if after != before:
+        record_audit(session, actor=actor, action="user.update", entity=f"user:{user.email}", before=before,
+                     after={**after, "api_tokens_revoked": revoked} if revoked else after)
+    return user
+
+
+def set_password(session: Session, *, user: User, password: str, actor: User,
+                 current_password: str | None = None) -> User:
+    """A new password for `user`, set by an administrator, or by the user with `current_password`
+    (checked; a wrong one is a UserError). Every login token issued before fails from now on; API
+    tokens keep working (revoke them, or switch the login off, to end them too)."""
+    own = actor.id == user.id
+    if own and current_password is None:
+        # A token alone (a stolen one, say) must not be enough to take the login over.
+        raise UserError("password: change your own password with your current one (POST /api/v1/me/password)")
+    if own and not verify_password(current_password, user.password_hash):
+        raise UserError("current_password: not your current password")
+    _check_password(password, "new_password" if own else "password")
+    user.password_hash = hash_password(password)
+    _end_sessions(session, user)
+    session.flush()
+    # Never the password nor its hash.
+    record_audit(session, actor=actor, action="user.password", entity=f"user:{user.email}",
+                 after={"changed_by": "the user" if own else "an administrator"})
     return user
 
 

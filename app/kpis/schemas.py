@@ -2,6 +2,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.bodies import PatchModel, whole_number
+
 Perspective = Literal["financial", "customer", "process", "learning"]
 Weight = Annotated[float, Field(ge=0, le=1000)]
 Threshold = Annotated[float, Field(ge=0, le=10)]
@@ -23,10 +25,8 @@ class KpiRead(BaseModel):
     active: bool
 
 
-class KpiUpdate(BaseModel):
+class KpiUpdate(PatchModel):
     """Any of these; what is left out stays as it is."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     weight: Weight | None = None
@@ -66,8 +66,7 @@ class PerspectiveRead(BaseModel):
     weight: float
 
 
-class PerspectiveUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
+class PerspectiveUpdate(PatchModel):
 
     weight: Weight
 
@@ -79,8 +78,8 @@ class ScorecardSettings(BaseModel):
     fiscal_year_start_month: int = Field(ge=1, le=12)
 
 
-class ScorecardSettingsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
+class ScorecardSettingsUpdate(PatchModel):
+    """Any of these; what is left out stays as it is."""
 
     score_cap: float | None = Field(default=None, ge=1, le=10)
-    fiscal_year_start_month: int | None = Field(default=None, ge=1, le=12)
+    fiscal_year_start_month: whole_number(ge=1, le=12) | None = None

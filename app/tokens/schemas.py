@@ -1,17 +1,11 @@
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.bodies import whole_number
 
 TokenScope = Literal["scorecards:read", "budgets:read"]
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    # SQLite gives back naive datetimes; every stored moment is UTC, so say so in the JSON.
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class ApiTokenCreate(BaseModel):
@@ -21,8 +15,8 @@ class ApiTokenCreate(BaseModel):
         description="what the token is for, say `ERP budget pull`")
     scopes: list[TokenScope] = Field(
         min_length=1, description="`scorecards:read` and/or `budgets:read` (budgets, variance, forecast, exports)")
-    expires_in_days: int | None = Field(
-        default=None, ge=1, le=3650, description="days until the token stops working; omit for no expiry")
+    expires_in_days: whole_number(ge=1, le=3650) | None = Field(
+        default=None, description="days until the token stops working; omit for no expiry")
 
 
 class ApiTokenRead(BaseModel):
@@ -35,11 +29,11 @@ class ApiTokenRead(BaseModel):
     prefix: str = Field(description="the public part of the token, `sct_<prefix>_…`")
     scopes: list[TokenScope]
     user_email: str
-    created_at: UtcDatetime
-    last_used_at: UtcDatetime | None = Field(description="to the minute: uses are recorded at most once a minute")
-    expires_at: UtcDatetime | None
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="to the minute: uses are recorded at most once a minute")
+    expires_at: datetime | None
     revoked: bool
-    revoked_at: UtcDatetime | None
+    revoked_at: datetime | None
 
 
 class ApiTokenCreated(BaseModel):
@@ -49,6 +43,6 @@ class ApiTokenCreated(BaseModel):
     name: str
     prefix: str
     scopes: list[TokenScope]
-    created_at: UtcDatetime
-    expires_at: UtcDatetime | None
+    created_at: datetime
+    expires_at: datetime | None
     token: str = Field(description="send as `Authorization: Bearer <token>`; store it now, it is not shown again")
