@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
+from starlette.routing import Match, Mount
 
 from app import __version__
 from app.audit.router import router as audit_router
@@ -48,6 +49,28 @@ def _freeze_startup_objects() -> None:
         gc.collect()
         gc.freeze()
         _frozen = True
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
+    """405 whose `Allow` lists every method the path has. Starlette lists those of the first route
+    that matched the path only (GET and POST /users are two routes: it said `POST`). Each method is
+    tried against the router as a request would be; the static folders take GET and HEAD."""
+    allowed = set()
+    for method in _METHODS:
+        # Matched from the app's root: inside a mount (the static folders) the scope's root_path has grown.
+        scope = {**request.scope, "method": method, "root_path": request.scope.get("app_root_path", "")}
+        for route in request.app.router.routes:
+            match = route.matches(scope)[0]
+            if match is Match.FULL and not isinstance(route, Mount) or isinstance(route, Mount) and \
+                    match is not Match.NONE and method in ("GET", "HEAD"):
+                allowed.add(method)
+                break
+    listed = ", ".join(m for m in _METHODS if m in allowed)
+    return JSONResponse({"detail": f"{request.method} is not allowed here; this address takes {listed}"},
+                        status_code=status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": listed})
 
 
 def create_app(*, precompute: bool | None = None) -> FastAPI:
@@ -92,6 +115,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
     install_openapi(app)  # the shared 400/401/403/422 answers, documented
 
     app.add_exception_handler(OperationalError, database_error_handler)  # locked too long, or out of reach: 503
+    app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, method_not_allowed)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

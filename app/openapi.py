@@ -6,6 +6,8 @@ FastAPI documents each route's own responses, but not those that come from the s
 - 413 from the request guard (app.guard) when a body is larger than its route allows;
 - 404 for a path holding a control character, and 422 for such a query parameter (app.guard),
   on every route;
+- text the request guard refuses (control characters), as a `pattern` on every string parameter
+  and every string field of a request body that has none of its own;
 - 422 in two shapes: FastAPI's validation list (`HTTPValidationError`) and the routes' own
   `{"detail": "<message>"}` (a range the other way round, a KPI code taken, ...).
 schemathesis (tests/test_schemathesis.py) checks every answer against this document.
@@ -18,6 +20,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from app.guard import NOT_IN_PARAMETERS, NOT_IN_TEXT
+
 MESSAGE = "ErrorMessage"
 _MESSAGE_SCHEMA = {
     "title": MESSAGE,
@@ -28,6 +32,16 @@ _MESSAGE_SCHEMA = {
 _VALIDATION_REF = "#/components/schemas/HTTPValidationError"
 _MESSAGE_REF = f"#/components/schemas/{MESSAGE}"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def _allowed(pattern: str) -> str:
+    """The guard's refused-character class as an anchored JSON Schema pattern of allowed text."""
+    return "^[^" + pattern.removeprefix("[").removesuffix("]") + "]*$"
+
+
+# Lone surrogates cannot be written in a pattern; JSON clients do not send them either.
+PARAMETER_TEXT = _allowed(NOT_IN_PARAMETERS.pattern.replace("\\ud800-\\udfff", ""))
+BODY_TEXT = _allowed(NOT_IN_TEXT.pattern.replace("\\ud800-\\udfff", ""))
 
 
 def install(app: FastAPI) -> None:
@@ -70,7 +84,56 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                                                         "in a text, say): `detail` says which and why"})
             if "422" in responses:
                 _both_422_shapes(responses["422"], has_validation="HTTPValidationError" in components)
+            for parameter in operation.get("parameters", ()):
+                _text_pattern(parameter.get("schema", {}), PARAMETER_TEXT, components)
+    for name in _request_only_components(schema):
+        _text_pattern(components[name], BODY_TEXT, components)
     return schema
+
+
+def _refs(node: Any) -> set[str]:
+    """Names of the components `node` refers to, directly."""
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
+
+
+def _closure(names: set[str], components: dict[str, Any]) -> set[str]:
+    seen: set[str] = set()
+    while names - seen:
+        name = (names - seen).pop()
+        seen.add(name)
+        names |= _refs(components.get(name, {}))
+    return seen
+
+
+def _request_only_components(schema: dict[str, Any]) -> set[str]:
+    """The component schemas that request bodies use and no response does."""
+    components = schema["components"]["schemas"]
+    bodies, answers = set(), set()
+    for path_item in schema.get("paths", {}).values():
+        for method in _METHODS:
+            operation = path_item.get(method) or {}
+            bodies |= _refs(operation.get("requestBody", {}))
+            answers |= _refs(operation.get("responses", {}))
+    return _closure(bodies, components) - _closure(answers, components)
+
+
+def _text_pattern(node: dict[str, Any], pattern: str, components: dict[str, Any]) -> None:
+    """A `pattern` on each plain string in `node` (not dates, binaries or enums, nor one with a
+    pattern of its own: those refuse control characters already)."""
+    if node.get("type") == "string" and not {"pattern", "enum", "const", "format"} & node.keys():
+        node["pattern"] = pattern
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in node.get(key, ()):
+            _text_pattern(option, pattern, components)
+    if isinstance(node.get("items"), dict):
+        _text_pattern(node["items"], pattern, components)
+    for prop in node.get("properties", {}).values():
+        _text_pattern(prop, pattern, components)
 
 
 def _both_422_shapes(response: dict[str, Any], *, has_validation: bool) -> None:

@@ -157,3 +157,58 @@ def test_an_unparseable_body_is_a_documented_400(client, session):
     assert res.status_code == 400
     documented = client.get("/api/openapi.json").json()["paths"]["/api/v1/users"]["post"]["responses"]
     assert {"400", "401", "403", "422"} <= set(documented)
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/kpis/revenue", {"green_threshold": None}), ("/api/v1/kpis/revenue", {"amber_threshold": None}),
+    ("/api/v1/kpis/revenue", {"weight": None}), ("/api/v1/kpis/revenue", {"name": None}),
+    ("/api/v1/kpis/revenue", {"active": None}), ("/api/v1/settings/scorecard", {"score_cap": None}),
+    ("/api/v1/perspectives/financial", {"weight": None}),
+])
+def test_an_explicit_null_in_a_patch_is_a_422_naming_the_field(client, session, path, body):
+    """It used to reach the database as NULL and fail there (500). Leaving the field out keeps it."""
+    admin = make_user(session, role="admin")
+    headers = {"Authorization": f"Bearer {create_access_token(admin.id)}"}
+    before = client.get("/api/v1/kpis", headers=headers).json()
+    res = client.patch(path, json=body, headers=headers)
+    assert res.status_code == 422, res.text
+    (problem,) = res.json()["detail"]
+    assert problem["loc"] == ["body", next(iter(body))] and "null" in problem["msg"]
+    assert client.get("/api/v1/kpis", headers=headers).json() == before
+    field = next(iter(body))
+    # Values that keep amber at or below green (0.9 and 1.0 by default).
+    value = {"name": "Sales", "active": True, "score_cap": 1.5, "green_threshold": 1.1,
+             "amber_threshold": 0.8}.get(field, 2.0)
+    assert client.patch(path, json={field: value}, headers=headers).status_code == 200
+
+
+def test_no_patch_field_is_documented_as_nullable(app):
+    schemas = app.openapi()["components"]["schemas"]
+    for name in ("KpiUpdate", "PerspectiveUpdate", "ScorecardSettingsUpdate", "UserUpdate"):
+        for field, prop in schemas[name]["properties"].items():
+            assert "default" not in prop and {"type": "null"} not in prop.get("anyOf", []), (name, field)
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("OPTIONS", "/api/v1/users", "GET, POST"), ("DELETE", "/api/v1/users", "GET, POST"),
+    ("OPTIONS", "/api/v1/users/7", "PATCH"), ("OPTIONS", "/api/v1/tokens", "GET, POST"),
+    ("PUT", "/api/v1/health", "GET"), ("POST", "/static/app.js", "GET, HEAD"),
+])
+def test_a_405_lists_every_method_of_the_address(client, method, path, allow):
+    """Starlette listed the methods of the first route that matched (`POST` for /users)."""
+    res = client.request(method, path)
+    assert res.status_code == 405
+    assert res.headers["allow"] == allow
+    for listed in allow.split(", "):  # and each listed method is routed (401 without a token, or served)
+        assert client.request(listed, path).status_code != 405
+
+
+@pytest.mark.parametrize("value", ["0", "1796150000", "2026-1-5", "05.11.2026"])
+def test_an_audit_date_filter_is_a_date_as_written(client, session, value):
+    """`to=0` was read as a Unix time (1 January 1970) and accepted."""
+    admin = make_user(session, role="admin")
+    headers = {"Authorization": f"Bearer {create_access_token(admin.id)}"}
+    res = client.get(f"/api/v1/audit?to={value}", headers=headers)
+    assert res.status_code == 422
+    assert res.json()["detail"][0]["loc"] == ["query", "to"]
+    assert client.get("/api/v1/audit?to=2026-11-05", headers=headers).status_code == 200

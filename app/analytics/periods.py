@@ -15,6 +15,8 @@ from math import lcm
 import numpy as np
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+# A month as the API takes it (query parameters), years 1900-2999: year 0 is no month at all.
+MONTH_PATTERN = r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$"
 _YEAR = re.compile(r"\d{4}")
 
 

@@ -1,9 +1,11 @@
 """GET /audit: administrators read the audit trail. There is deliberately no route that changes it."""
 
+import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
+from pydantic import BeforeValidator
 
 from app.audit import service
 from app.audit.schemas import AuditEventRead, AuditPage
@@ -12,6 +14,17 @@ from app.deps import AdminUser, SessionDep
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 MAX_LIMIT = 500
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    # pydantic also takes a number as a Unix time (`to=0` was 1 January 1970): a filter is a day as written.
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_date)]
 FORBIDDEN = {403: {"description": "not an administrator, or called with an API token"}}
 
 
@@ -22,8 +35,9 @@ def list_audit(
     action: Annotated[str | None, Query(max_length=64, description="`kpi` matches `kpi.create` and `kpi.update`")] = None,
     entity: Annotated[str | None, Query(max_length=300, description="`kpi` matches every `kpi:<code>`")] = None,
     actor: Annotated[str | None, Query(max_length=254, description="an e-mail, or `cli:<os user>`")] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="first day (UTC), inclusive")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="last day (UTC), inclusive")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="first day (UTC), YYYY-MM-DD, inclusive; not "
+                                           "after `to` (422 otherwise)")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="last day (UTC), YYYY-MM-DD, inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> AuditPage:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from app.access import Scope
+from app.analytics.periods import MONTH_PATTERN
 from app.budget.schemas import ForecastRead, VarianceRead
 from app.deps import CurrentUser, ScopeDep, SessionDep, require_scope
 from app.exports import iter_csv, json_records, write_parquet, write_xlsx
@@ -26,12 +27,12 @@ router = APIRouter(prefix="/budget", tags=["budget"], dependencies=[Depends(requ
 # Rows of a JSON variance answer (one answer, built whole: about 1 KB of memory per row); CSV and
 # Parquet have no limit, XLSX has Excel's 1,048,576 rows.
 MAX_JSON_ROWS = 100_000
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-01"])]
 Format = Annotated[Literal["json", "csv", "xlsx", "parquet"], Query(alias="format")]
 Delimiter = Annotated[Literal[",", ";"], Query(description="CSV only: `;` for Norwegian Excel")]
 Decimal = Annotated[Literal[".", ","] | None,
-                    Query(description="CSV only: decimal separator; default `,` with delimiter `;`, else `.`")]
+                    Query(description="CSV only: decimal separator; default `,` with delimiter `;`, else `.`; must "
+                                      "differ from `delimiter` (422 otherwise)")]
 Bom = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")]
 BY_HELP = f"comma-separated group keys from {', '.join(service.GROUP_KEYS)}"
 
@@ -126,8 +127,8 @@ def _blocks(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
 
 @router.get("/variance", response_model=VarianceRead, responses=EXPORTS)
 def get_variance(
-    from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, YYYY-MM",
-                                examples=["2026-01"])],
+    from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, YYYY-MM; not after "
+                                "`to`, and at most 60 months before it (422 otherwise)", examples=["2026-01"])],
     to: Annotated[str, Query(pattern=MONTH_PATTERN, description="last month, YYYY-MM", examples=["2026-06"])],
     scope: BudgetScope, session: SessionDep,
     by: Annotated[str, Query(description=BY_HELP, examples=["district,product"])] = "district",

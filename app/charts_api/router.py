@@ -150,7 +150,8 @@ def _variance(session, scope, from_: str, to: str, by: str, per_month: bool) -> 
     return budget_service.variance_report(session, scope=scope, from_=from_, to=to, by=keys, per_month=per_month)
 
 
-FromQ = Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, YYYY-MM")]
+FromQ = Annotated[str, Query(alias="from", pattern=MONTH_PATTERN,
+                             description="first month, YYYY-MM; not after `to` (422 otherwise)")]
 ByQ = Annotated[str, Query(description="comma-separated group keys, as for /budget/variance")]
 
 

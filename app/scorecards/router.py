@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
+from app.analytics.periods import MONTH_PATTERN
 from app.deps import ScopeDep, SessionDep, require_scope
 from app.reporting import scorecards as service
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/scorecards", tags=["scorecards"],
                    dependencies=[Depends(require_scope("scorecards:read"))])
 
 Level = Annotated[Literal["seller", "district", "region", "company", "account"], Path()]
-Period = Annotated[str, Query(pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM",
+Period = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM",
                               examples=["2026-06"])]
 Range = Annotated[Literal["month", "quarter", "ytd", "r12"], Query(alias="range")]
 NOT_FOUND = {404: {"description": "no such unit, or not the caller's to see"}}
