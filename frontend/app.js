@@ -9,6 +9,7 @@ import * as teamPage from "./pages/team.js";
 import * as budgetPage from "./pages/budget.js";
 import * as tokensPage from "./pages/tokens.js";
 import * as adminPage from "./pages/admin.js";
+import * as accountPage from "./pages/account.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage],
@@ -17,6 +18,7 @@ const ROUTES = [
   [/^\/budget$/, budgetPage],
   [/^\/tokens$/, tokensPage],
   [/^\/admin$/, adminPage],
+  [/^\/account$/, accountPage],
 ];
 
 let me = null;
@@ -53,6 +55,7 @@ function navLinks(user) {
   }
   links.push(["#/tokens", t("nav.tokens"), "tokens"]);
   if (user.role === "admin") links.push(["#/admin", t("nav.admin"), "admin"]);
+  links.push(["#/account", t("nav.account"), "account"]);
   return links;
 }
 

@@ -95,3 +95,26 @@ export function table(headers, rows, { foot } = {}) {
 }
 
 export { fmt };
+
+// An API refusal in words: a 422's messages, each after the label of the field it names
+// ("Current password: not your current password"); any other failure as api.js words it.
+export function problemText(err, labels = {}) {
+  const detail = err?.body?.detail;
+  if (err?.status === 422 && Array.isArray(detail) && detail.length) {
+    return detail.map((d) => {
+      const field = Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : "";
+      const msg = String(d.msg ?? "");
+      return labels[field] ? `${labels[field]}: ${msg}` : msg.charAt(0).toUpperCase() + msg.slice(1);
+    }).join(" · ");
+  }
+  return err?.message || String(err);
+}
+
+// Run `work` once at a time for `button`. Not `disabled`: a disabled button loses the focus.
+export async function busy(button, work) {
+  if (button.getAttribute("aria-disabled") === "true") return;
+  button.setAttribute("aria-disabled", "true");
+  try { await work(); } finally { button.removeAttribute("aria-disabled"); }
+}
+
+export const problemBox = (text) => h("p", { class: "error", role: "alert" }, text);

@@ -2,7 +2,7 @@
 // thresholds, perspective weights and scorecard settings, users, and the audit trail.
 import { api, ApiError } from "../api.js";
 import { fmt, t } from "../i18n.js";
-import { emptyBox, errorBox, h, loading, notice, section, table } from "../ui.js";
+import { busy, emptyBox, errorBox, h, loading, notice, problemBox, problemText, section, table } from "../ui.js";
 
 export const key = "admin";
 // PRODUCT.md §1, in the order a first load goes
@@ -107,8 +107,106 @@ async function kpiSection() {
   return out;
 }
 
-async function usersSection() {
-  const list = h("div", {}, loading());
+// One login's row: role (a select and its button), status, switch off/on (confirmed first: it signs
+// the person out everywhere), a new password. The admin's own row offers none of these (the API
+// refuses switching off or demoting yourself, and your own password is changed on the Account page).
+// The row updates in place, so focus stays on the control used; `onChanged` refreshes the audit trail.
+function userRow(initial, me, onChanged) {
+  let user = initial;
+  const own = user.email === me.email;
+  const msg = h("div", { class: "row-msg" });
+  const say = (text) => msg.replaceChildren(h("span", { class: "inline-msg", role: "status" }, text));
+  const fail = (err, labels) => msg.replaceChildren(problemBox(problemText(err, labels)));
+  const labels = { role: t("admin.role"), active: t("users.status"), password: t("users.newPassword") };
+  const forEmail = () => h("span", { class: "visually-hidden" }, ` ${user.email}`);
+  const status = h("span");
+  const showStatus = () => {
+    status.className = `status ${user.is_active ? "status-green" : "status-none"}`;
+    status.textContent = `${user.is_active ? "✓" : "✗"} ${t(user.is_active ? "users.active" : "users.off")}`;
+  };
+  showStatus();
+  if (own) {
+    return h("tr", { dataset: { user: user.id, email: user.email } },
+      h("th", { scope: "row" }, user.email, h("span", { class: "muted" }, ` (${t("users.you")})`)),
+      h("td", {}, t(`role.${user.role}`)), h("td", {}, status),
+      h("td", { class: "actions" }, h("span", { class: "muted" }, t("users.ownNote"), " ",
+        h("a", { href: "#/account" }, t("users.ownLink")))));
+  }
+  const role = h("select", { name: "role", "aria-label": t("users.roleOf", { email: user.email }) },
+    ROLES.map((r) => h("option", { value: r, selected: r === user.role }, t(`role.${r}`))));
+  const saveRole = h("button", { type: "button", class: "secondary", onclick: () => busy(saveRole, async () => {
+    msg.replaceChildren();
+    if (role.value === user.role) return;
+    try {
+      user = await api(`/users/${user.id}`, { method: "PATCH", json: { role: role.value } });
+      say(t("users.roleSaved", { email: user.email, role: t(`role.${user.role}`) }));
+      onChanged();
+    } catch (err) {
+      role.value = user.role;  // the select shows the role the login has
+      fail(err, labels);
+    }
+  }) }, t("users.saveRole"), forEmail());
+  const toggle = h("button", { type: "button", class: "secondary" });
+  const showToggle = () => {
+    toggle.classList.toggle("danger", user.is_active);
+    toggle.replaceChildren(t(user.is_active ? "users.switchOff" : "users.switchOn"), forEmail());
+  };
+  showToggle();
+  toggle.addEventListener("click", () => busy(toggle, async () => {
+    msg.replaceChildren();
+    const active = !user.is_active;
+    if (!active && !window.confirm(t("users.confirmOff", { email: user.email }))) {
+      say(t("users.keptOn", { email: user.email }));
+      return;
+    }
+    try {
+      user = await api(`/users/${user.id}`, { method: "PATCH", json: { active } });
+      showStatus();
+      showToggle();
+      say(t(user.is_active ? "users.switchedOn" : "users.switchedOff", { email: user.email }));
+      onChanged();
+    } catch (err) { fail(err, labels); }
+  }));
+  const formId = `password-form-${user.id}`;
+  const password = h("input", { type: "password", name: "password", required: true, minlength: "8", maxlength: "200",
+    autocomplete: "new-password" });
+  const openPassword = h("button", { type: "button", class: "secondary", "aria-expanded": "false", "aria-controls": formId },
+    t("users.setPassword"), forEmail());
+  const cancel = h("button", { type: "button", class: "secondary" }, t("users.cancel"));
+  const savePassword = h("button", { type: "submit" }, t("users.savePassword"));
+  const form = h("form", { class: "row-form", id: formId, hidden: true },
+    h("label", {}, t("users.newPasswordFor", { email: user.email }), password),
+    h("div", { class: "buttons" }, savePassword, cancel));
+  const showForm = (open) => {
+    form.hidden = !open;
+    openPassword.setAttribute("aria-expanded", String(open));
+    if (open) password.focus(); else { form.reset(); }
+  };
+  openPassword.addEventListener("click", () => { msg.replaceChildren(); showForm(form.hidden); });
+  cancel.addEventListener("click", () => { showForm(false); openPassword.focus(); });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(savePassword, () => setPassword());
+  });
+  async function setPassword() {
+    msg.replaceChildren();
+    try {
+      await api(`/users/${user.id}/password`, { method: "PUT", json: { password: password.value } });
+      showForm(false);
+      openPassword.focus();
+      say(t("users.passwordSet", { email: user.email }));
+      onChanged();
+    } catch (err) { fail(err, labels); }
+  }
+  return h("tr", { dataset: { user: user.id, email: user.email } },
+    h("th", { scope: "row" }, user.email),
+    h("td", {}, h("div", { class: "row-controls role-controls" }, role, saveRole)),
+    h("td", {}, status),
+    h("td", { class: "actions" }, h("div", { class: "row-controls" }, toggle, openPassword), form, msg));
+}
+
+async function usersSection(me, onChanged) {
+  const list = h("div", { id: "user-list" }, loading());
   const email = h("input", { type: "email", name: "email", required: true, autocomplete: "off" });
   const password = h("input", { type: "password", name: "password", required: true, minlength: "8", autocomplete: "new-password" });
   const role = h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r }, t(`role.${r}`))));
@@ -116,8 +214,12 @@ async function usersSection() {
   async function refresh() {
     try {
       const users = await api("/users");
-      list.replaceChildren(users.length ? table([t("admin.email"), t("admin.role")],
-        users.map((u) => h("tr", {}, h("td", {}, u.email), h("td", {}, t(`role.${u.role}`))))) : emptyBox("–"));
+      list.replaceChildren(users.length
+        ? h("div", { class: "table-wrap users-wrap" }, h("table", { class: "users" },
+          h("thead", {}, h("tr", {}, [t("admin.email"), t("admin.role"), t("users.status"), t("users.actions")]
+            .map((x) => h("th", { scope: "col" }, x)))),
+          h("tbody", {}, users.map((u) => userRow(u, me, onChanged)))))
+        : emptyBox("–"));
     } catch (err) { list.replaceChildren(errorBox(err)); }
   }
   const form = h("form", { class: "stack", id: "user-form" },
@@ -130,13 +232,30 @@ async function usersSection() {
       msg.replaceChildren(notice(t("admin.userCreated", { email: u.email })));
       form.reset();
       await refresh();
-    } catch (err) { msg.replaceChildren(errorBox(err)); }
+      onChanged();
+    } catch (err) {
+      msg.replaceChildren(problemBox(problemText(err, { email: t("admin.email"), password: t("admin.password"), role: t("admin.role") })));
+    }
   });
   await refresh();
-  return section(t("admin.users"), h("div", { class: "grid two" }, form, list));
+  return section(t("admin.users"), list, h("h3", {}, t("admin.createUser")), h("div", { class: "narrow-form" }, form));
 }
 
 const auditValue = (v) => (v === null || v === undefined ? "–" : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+const roleName = (r) => (ROLES.includes(r) ? t(`role.${r}`) : auditValue(r));
+
+// A login's changes in words ("Role: seller → finance; switched off; 1 API token revoked"), or null.
+function userAuditDetails(action, before, after) {
+  if (action === "user.password") return t(after.changed_by === "the user" ? "audit.passwordByUser" : "audit.passwordByAdmin");
+  if (action === "user.create" && "role" in after) return t("audit.userCreated", { role: roleName(after.role) });
+  if (action !== "user.update") return null;
+  const parts = [];
+  if ("role" in after && before.role !== after.role) parts.push(t("audit.roleChanged", { from: roleName(before.role), to: roleName(after.role) }));
+  if ("is_active" in after && before.is_active !== after.is_active) parts.push(t(after.is_active ? "audit.switchedOn" : "audit.switchedOff"));
+  if (after.api_tokens_revoked) parts.push(t(after.api_tokens_revoked === 1 ? "audit.tokenRevoked" : "audit.tokensRevoked", { count: after.api_tokens_revoked }));
+  return parts.length ? parts.join("; ") : null;
+}
 
 // What an event changed, in one line: an import's file and counts, else "field: before → after" per field.
 function auditDetails(e) {
@@ -146,6 +265,8 @@ function auditDetails(e) {
   }
   const before = e.before && typeof e.before === "object" && !Array.isArray(e.before) ? e.before : {};
   const after = e.after && typeof e.after === "object" && !Array.isArray(e.after) ? e.after : {};
+  const users = userAuditDetails(e.action, before, after);
+  if (users) return users;
   const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   return fields.map((f) => (f in before ? `${f}: ${auditValue(before[f])} → ${auditValue(after[f])}` : `${f}: ${auditValue(after[f])}`)).join("; ");
 }
@@ -177,6 +298,6 @@ export async function render(el, ctx) {
   const audit = auditSection();
   const upload = uploadSection(audit.refresh);
   el.replaceChildren(h("h1", {}, t("admin.title")), upload, loading());
-  const [kpis, users] = await Promise.all([kpiSection(), usersSection()]);
+  const [kpis, users] = await Promise.all([kpiSection(), usersSection(ctx.me, audit.refresh)]);
   el.replaceChildren(h("h1", {}, t("admin.title")), upload, kpis, users, audit.el);
 }
