@@ -218,3 +218,16 @@ def test_an_administrator_changes_their_own_password_only_with_the_current_one(c
     res = client.post("/api/v1/me/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
                       headers=headers)
     assert res.status_code == 200
+
+
+def test_wrong_current_passwords_count_as_failed_sign_ins(client, session, people):
+    """A stolen token must not be a way to guess the password: the throttle counts these too."""
+    seller = people["seller"]
+    headers = login(client, seller)
+    wrong = {"current_password": "a guess at it", "new_password": NEW_PASSWORD}
+    for _ in range(5):
+        assert client.post("/api/v1/me/password", json=wrong, headers=headers).status_code == 422
+    res = client.post("/api/v1/me/password", json={**wrong, "current_password": PASSWORD}, headers=headers)
+    assert res.status_code == 429 and int(res.headers["retry-after"]) >= 1
+    assert _sign_in(client, seller.email, PASSWORD) == 429  # the same pair: e-mail and address
+    assert verify_password(PASSWORD, session.get(User, seller.id).password_hash)

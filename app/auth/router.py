@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.access import describe_scope
 from app.auth import service
 from app.auth.schemas import MeRead, PasswordChange, PasswordSet, TokenRead, UserCreate, UserRead, UserUpdate
-from app.auth.service import UserError, authenticate, create_user, normalize_email
+from app.auth.service import UserError, WrongPassword, authenticate, create_user, normalize_email
 from app.auth.tokens import create_access_token
 from app.deps import AdminUser, CurrentUser, LoginUser, SessionDep
 from app.models import User
@@ -103,13 +103,24 @@ def reset_password(user_id: UserId, body: PasswordSet, admin: AdminUser, session
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/me/password", response_model=TokenRead)
-def change_own_password(body: PasswordChange, user: LoginUser, session: SessionDep) -> TokenRead:
+@router.post("/me/password", response_model=TokenRead, responses={
+    429: {"description": "Too many wrong passwords for this login from this address (they count as failed "
+                         "sign-ins); `Retry-After` says how many seconds to wait"},
+})
+def change_own_password(body: PasswordChange, user: LoginUser, session: SessionDep, request: Request) -> TokenRead:
     """Change your own password, giving the current one. Your other sessions end; the answer is a new
-    token for this one."""
+    token for this one. A wrong current password counts as a failed sign-in (a stolen token cannot be
+    used to guess the password)."""
+    throttle, address = login_throttle(request), client_address(request)
+    if (blocked := throttle.retry_after(session, user.email, address)) is not None:
+        raise too_many_attempts(*blocked)
     try:
         service.set_password(session, user=user, password=body.new_password, actor=user,
                              current_password=body.current_password)
+    except WrongPassword as exc:
+        throttle.failed(session, user.email, address)
+        session.commit()  # the failure counts, though the answer is an error
+        raise _unprocessable(exc) from exc
     except UserError as exc:
         raise _unprocessable(exc) from exc
     session.commit()

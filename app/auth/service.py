@@ -11,7 +11,11 @@ from app.models import ApiToken, Leader, Seller, User
 
 
 class UserError(ValueError):
-    """A user cannot be created as asked; the message says why."""
+    """A user cannot be created or changed as asked; the message ("field: why") says why."""
+
+
+class WrongPassword(UserError):
+    """The current password given is not the user's (it counts as a failed sign-in)."""
 
 
 def normalize_email(email: str) -> str:
@@ -97,11 +101,12 @@ def set_password(session: Session, *, user: User, password: str, actor: User,
     (checked; a wrong one is a UserError). Every login token issued before fails from now on; API
     tokens keep working (revoke them, or switch the login off, to end them too)."""
     own = actor.id == user.id
-    if own and current_password is None:
+    if own:
         # A token alone (a stolen one, say) must not be enough to take the login over.
-        raise UserError("password: change your own password with your current one (POST /api/v1/me/password)")
-    if own and not verify_password(current_password, user.password_hash):
-        raise UserError("current_password: not your current password")
+        if current_password is None:
+            raise UserError("password: change your own password with your current one (POST /api/v1/me/password)")
+        if not verify_password(current_password, user.password_hash):
+            raise WrongPassword("current_password: not your current password")
     _check_password(password, "new_password" if own else "password")
     user.password_hash = hash_password(password)
     _end_sessions(session, user)
