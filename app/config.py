@@ -35,7 +35,7 @@ class Settings(BaseSettings):
                                           "to, all its parts together, as its zip directory declares it "
                                           "(checked before anything is inflated).")
     xlsx_max_ratio: float = Field(default=100, gt=1, description="How many times an XLSX file, and each of "
-                                  "its parts over 1 MB, may inflate (a real sheet: 5 to 15; a zip bomb: 1000).")
+                                  "its parts over 1 MB, may inflate (a real sheet: 5 to 15; a zip bomb: 300 to 1000).")
     xlsx_max_seconds: float = Field(default=120, gt=0, description="Seconds reading one XLSX file may take "
                                     "(checks, parse and the table) before it is refused.")
     environment: str = Field(default="development", description="`production` refuses the default secret.")

@@ -7,15 +7,25 @@ file. The rows with errors must be exactly the expected rows, so a file rejected
 reason (a reference the fixture forgot, say) fails its test too.
 """
 
+import re
+import threading
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select, table
 
-from app.imports.errors import ImportRejected
-from app.imports.service import import_file
+from app.config import get_settings
+from app.imports import reader
+from app.imports.errors import FileProblem, ImportRejected
+from app.imports.reader import XlsxLimits, read_table
+from app.imports.service import get_spec, import_file
 from tests.builders import login, make_account, make_district, make_product, make_region, make_seller, make_user
-from tests.data.make_hostile import GENERATED, write_all
+from tests.data.make_hostile import EXCEL_ROWS, GENERATED, deflated, sheet_xml, workbook, write_all
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 
@@ -104,6 +114,26 @@ EXPECTED: dict[str, list[tuple[int | None, str | None, str]]] = {
     "sales__xlsx_odd_types.xlsx": [(2, "amount", "too large"), (3, "quantity", "not a number"),
                                    (4, "date", "not a date in the calendar")],
     "regions__xlsx_header_only.xlsx": [(None, None, "header but no data rows")],
+    # workbooks beyond the XLSX limits (issue #14): each message names the limit and its setting
+    "sales__zip_bomb.xlsx": [(None, None, ("part xl/worksheets/sheet1.xml inflates to 1,100 MB; the limit is "
+                                           "500 MB (setting XLSX_MAX_UNCOMPRESSED_MB)"))],
+    "sales__zip_bomb_small.xlsx": [(None, None, ("inflates 336 times, as a zip bomb does; the limit is 100 times "
+                                                 "(setting XLSX_MAX_RATIO)"))],
+    "sales__million_rows.xlsx": [(None, None, ("the sheet 'sales' has 1,048,575 data rows by its dimension "
+                                               "(A1:H1048576); the limit is 500,000 data rows "
+                                               "(setting XLSX_MAX_ROWS)"))],
+    "sales__million_rows_no_dimension.xlsx": [(None, None, ("the sheet 'sales' has more than 500,000 data rows; "
+                                                            "the limit is 500,000 data rows (setting XLSX_MAX_ROWS)"))],
+    "sales__longer_than_declared.xlsx": [(None, None, ("damaged and could not be read (Bad CRC-32 for file "
+                                                       "'xl/worksheets/sheet1.xml')"))],
+    "sales__longer_than_declared_crc_of_half.xlsx": [(None, None, "could not be opened: unclosed token")],
+    "sales__dimension_says_fewer_rows.xlsx": [(4, "amount", "not a number")],
+    "sales__xlsx_entities.xlsx": [(None, None, "declares a DTD or entities")],
+    "sales__xlsx_bzip2.xlsx": [(None, None, "compressed with method 12; an .xlsx file uses deflate")],
+    "sales__xlsx_many_parts.xlsx": [(None, None, ("zip directory takes 1,387 KB, room for tens of thousands of "
+                                                  "parts; the limit is 1,024 KB (a fixed limit)"))],
+    "sales__xlsx_giant_row.xlsx": [(None, None, ("a row of the sheet 'sales' holds more than 4 MB of XML; the limit "
+                                                 "is 4 MB per row (a fixed limit)"))],
 }
 
 COMMITTED = sorted(p.name for p in HOSTILE.iterdir() if p.is_file())
@@ -214,3 +244,158 @@ def test_cr_only_line_endings_are_read(session, references):
 def test_text_that_is_not_a_formula_is_accepted(session, text):
     """The formula rule rejects only what a spreadsheet would run, not a dash before a word."""
     import_file(session, dataset="regions", data=f"code,name\nR9,{text}\n".encode(), filename="ok.csv")
+
+
+# --- XLSX within bounds (issue #14) -------------------------------------------------------------
+
+MB = 1024 * 1024
+
+# The probe's files: each refused by the limit named, through the API, within the issue's bounds.
+BEYOND_THE_LIMITS = {
+    "sales__zip_bomb.xlsx": "XLSX_MAX_UNCOMPRESSED_MB",
+    "sales__million_rows.xlsx": "XLSX_MAX_ROWS",
+    "sales__million_rows_no_dimension.xlsx": "XLSX_MAX_ROWS",
+}
+
+
+def _status_kb(field: str) -> int:
+    return int(re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.MULTILINE)[1])
+
+
+@contextmanager
+def _peak_memory() -> Iterator[Callable[[], int]]:
+    """The process's peak resident memory within the block less what it held before, in bytes.
+
+    The kernel's high-water mark (VmHWM) is reset first (clear_refs), so an earlier peak of this big
+    test process cannot hide one in the block; where that is not allowed, a thread samples VmRSS.
+    """
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs Linux's /proc to measure memory")
+    before = _status_kb("VmRSS")
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        sampled = None
+    except OSError:
+        sampled, done = [before], threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.005):
+                sampled.append(_status_kb("VmRSS"))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+    peak: list[int] = []
+    try:
+        yield lambda: (peak[0] - before) * 1024
+    finally:
+        if sampled is None:
+            peak.append(_status_kb("VmHWM"))
+        else:
+            done.set()
+            sampler.join()
+            peak.append(max(sampled))
+
+
+@pytest.mark.parametrize("name", sorted(BEYOND_THE_LIMITS))
+def test_xlsx_beyond_the_limits_is_refused_fast_in_little_memory(name, client, session, references, generated):
+    """A 1.15 GB zip bomb and a sheet of 1,048,576 rows (with and without <dimension>): 422 naming the
+    limit, within the issue's 5 seconds and well under 300 MB (the old reader: 37 s and 6.9 GB)."""
+    headers = login(client, make_user(session, role="admin"))
+    data = _file(name, generated)
+    before = _counts(session)
+    with _peak_memory() as extra:
+        started = time.monotonic()
+        res = client.post(f"/api/v1/imports/{name.split('__')[0]}", headers=headers,
+                          files={"file": (name, data, "application/octet-stream")})
+        seconds = time.monotonic() - started
+    assert res.status_code == 422, res.text
+    [error] = res.json()["errors"]
+    assert f"(setting {BEYOND_THE_LIMITS[name]})" in error["message"]
+    assert seconds < 5, f"{seconds:.1f} s"
+    assert extra() < 300 * MB, f"{extra() / MB:.0f} MB"
+    assert _counts(session) == before
+
+
+def test_the_big_workbooks_are_what_they_say(generated):
+    """The zip bomb really inflates to 1.15 GB (read here a megabyte at a time; zipfile checks its CRC),
+    the million-row sheets really have 1,048,576 rows, and the long part is longer than its entry says."""
+    path = generated["sales__zip_bomb.xlsx"]
+    with zipfile.ZipFile(path) as z, z.open("xl/worksheets/sheet1.xml") as sheet:
+        inflated = 0
+        while piece := sheet.read(MB):
+            inflated += len(piece)
+    assert path.stat().st_size < 4 * MB and inflated > 1024 * MB
+    for name, dimension in [("sales__million_rows.xlsx", True), ("sales__million_rows_no_dimension.xlsx", False)]:
+        with zipfile.ZipFile(generated[name]) as z:
+            xml = z.read("xl/worksheets/sheet1.xml")
+        assert xml.count(b"<row ") == EXCEL_ROWS
+        assert (b"<dimension ref=\"A1:H1048576\"/>" in xml) is dimension and (b"<dimension" in xml) is dimension
+    data = generated["sales__longer_than_declared.xlsx"].read_bytes()
+    with zipfile.ZipFile(generated["sales__longer_than_declared.xlsx"]) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename)  # the entry's local header has no extra field
+    assert len(zlib.decompress(data[start:start + info.compress_size], -15)) == 2 * info.file_size
+
+
+@pytest.fixture
+def xlsx_settings(monkeypatch) -> Iterator[pytest.MonkeyPatch]:
+    """Set XLSX_* environment variables; the settings cache is cleared before and after."""
+    for name in ("XLSX_MAX_ROWS", "XLSX_MAX_UNCOMPRESSED_MB", "XLSX_MAX_RATIO", "XLSX_MAX_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+def _regions_xlsx(rows: int, *, dimension: bool = True) -> bytes:
+    xml = sheet_xml([["code", "name"], *([f"R{i}", f"Region {i}"] for i in range(rows))],
+                    dimension=f"A1:B{rows + 1}" if dimension else None)
+    return workbook(deflated([xml]))
+
+
+@pytest.mark.parametrize("dimension", [True, False], ids=["dimension", "no dimension"])
+def test_the_row_limit_comes_from_the_settings(xlsx_settings, session, dimension):
+    xlsx_settings.setenv("XLSX_MAX_ROWS", "3")
+    result = import_file(session, dataset="regions", data=_regions_xlsx(3, dimension=dimension), filename="r.xlsx")
+    assert result.rows == 3
+    with pytest.raises(FileProblem) as info:
+        import_file(session, dataset="regions", data=_regions_xlsx(4, dimension=dimension), filename="r.xlsx")
+    assert str(info.value).endswith("; the limit is 3 data rows (setting XLSX_MAX_ROWS)")
+    assert ("4 data rows by its dimension (A1:B5)" in str(info.value)) is dimension
+
+
+def test_rows_are_counted_as_they_stream_too(generated):
+    """With no count before (the part scan's result left out), the reader itself stops at the limit."""
+    limits = XlsxLimits(max_rows=1000, max_uncompressed_mb=500, max_ratio=100, max_seconds=60)
+    data = _regions_xlsx(1001, dimension=False)
+    with pytest.raises(FileProblem, match=r"^the sheet 'sales' has more than 1,000 data rows; the limit is 1,000"):
+        reader._parse_xlsx(data, get_spec("regions"), {}, limits, time.monotonic() + 60)
+    assert len(reader._parse_xlsx(_regions_xlsx(1000, dimension=False), get_spec("regions"), {}, limits,
+                                  time.monotonic() + 60)) == 1000
+
+
+@pytest.mark.parametrize(("setting", "value", "words"), [
+    ("XLSX_MAX_UNCOMPRESSED_MB", "1", "the workbook part xl/worksheets/sheet1.xml inflates to 3 MB; the limit is 1 MB"),
+    ("XLSX_MAX_RATIO", "3", ("the workbook part xl/worksheets/sheet1.xml inflates 10 times, as a zip bomb does; "
+                             "the limit is 3 times")),
+    ("XLSX_MAX_SECONDS", "0.000001", "reading the workbook took more than 1e-06 seconds; the limit is 1e-06 seconds"),
+])
+def test_the_other_xlsx_limits_come_from_the_settings(xlsx_settings, setting, value, words):
+    data = _regions_xlsx(20_000)  # 2.5 MB of sheet XML, deflated 10 times
+    assert len(read_table(data, "r.xlsx", spec=get_spec("regions"))) == 20_000
+    xlsx_settings.setenv(setting, value)
+    get_settings.cache_clear()
+    with pytest.raises(FileProblem) as info:
+        read_table(data, "r.xlsx", spec=get_spec("regions"))
+    assert str(info.value) == f"{words} (setting {setting})"
+
+
+def test_memory_is_given_back_after_a_big_xlsx(monkeypatch, generated):
+    """After reading a big workbook, refused or not, the memory goes back to the system (gc and malloc_trim)."""
+    calls = []
+    monkeypatch.setattr(reader, "_release_memory", lambda: calls.append("released"))
+    with pytest.raises(FileProblem, match="XLSX_MAX_ROWS"):
+        read_table(_file("sales__million_rows_no_dimension.xlsx", generated), "s.xlsx", spec=get_spec("sales"))
+    assert calls == ["released"]
+    read_table(_regions_xlsx(3), "r.xlsx", spec=get_spec("regions"))  # a small one does not pay for a gc.collect()
+    assert calls == ["released"]
