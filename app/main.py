@@ -64,8 +64,12 @@ async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
         scope = {**request.scope, "method": method, "root_path": request.scope.get("app_root_path", "")}
         for route in request.app.router.routes:
             match = route.matches(scope)[0]
-            if match is Match.FULL and not isinstance(route, Mount) or isinstance(route, Mount) and \
-                    match is not Match.NONE and method in ("GET", "HEAD"):
+            # A mount (a static folder) matches whatever the method; its files answer GET and HEAD.
+            if isinstance(route, Mount):
+                found = match is not Match.NONE and method in ("GET", "HEAD")
+            else:
+                found = match is Match.FULL
+            if found:
                 allowed.add(method)
                 break
     listed = ", ".join(m for m in _METHODS if m in allowed)

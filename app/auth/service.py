@@ -59,7 +59,7 @@ def _check_role_link(session: Session, email: str, role: str, field: str) -> Non
             raise UserError(f"{field}: no {role} has e-mail {email}; load the {role} first")
 
 
-def _end_sessions(session: Session, user: User) -> None:
+def _end_sessions(user: User) -> None:
     """Every login token issued to `user` so far fails from the next request on (app.deps checks the
     version each token carries against the row, on every request)."""
     user.session_version += 1
@@ -83,7 +83,7 @@ def update_user(session: Session, *, user: User, actor: User, active: bool | Non
     if active is not None and active != user.is_active:
         user.is_active = active
         if not active:
-            _end_sessions(session, user)
+            _end_sessions(user)
             revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
                                                              ApiToken.revoked_at.is_(None))
                                       .values(revoked_at=datetime.now(UTC))).rowcount
@@ -109,7 +109,7 @@ def set_password(session: Session, *, user: User, password: str, actor: User,
             raise WrongPassword("current_password: not your current password")
     _check_password(password, "new_password" if own else "password")
     user.password_hash = hash_password(password)
-    _end_sessions(session, user)
+    _end_sessions(user)
     session.flush()
     # Never the password nor its hash.
     record_audit(session, actor=actor, action="user.password", entity=f"user:{user.email}",
