@@ -8,7 +8,8 @@
 - **storable text**: a path or query parameter, or a string in a JSON or form body, holding a
   control character (PostgreSQL cannot store U+0000 at all, and none of the others means anything
   in a code, name or filter) or half of a UTF-16 surrogate pair (no database can store it as text) is
-  refused: 404 for the path (no such thing exists), 422 naming the field otherwise. Tab, line feed and
+  refused: 404 for the path (no such thing exists), 422 naming the field otherwise (JSON, URL-encoded
+  and multipart forms; a JSON body nested too deep to parse is a 400). Tab, line feed and
   carriage return are fine inside body text (a comment has lines), not in a path or query.
 
 Both answers are JSON, in the shapes every other error has (`{"detail": "..."}`; for 422 FastAPI's
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 KIB = 1024
@@ -91,20 +94,48 @@ def _query_problems(query_string: bytes) -> list[dict[str, Any]]:
     return problems
 
 
-def _body_problems(body: bytes, content_type: str) -> list[dict[str, Any]]:
-    """Problems in a JSON or URL-encoded form body; one that cannot be parsed is left to the route,
-    which answers it as it always has (400 or 422)."""
+class TooDeep(ValueError):
+    """A JSON body nested deeper than Python's parser goes (a few thousand `[`)."""
+
+
+async def _body_problems(body: bytes, scope: Scope) -> list[dict[str, Any]]:
+    """Problems in a JSON, URL-encoded or multipart form body (a form may be sent either way: the
+    sign-in's is). One that cannot be parsed is left to the route, which answers it as it always has
+    (400 or 422); TooDeep for JSON nested too deep for any parser here."""
+    content_type = _header(scope, b"content-type")
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/x-www-form-urlencoded":
         fields = parse_qsl(body.decode("latin-1"), keep_blank_values=True, errors="replace")
         return [p for name, value in fields for p in bad_text(value, ("body", name))]
-    if media == "application/json" or media.endswith("+json") or (not media and body[:1] in (b"{", b"[")):
+    if media == "multipart/form-data":
+        return await _multipart_problems(body, scope)
+    if media == "application/json" or media.endswith("+json"):
         try:
             document = json.loads(body)
+        except RecursionError:
+            raise TooDeep from None
         except ValueError:
             return []
         return list(bad_text(document, ("body",)))
     return []
+
+
+async def _multipart_problems(body: bytes, scope: Scope) -> list[dict[str, Any]]:
+    async def stream() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    try:
+        form = await MultiPartParser(Headers(scope=scope), stream()).parse()
+    except MultiPartException:
+        return []  # the route answers 400
+    try:
+        problems = []
+        for name, value in form.multi_items():
+            filename = getattr(value, "filename", None)
+            problems.extend(bad_text(value if isinstance(value, str) else filename or "", ("body", name)))
+        return problems
+    finally:
+        await form.close()
 
 
 async def _answer(send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
@@ -156,7 +187,12 @@ class RequestGuard:
             if isinstance(body, BodyTooLarge):
                 await _answer(send, 413, {"detail": body.detail}, {"Connection": "close"})
                 return
-            if problems := _body_problems(body, _header(scope, b"content-type")):
+            try:
+                problems = await _body_problems(body, scope)
+            except TooDeep:
+                await _answer(send, 400, {"detail": "the JSON body is nested too deeply to be read"})
+                return
+            if problems:
                 await _answer(send, 422, {"detail": problems})
                 return
             await self.app(scope, _replay(body, receive), send)

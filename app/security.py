@@ -3,6 +3,7 @@ the settings check that refuses a default secret in production, and the API docs
 
 import hashlib
 import html
+import ipaddress
 import math
 import struct
 from collections.abc import Callable, Mapping
@@ -218,9 +219,17 @@ class LoginThrottle:
 
 
 def client_address(request: Request) -> str:
+    """The client's address as the throttle counts it: an IPv4 address, or the /64 network of an IPv6
+    one (one subscriber holds a whole /64, so counting single addresses would give them 2**64 tries)."""
     # Behind a reverse proxy, uvicorn's --proxy-headers (trusting 127.0.0.1 by default) puts the
     # forwarded address here.
-    return request.client.host if request.client else "unknown"
+    host = request.client.host if request.client else "unknown"
+    if ":" in host:
+        try:
+            return str(ipaddress.IPv6Network(f"{host.split('%', 1)[0]}/64", strict=False))
+        except ValueError:
+            return host
+    return host
 
 
 def login_throttle(request: Request) -> LoginThrottle:

@@ -61,8 +61,9 @@ def _check_role_link(session: Session, email: str, role: str, field: str) -> Non
 
 def _end_sessions(user: User) -> None:
     """Every login token issued to `user` so far fails from the next request on (app.deps checks the
-    version each token carries against the row, on every request)."""
-    user.session_version += 1
+    version each token carries against the row, on every request). Counted up in SQL, so two changes
+    at once (an administrator's reset and the user's own change) both count."""
+    user.session_version = User.session_version + 1  # read back from the row when next used
 
 
 def update_user(session: Session, *, user: User, actor: User, active: bool | None = None,
