@@ -122,6 +122,7 @@ def test_an_upload_over_max_upload_mb_is_413_declared_or_chunked(monkeypatch, se
 def _asgi_post(app, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, list[str]]:
     """POST `path` straight into the ASGI app; (status, what the app asked `receive` for)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     asked: list[str] = []
     status: list[int] = []
@@ -139,7 +140,9 @@ def _asgi_post(app, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int,
              "headers": [(b"host", b"x"), (b"content-type", b"multipart/form-data; boundary=x"),
                          (b"content-length", b"100000000"), *headers],
              "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80)}
-    asyncio.run(app(scope, receive, send))
+    # In a thread of its own: an earlier test (the browser's) may leave an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     return status[0], asked
 
 

@@ -297,21 +297,27 @@ def _peak_memory() -> Iterator[Callable[[], int]]:
 
 
 @pytest.mark.parametrize("name", sorted(BEYOND_THE_LIMITS))
-def test_xlsx_beyond_the_limits_is_refused_fast_in_little_memory(name, client, session, references, generated):
+def test_xlsx_beyond_the_limits_is_refused_before_parsing_in_little_memory(name, client, session, references,
+                                                                         generated, monkeypatch):
     """A 1.15 GB zip bomb and a sheet of 1,048,576 rows (with and without <dimension>): 422 naming the
-    limit, within the issue's 5 seconds and well under 300 MB (the old reader: 37 s and 6.9 GB)."""
+    limit, refused by the checks before openpyxl parses anything, in well under 300 MB (the old reader:
+    37 s and 6.9 GB). How long it takes is measured, not asserted: benchmarks/hostile_requests.py
+    (under 0.01 s, and 0.5 s for the sheet without <dimension>)."""
+    import openpyxl
+
+    def parsed(*_args, **_kwargs):
+        raise AssertionError("openpyxl was asked to parse a workbook beyond the limits")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", parsed)
     headers = login(client, make_user(session, role="admin"))
     data = _file(name, generated)
     before = _counts(session)
     with _peak_memory() as extra:
-        started = time.monotonic()
         res = client.post(f"/api/v1/imports/{name.split('__')[0]}", headers=headers,
                           files={"file": (name, data, "application/octet-stream")})
-        seconds = time.monotonic() - started
     assert res.status_code == 422, res.text
     [error] = res.json()["errors"]
     assert f"(setting {BEYOND_THE_LIMITS[name]})" in error["message"]
-    assert seconds < 5, f"{seconds:.1f} s"
     assert extra() < 300 * MB, f"{extra() / MB:.0f} MB"
     assert _counts(session) == before
 
