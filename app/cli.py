@@ -92,16 +92,38 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
-def _error_table(errors: list, limit: int = 50) -> str:
-    """The first `limit` errors as aligned columns: row, column, value, message."""
+def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows of cells as aligned lines; the last cell is not padded."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([*(r[i].ljust(w) for i, w in enumerate(widths)), r[-1]]).rstrip() for r in rows]
+
+
+def _error_table(errors: list, limit: int | None = 50) -> str:
+    """The first `limit` errors (None: all) as aligned columns: row, column, value, message."""
+    shown = errors if limit is None else errors[:limit]
     rows = [("row", "column", "value", "message")]
-    for e in errors[:limit]:
+    for e in shown:
         rows.append(("-" if e.row is None else str(e.row), e.column or "-",
                      "" if e.value is None else repr(e.value), e.message))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join([*(r[i].ljust(widths[i]) for i in range(3)), r[3]]).rstrip() for r in rows]
-    if len(errors) > limit:
-        lines.append(f"... and {len(errors) - limit} more")
+    lines = _columns(rows)
+    if len(errors) > len(shown):
+        lines.append(f"... and {len(errors) - len(shown)} more (--all-errors lists every one)")
+    return "\n".join(lines)
+
+
+def _summary_table(errors: list, limit: int = 20) -> str | None:
+    """The problems counted by column and message, most frequent first; None when each is one of a kind."""
+    from app.imports.errors import summarize
+
+    groups = summarize(errors)
+    if all(g["count"] == 1 for g in groups):
+        return None
+    rows = [("count", "column", "message", "first rows")]
+    for g in groups[:limit]:
+        rows.append((str(g["count"]), g["column"] or "-", g["message"], ", ".join(map(str, g["rows"]))))
+    lines = _columns(rows)
+    if len(groups) > limit:
+        lines.append(f"... and {len(groups) - limit} more kinds of problem")
     return "\n".join(lines)
 
 
@@ -144,7 +166,11 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print(f"{args.dataset}: {exc.errors[0].message}", file=sys.stderr)
                 return 1
             print(f"{args.dataset}: {exc.message}; {len(exc.errors)} problem(s):", file=sys.stderr)
-            print(_error_table(exc.errors), file=sys.stderr)
+            summary = _summary_table(exc.errors)
+            if summary:
+                print(summary, file=sys.stderr)
+                print(file=sys.stderr)
+            print(_error_table(exc.errors, None if args.all_errors else 50), file=sys.stderr)
             return 1
         if not args.dry_run:
             session.commit()
@@ -198,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "sales, activities, targets, kpi_values or budgets")
     imp.add_argument("file", help="the CSV (UTF-8) or XLSX file")
     imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+    imp.add_argument("--all-errors", action="store_true",
+                     help="list every problem of a rejected file (default: a summary and the first 50)")
     imp.set_defaults(func=cmd_import)
 
     cu = sub.add_parser("create-user", help="create a login (password from standard input or a prompt)")

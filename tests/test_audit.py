@@ -71,7 +71,14 @@ def test_import_records_who_when_file_and_counts(client, session, admin, admin_h
 
     one, two = events(session, action="import")
     assert (one.file_name, one.rows, one.inserted, one.updated, one.unchanged) == ("targets-v1.csv", 2, 2, 0, 0)
-    assert one.before is None and one.after is None and one.changed_rows == 0
+    # Only inserts: each inserted row has an empty "before" (null), and its whole row after.
+    assert one.changed_rows == 0
+    assert json.loads(one.before) == [None, None]
+    assert json.loads(one.after) == [
+        {"level": "district", "unit_code": "D1", "kpi_code": "meetings", "month": "2026-03-01", "value": "40.0000",
+         "source_period": "2026-03"},
+        {"level": "district", "unit_code": "D1", "kpi_code": "proposals", "month": "2026-03-01", "value": "7.0000",
+         "source_period": "2026-03"}]
     assert two.actor_user_id == admin.id and two.actor == "boss@example.com"
     assert started <= as_utc(two.at) <= finished
     assert (two.entity, two.dataset, two.file_name) == ("targets", "targets", "targets-v2.csv")
@@ -80,12 +87,15 @@ def test_import_records_who_when_file_and_counts(client, session, admin, admin_h
     assert (two.rows, two.inserted, two.updated, two.unchanged, two.changed_rows) == (3, 1, 1, 1, 1)
     # The changed row, before and after: its key and the value (4 decimals, as stored).
     key = {"level": "district", "unit_code": "D1", "kpi_code": "meetings", "month": "2026-03-01"}
-    assert json.loads(two.before) == [{**key, "value": "40.0000"}]
-    assert json.loads(two.after) == [{**key, "value": "45.0000"}]
+    # Changed rows first, then the inserted one (training_hours, new in April) with an empty "before".
+    assert json.loads(two.before) == [{**key, "value": "40.0000"}, None]
+    assert json.loads(two.after) == [{**key, "value": "45.0000"},
+                                     {"level": "district", "unit_code": "D1", "kpi_code": "training_hours",
+                                      "month": "2026-04-01", "value": "12.5000", "source_period": "2026-04"}]
 
     listed = client.get(AUDIT, params={"action": "import"}, headers=admin_headers).json()
     assert [e["file_name"] for e in listed["items"]] == ["targets-v2.csv", "targets-v1.csv"]  # newest first
-    assert listed["items"][0]["before"] == [{**key, "value": "40.0000"}]
+    assert listed["items"][0]["before"] == [{**key, "value": "40.0000"}, None]
     assert listed["items"][0]["file_sha256"] == hashlib.sha256(second).hexdigest()
     assert listed["items"][0]["at"].endswith(("+00:00", "Z"))
 
@@ -106,15 +116,57 @@ def test_import_sample_of_changed_rows_is_bounded(session):
 
 def test_budget_import_records_changed_amounts(session):
     from tests.builders import make_product
-    d = make_district(session, code="D1")
-    p = make_product(session, code="P1")
+    make_district(session, code="D1")
+    make_product(session, code="P1")
     head = "district_code,product_code,period,quantity,amount\n"
     import_file(session, dataset="budgets", data=(head + "D1,P1,2026-05,3,300\n").encode(), filename="b.csv")
     import_file(session, dataset="budgets", data=(head + "D1,P1,2026-05,3,350.5\n").encode(), filename="b.csv")
     event = events(session, action="import")[-1]
-    key = {"district_id": d.id, "product_id": p.id, "month": "2026-05-01"}
+    # Named by the codes of the file, not by internal ids (district_id, product_id).
+    key = {"district_code": "D1", "product_code": "P1", "month": "2026-05-01"}
     assert json.loads(event.before) == [{**key, "amount": "300.00"}]
     assert json.loads(event.after) == [{**key, "amount": "350.50"}]
+    assert "_id" not in event.before + event.after
+
+
+def test_import_samples_name_sellers_accounts_products_and_leaders_by_code(session):
+    """Every id column of a sample is shown as the code of the file (a leader by e-mail); an inserted row has
+    an empty "before"."""
+    from tests.builders import make_account, make_product, make_region, make_seller
+    r1 = make_region(session, code="R1")
+    d1 = make_district(session, code="D1", region=r1)
+    make_district(session, code="D2")
+    make_seller(session, code="S1", district=d1)
+    account = make_account(session, code="A1", district=d1)
+    make_product(session, code="P1")
+
+    def sample(dataset: str, body: str) -> list[tuple]:
+        import_file(session, dataset=dataset, data=body.encode(), filename=f"{dataset}.csv")
+        event = events(session, action="import")[-1]
+        return list(zip(json.loads(event.before), json.loads(event.after), strict=True))
+
+    head = "id,date,seller_code,account_code,product_code,quantity,amount,cost\n"
+    assert sample("sales", head + "I1,2026-01-05,S1,A1,P1,2,10,\n") == [
+        (None, {"id": "I1", "date": "2026-01-05", "seller_code": "S1", "account_code": "A1", "product_code": "P1",
+                "quantity": "2.00", "amount": "10.00", "cost": None})]
+    # A correction: the key and the changed field, before and after.
+    assert sample("sales", head + "I1,2026-01-05,S1,A1,P1,2,12.5,\n") == [
+        ({"id": "I1", "amount": "10.00"}, {"id": "I1", "amount": "12.50"})]
+    # A move of S2 to D2: two inserted sellers rows, then the district history by seller and district code.
+    moved = sample("sellers", "code,name,email,district_code,valid_from\n"
+                              "S2,Bo,bo@example.com,D1,2025-01-01\nS2,Bo,bo@example.com,D2,01.06.2026\n")
+    assert moved == [
+        (None, {"code": "S2", "name": "Bo", "email": "bo@example.com"}),
+        (None, {"seller_code": "S2", "valid_from": "2025-01-01", "district_code": "D1"}),
+        (None, {"seller_code": "S2", "valid_from": "2026-06-01", "district_code": "D2"}),
+    ]
+    body = f"code,name,district_code,key_account,kam_seller_code\nA1,{account.name},D2,true,S2\n"  # the name kept
+    assert sample("accounts", body) == [
+        ({"code": "A1", "district_code": "D1", "key_account": False, "kam_seller_code": None},
+         {"code": "A1", "district_code": "D2", "key_account": True, "kam_seller_code": "S2"})]
+    assert sample("leaders", "email,name,district_code,region_code\nlea@example.com,Lea,,R1\n") == [
+        (None, {"email": "lea@example.com", "name": "Lea"}),
+        (None, {"leader_email": "lea@example.com", "level": "region", "unit_code": "R1"})]
 
 
 def test_rejected_import_and_dry_run_record_nothing(client, session, admin_headers):

@@ -55,7 +55,7 @@ def test_dry_run_writes_nothing(db_url, tmp_path):
     assert regions_in(db_url) == []
 
 
-def test_rejected_file_prints_an_error_table_and_exits_1(db_url, tmp_path):
+def test_rejected_file_prints_a_summary_then_an_error_table_and_exits_1(db_url, tmp_path):
     path = tmp_path / "regions.csv"
     # Rows 2..61 lack a name (60 errors); row 62 is fine.
     path.write_text("code,name\n" + "".join(f"R{i},\n" for i in range(60)) + "OK,Fine\n")
@@ -63,16 +63,32 @@ def test_rejected_file_prints_an_error_table_and_exits_1(db_url, tmp_path):
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert "60 problem" in lines[0]
-    header = lines[1]
+    # First the summary: one kind of problem, 60 times, first on rows 2..6.
+    assert lines[1].split() == ["count", "column", "message", "first", "rows"]
+    assert lines[2].split() == ["60", "name", "a", "value", "is", "required", "2,", "3,", "4,", "5,", "6"]
+    assert lines[3] == ""
+    # Then the first 50 problems.
+    header = lines[4]
     assert header.split() == ["row", "column", "value", "message"]
-    first = lines[2]
+    first = lines[5]
     assert first.split()[:2] == ["2", "name"]
     # Aligned: the message column starts at the same place on every line of the table.
     start = header.index("message")
-    assert all(len(line) > start and line[start - 2:start] == "  " for line in lines[2:52])
-    assert lines[-1] == "... and 10 more"
-    assert len(lines) == 2 + 50 + 1
+    assert all(len(line) > start and line[start - 2:start] == "  " for line in lines[5:55])
+    assert lines[-1] == "... and 10 more (--all-errors lists every one)"
+    assert len(lines) == 5 + 50 + 1
     assert regions_in(db_url) == []
+
+    every = scorecard(db_url, "regions", str(path), "--all-errors").stderr.strip().splitlines()
+    assert [line.split()[0] for line in every[5:]] == [str(r) for r in range(2, 62)]  # all 60, rows 2..61
+
+
+def test_a_few_different_problems_need_no_summary(db_url, tmp_path):
+    path = tmp_path / "regions.csv"
+    path.write_text("code,name\n,North\nS,\n")  # row 2: no code; row 3: no name
+    lines = scorecard(db_url, "regions", str(path)).stderr.strip().splitlines()
+    assert lines[1].split() == ["row", "column", "value", "message"]
+    assert [line.split()[:2] for line in lines[2:]] == [["2", "code"], ["3", "name"]]
 
 
 def test_unknown_dataset_exits_2(db_url, tmp_path):

@@ -82,8 +82,8 @@ EXPECTED: dict[str, list[tuple[int | None, str | None, str]]] = {
     "seasonality__negative_weight.csv": [(4, "weight", "0 or more")],
     # dates, periods, enums, months
     "sales__date_feb30.csv": [(2, "date", "not a date in the calendar")],
-    "sales__date_two_digit_year.csv": [(2, "date", "not a date (YYYY-MM-DD)")],
-    "activities__date_slashes.csv": [(2, "date", "not a date (YYYY-MM-DD)")],
+    "sales__date_two_digit_year.csv": [(2, "date", "not a date (YYYY-MM-DD or DD.MM.YYYY)")],
+    "activities__date_slashes.csv": [(2, "date", "not a date (YYYY-MM-DD or DD.MM.YYYY)")],
     "sellers__date_other_formats.csv": [(2, "valid_from", "not a date"), (3, "valid_from", "not a date")],
     "targets__bad_level_and_periods.csv": [(2, "level", "must be one of"), (3, "period", "month must be 01 to 12"),
                                            (4, "period", "not a period"),

@@ -91,7 +91,7 @@ def test_every_type_error_is_reported_with_row_column_and_value():
     text = (
         SALES_HEADER + "\n"
         "S1,2026-02-30,A,B,C,1,1.005,\n"  # not a calendar date; 3 decimals
-        "S2,05.01.2026,A,B,C,ten,1,\n"  # wrong date format; text in a number
+        "S2,2026/01/05,A,B,C,ten,1,\n"  # wrong date format; text in a number
         "S3,2026-01-01,A,B,C,1,100000000000000,\n"  # too large for Numeric(16,2)
         "S4,2026-01-01,A,B,C,1,\"1,5\",\n"  # comma decimal in a comma file
         "S5,2026-01-01,,B,C,1,2,\n"  # empty required cell
@@ -100,7 +100,7 @@ def test_every_type_error_is_reported_with_row_column_and_value():
     assert _found(errors) == [
         (2, "date", "2026-02-30", "not a date in the calendar (YYYY-MM-DD)"),
         (2, "amount", "1.005", "at most 2 decimals"),
-        (3, "date", "05.01.2026", "not a date (YYYY-MM-DD)"),
+        (3, "date", "2026/01/05", "not a date (YYYY-MM-DD or DD.MM.YYYY)"),
         (3, "quantity", "ten", "not a number"),
         (4, "amount", "100000000000000", "too large (at most 14 digits before the decimal separator)"),
         (5, "amount", "1,5", "use '.' as the decimal separator (and no thousands separators)"),
@@ -108,14 +108,16 @@ def test_every_type_error_is_reported_with_row_column_and_value():
     ]
 
 
-def test_thousands_separators_rejected_in_a_semicolon_file():
+def test_thousands_separators_out_of_place_in_a_semicolon_file():
+    """Separators are accepted between groups of three (tests/test_import_formats.py); elsewhere, a message."""
     header = SALES_HEADER.replace(",", ";")
-    text = header + "\nS1;2026-01-01;A;B;C;1;1 234,50;\nS2;2026-01-01;A;B;C;1;1.234,50;\nS3;2026-01-01;A;B;C;1;1\u00a0000;\n"
+    text = header + "\nS1;2026-01-01;A;B;C;1;12 34,50;\nS2;2026-01-01;A;B;C;1;1.23,4;\nS3;2026-01-01;A;B;C;1;1 000.000,5;\n"
     _, errors = _parse_csv("sales", text)
+    groups = "thousands separators must come between groups of three digits (1 234 567,50 or 1.234.567,50)"
     assert [(e.row, e.message) for e in errors] == [
-        (2, "remove the thousands separators (spaces)"),
-        (3, "remove the thousands separators"),
-        (4, "remove the thousands separators (spaces)"),
+        (2, groups),
+        (3, groups),
+        (4, "use one kind of thousands separator: a space or '.', not both"),
     ]
 
 

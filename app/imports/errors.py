@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 VALUE_MAX_CHARS = 100
+# Rows named per group of the summary of a rejected file.
+SUMMARY_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -12,12 +15,15 @@ class RowError:
     """One problem in a file: where (spreadsheet row, column), the cell as written, and what is wrong.
 
     `row` counts as a spreadsheet shows it: header = 1, first data row = 2; None = the whole file.
+    `group`: the message as the summary counts it, where the message names something of its own row
+    ("duplicate of row 7" counts as "duplicate of an earlier row"); None = the message itself.
     """
 
     row: int | None
     column: str | None
     value: str | None
     message: str
+    group: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         # Truncate here so no caller can send a 1 MB cell back in an error list.
@@ -35,6 +41,23 @@ class RowError:
             where += f", column {self.column}"
         shown = f" ({self.value!r})" if self.value not in (None, "") else ""
         return f"{where}{shown}: {self.message}"
+
+
+def summarize(errors: list[RowError], *, rows: int = SUMMARY_ROWS) -> list[dict]:
+    """The problems grouped by column and message: `{column, message, count, rows}`, most frequent first.
+
+    `rows` holds the first few row numbers of the group (file order; a whole-file problem has none).
+    Groups of equal count keep the order of their first problem.
+    """
+    groups: dict[tuple[str | None, str], list] = defaultdict(lambda: [0, []])
+    for e in sorted(errors, key=lambda e: -1 if e.row is None else e.row):
+        group = groups[(e.column, e.group or e.message)]
+        group[0] += 1
+        if e.row is not None and len(group[1]) < rows and e.row not in group[1]:
+            group[1].append(e.row)
+    ordered = sorted(groups.items(), key=lambda item: -item[1][0])  # stable: ties stay in file order
+    return [{"column": column, "message": message, "count": count, "rows": first}
+            for (column, message), (count, first) in ordered]
 
 
 class ImportRejected(Exception):

@@ -6,10 +6,15 @@ parse() returns the typed frame and every problem found (never stops at the firs
   lower case;
 - money/quantity/number: integers in minor units (value × 10**scale, parsed from the text, never
   through float): int64 when the column is required and every cell parsed, else nullable Int64;
-- date: datetime64[ns] (NaT when missing);
+- date: datetime64[ns] (NaT when missing), from YYYY-MM-DD or DD.MM.YYYY (D.M.YYYY too);
 - period: str 'YYYY' or 'YYYY-MM'; month_number: int64 1..12; bool: pandas "boolean" dtype;
 - optional columns absent from the file are added as all-missing.
+Numbers: `raw.attrs["decimal"]` is the file's decimal separator. With ',' (a semicolon file) a number
+may carry thousands separators as Norwegian Excel writes them: a space, a no-break space (U+00A0 or
+U+202F) or '.' before a decimal comma, between groups of three digits. `raw.attrs["text_decimal"]`
+= ',' (XLSX): text cells may also be written that way; a number cell reaches parse as '1234.5'.
 Cells that failed are missing in the frame; use the frame only when the error list is empty.
+A header that is another dataset's gets that said first, and its rows are not checked.
 """
 
 from __future__ import annotations
@@ -25,16 +30,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.imports.errors import RowError
-from app.imports.specs import COUNT_ACTIVITY_TYPES, NUMERIC_KINDS, Column, DatasetSpec
+from app.imports.specs import COUNT_ACTIVITY_TYPES, DATASETS, NUMERIC_KINDS, Column, DatasetSpec
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DMY = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")  # as Norwegian Excel writes a date
+_DMY_SHORT = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{2}")
 _PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
 _TRUE = frozenset({"true", "yes", "1", "ja", "sann"})
 _FALSE = frozenset({"false", "no", "0", "nei", "usann"})
 _SPACES = "\u0020\u00a0\u202f\u2009"
+# Thousands separators of a semicolon file: a space, a no-break space (Excel), a narrow no-break space
+# (some exports); or '.', but only before a decimal comma ('1.234' alone could be a decimal).
+_GROUP_SPACES = "\u0020\u00a0\u202f"
+_GROUPED_SPACES = rf"^-?[0-9]{{1,3}}(?:[{_GROUP_SPACES}][0-9]{{3}})+(?:,[0-9]+)?$"  # RE2 (pyarrow)
+_GROUPED_DOTS = r"^-?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+$"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SUSPECT = r"^[=+@-]|[\x00-\x1f\x7f]"  # RE2 (pyarrow); a superset of what _unsafe_text rejects
+# How the summary of a rejected file counts "duplicate of row N" (the same key as an earlier row).
+DUPLICATE_GROUP = "duplicate of an earlier row (the same key)"
 DATE_MIN_YEAR, DATE_MAX_YEAR = 1900, 2199  # datetime64[ns] ends in 2262
 PERIOD_MIN_YEAR, PERIOD_MAX_YEAR = 1900, 2999
 
@@ -47,8 +61,12 @@ def parse(spec: DatasetSpec, raw: pd.DataFrame, *, duplicates: bool = True) -> t
     """
     errors: list[RowError] = list(raw.attrs.get("row_errors", ()))
     decimal = raw.attrs.get("decimal", ".")
+    text_decimal = raw.attrs.get("text_decimal")
     rows = _row_numbers(raw)
     positions = _check_header(spec, raw, errors)
+    others = other_datasets(spec, raw.columns)
+    if others:
+        return _foreign_header(spec, others, errors)
     _repeated_header(raw, positions, rows, errors)
 
     out: dict[str, pd.Series] = {"row": pd.Series(rows, dtype="int64")}
@@ -67,7 +85,7 @@ def parse(spec: DatasetSpec, raw: pd.DataFrame, *, duplicates: bool = True) -> t
         written[column.name], empty[column.name] = cells, is_empty
         if column.cell_required and is_empty.any():
             errors.extend(_errors(rows, cells, is_empty, column.name, "a value is required"))
-        out[column.name] = _parse_column(column, stripped, is_empty, rows, cells, decimal, errors)
+        out[column.name] = _parse_column(column, stripped, is_empty, rows, cells, decimal, text_decimal, errors)
 
     typed = pd.DataFrame(out)
     typed = _row_rules(spec, typed, written, empty, errors)
@@ -111,6 +129,44 @@ def _check_header(spec: DatasetSpec, raw: pd.DataFrame, errors: list[RowError]) 
     return positions
 
 
+def other_datasets(spec: DatasetSpec, columns: Iterable[object]) -> list[str]:
+    """The datasets whose columns these are, when they are not this dataset's: [] when they fit it.
+
+    Another dataset fits when every column it requires is in the header and it knows more of the
+    header's names than `spec` does; of those, the ones that know the most (targets and kpi_values
+    share their columns). Only asked when the header does not fit `spec` (a missing required
+    column, or an unknown one), so a file with a typo in one column is not taken for another dataset.
+    """
+    names = {str(c) for c in columns} - {""}
+    own = spec.column_names
+    fits = all(c.name in names for c in spec.columns if c.required) and names <= set(own)
+    if fits:
+        return []
+    known_here = len(names & set(own))
+    scored = []
+    for other in DATASETS.values():
+        if other.name == spec.name or not all(c.name in names for c in other.columns if c.required):
+            continue
+        known = len(names & set(other.column_names))
+        if known > known_here:
+            scored.append((known, other.name))
+    best = max((k for k, _ in scored), default=0)
+    return [name for k, name in scored if k == best]
+
+
+def _foreign_header(spec: DatasetSpec, others: list[str], errors: list[RowError]) -> tuple[pd.DataFrame, list[RowError]]:
+    """Another dataset's header: that first, then the header's problems; the rows are not checked (each
+    would only repeat that the file is not a `spec` file)."""
+    which = " or ".join(others)
+    first = RowError(1, None, None, f"these are the columns of {which}, not of {spec.name}; "
+                                    f"load this file as {which}")
+    order = {name: i for i, name in enumerate(spec.column_names)}
+    header = sorted((e for e in errors if e.row is None or e.row == 1),
+                    key=lambda e: (e.row or 0, order.get(e.column or "", -1)))
+    typed = pd.DataFrame({"row": pd.Series([], dtype="int64"), **{c.name: _all_missing(c, 0) for c in spec.columns}})
+    return typed, [first, *header]
+
+
 def _repeated_header(raw: pd.DataFrame, positions: dict[str, int], rows: np.ndarray, errors: list[RowError]) -> None:
     """A data row that repeats the header (two exports pasted together) would otherwise load as data."""
     if len(positions) < 2:
@@ -147,11 +203,12 @@ def _parse_column(
     rows: np.ndarray,
     cells: pd.Series,
     decimal: str,
+    text_decimal: str | None,
     errors: list[RowError],
 ) -> pd.Series:
     kind = column.kind
     if kind in NUMERIC_KINDS:
-        return _parse_number(column, stripped, is_empty, rows, cells, decimal, errors)
+        return _parse_number(column, stripped, is_empty, rows, cells, decimal, text_decimal, errors)
     if kind in ("text", "code"):
         too_long = (stripped.str.len() > column.max_length).to_numpy(dtype=bool)
         if too_long.any():
@@ -251,12 +308,22 @@ def _enum(text: str, choices: tuple[str, ...]) -> tuple[object, str | None]:
 
 
 def _date(text: str) -> tuple[object, str | None]:
-    if not _DATE.fullmatch(text):
-        return None, "not a date (YYYY-MM-DD)"
-    try:
-        value = dt.date.fromisoformat(text)
-    except ValueError:
-        return None, "not a date in the calendar (YYYY-MM-DD)"
+    """YYYY-MM-DD, or DD.MM.YYYY (D.M.YYYY too) as Norwegian Excel writes a date."""
+    if _DATE.fullmatch(text):
+        try:
+            value = dt.date.fromisoformat(text)
+        except ValueError:
+            return None, "not a date in the calendar (YYYY-MM-DD)"
+    elif match := _DMY.fullmatch(text):
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            value = dt.date(year, month, day)
+        except ValueError:
+            return None, "not a date in the calendar (DD.MM.YYYY)"
+    elif _DMY_SHORT.fullmatch(text):
+        return None, "not a date (YYYY-MM-DD or DD.MM.YYYY): write the year with four digits"
+    else:
+        return None, "not a date (YYYY-MM-DD or DD.MM.YYYY)"
     if not DATE_MIN_YEAR <= value.year <= DATE_MAX_YEAR:
         return None, f"the year must be between {DATE_MIN_YEAR} and {DATE_MAX_YEAR}"
     return np.datetime64(value, "ns"), None
@@ -296,12 +363,48 @@ def _parse_number(
     rows: np.ndarray,
     cells: pd.Series,
     decimal: str,
+    text_decimal: str | None,
     errors: list[RowError],
 ) -> pd.Series:
     scale, int_digits = column.scale, column.digits - column.scale
     # pyarrow compute on the whole column (1M cells in tens of milliseconds), exact: the digits are
     # read as an integer and scaled by a power of ten, never through float.
     text = _arrow(stripped)
+    ok, minor = _minor_units(_without_thousands(text) if decimal == "," else text, decimal, scale, int_digits)
+    comma_text = np.zeros(len(stripped), dtype=bool)
+    if text_decimal == "," and decimal != "," and not ok.all():
+        # An XLSX text cell written as Norwegian Excel shows a number ('1 234,50'); no text is a number
+        # both ways with two values ('1,5' is not one with '.', '1.5' not one with ',').
+        comma_text = _np(pc.match_substring_regex(text, f"[,{_GROUP_SPACES}]")).astype(bool) & ~ok
+        if comma_text.any():
+            ok_comma, minor_comma = _minor_units(_without_thousands(text), ",", scale, int_digits)
+            take = comma_text & ok_comma
+            ok, minor = ok | take, np.where(take, minor_comma, minor)
+    problems: dict[tuple[str, str], str] = {}  # a bad value repeated down a column is explained once
+    bad = np.flatnonzero(~ok & ~is_empty)
+    # The bad cells as lists at once: .iat on an Arrow-backed column costs microseconds a cell.
+    for i, shown, written in zip(bad.tolist(), stripped.iloc[bad].tolist(), cells.iloc[bad].tolist(), strict=True):
+        written_as = "," if comma_text[i] and "," in shown else decimal
+        if (shown, written_as) not in problems:
+            problems[shown, written_as] = _number_problem(shown, written_as, column)
+        errors.append(RowError(int(rows[i]), column.name, written, problems[shown, written_as]))
+    if column.minimum is not None:
+        below = ok & (minor < int(column.minimum * 10**scale))
+        if below.any():
+            errors.extend(_errors(rows, cells, below, column.name, f"must be {column.minimum} or more"))
+            ok &= ~below
+    return pd.Series(pd.arrays.IntegerArray(minor.astype(np.int64), ~ok))
+
+
+def _without_thousands(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The cells written with thousands separators in groups of three ('1 234 567,50', '1.234,50'), without
+    them; every other cell as it is (a separator out of place then fails as a number)."""
+    grouped = pc.or_(pc.match_substring_regex(text, _GROUPED_SPACES), pc.match_substring_regex(text, _GROUPED_DOTS))
+    return pc.if_else(grouped, pc.replace_substring_regex(text, f"[{_GROUP_SPACES}.]", ""), text)
+
+
+def _minor_units(text: pa.ChunkedArray, decimal: str, scale: int, int_digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(well-formed and in range, the value in units of 10**-scale) per cell of plain '-1234.5' text."""
     body = pc.utf8_ltrim(text, "-")
     length = _np(pc.utf8_length(text))
     body_len = _np(pc.utf8_length(body))
@@ -320,36 +423,56 @@ def _parse_number(
         & (~has_point | (frac_len >= 1))
     )
     ok = well_formed & (frac_len <= scale) & (int_len - np.minimum(leading_zeros, int_len) <= int_digits)
-    minor = np.zeros(len(stripped), dtype=np.int64)
+    minor = np.zeros(len(length), dtype=np.int64)
     if ok.any():
         parsed = _np(pc.cast(pc.filter(digits, pa.array(ok)), pa.int64())).astype(np.int64)
         minor[ok] = parsed * (10 ** (scale - frac_len[ok])).astype(np.int64)
         minor[ok & (minus == 1)] *= -1
-    for i in np.flatnonzero(~ok & ~is_empty):
-        errors.append(RowError(int(rows[i]), column.name, cells.iat[i], _number_problem(stripped.iat[i], decimal, column)))
-    if column.minimum is not None:
-        below = ok & (minor < int(column.minimum * 10**scale))
-        if below.any():
-            errors.extend(_errors(rows, cells, below, column.name, f"must be {column.minimum} or more"))
-            ok &= ~below
-    return pd.Series(pd.arrays.IntegerArray(minor.astype(np.int64), ~ok))
+    return ok, minor
 
 
 def _number_problem(text: str, decimal: str, column: Column) -> str:
     """Why a cell is not an acceptable number; only called for the cells that failed."""
     other = "," if decimal == "." else "."
     sep = re.escape(decimal)
-    if re.fullmatch(rf"-?[0-9]+(?:{sep}[0-9]+)?", text):
-        whole, _, frac = text.partition(decimal)
+    plain = re.sub(f"[{_GROUP_SPACES}.]", "", text) if decimal == "," else text
+    if re.fullmatch(rf"-?[0-9]+(?:{sep}[0-9]+)?", plain) and (plain == text or _grouped(text)):
+        whole, _, frac = plain.partition(decimal)
         if len(frac) > column.scale:
             return f"at most {column.scale} decimals" if column.scale else "must be a whole number"
         return f"too large (at most {column.digits - column.scale} digits before the decimal separator)"
+    if decimal == ",":
+        return _comma_number_problem(text)
     if any(s in text for s in _SPACES) and re.fullmatch(rf"-?[0-9{_SPACES}]+(?:{sep}[0-9]+)?", text):
         return "remove the thousands separators (spaces)"
     if re.fullmatch(rf"-?[0-9]+(?:{re.escape(other)}[0-9]+)?", text):
         return f"use {decimal!r} as the decimal separator (and no thousands separators)"
     if re.fullmatch(rf"-?[0-9]{{1,3}}(?:{re.escape(other)}[0-9]{{3}})+(?:{sep}[0-9]+)?", text):
         return "remove the thousands separators"
+    return "not a number"
+
+
+def _grouped(text: str) -> bool:
+    return bool(re.fullmatch(_GROUPED_SPACES, text) or re.fullmatch(_GROUPED_DOTS, text))
+
+
+def _comma_number_problem(text: str) -> str:
+    """Why a cell of a semicolon file (decimal comma) is not a number."""
+    spaces = f"[{_GROUP_SPACES}{_SPACES}]"
+    if re.fullmatch(r"-?[0-9]{1,3}(?:\.[0-9]{3})+", text):  # '1.234': a thousand, or one and a bit?
+        whole = text.replace(".", "")
+        return (f"'.' separates thousands only before a decimal comma: write {text},00 or {whole} if you mean "
+                f"{whole}, or {text.replace('.', ',')} if you mean a decimal")
+    if re.fullmatch(r"-?[0-9]+\.[0-9]+", text):
+        return "use ',' as the decimal separator"
+    if re.fullmatch(r"-?[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+", text):
+        return "use ',' as the decimal separator, and a space or '.' between thousands (1 234,50)"
+    if re.fullmatch(rf"-?[0-9](?:[0-9.]|{spaces})*(?:,[0-9]+)?", text) and text[-1:] not in (".", *_SPACES):
+        if "." in text and re.search(spaces, text):
+            return "use one kind of thousands separator: a space or '.', not both"
+        if "\u2009" in text:
+            return "use a space or a no-break space between thousands, not a thin space"
+        return "thousands separators must come between groups of three digits (1 234 567,50 or 1.234.567,50)"
     return "not a number"
 
 
@@ -465,7 +588,8 @@ def _duplicate_keys(
     rows = typed["row"]
     for i in repeat[repeat].index:
         shown = ", ".join(written[k].iat[i].strip() for k in key)
-        errors.append(RowError(int(rows.iat[i]), ", ".join(key), shown, f"duplicate of row {int(first_row[i])}"))
+        errors.append(RowError(int(rows.iat[i]), ", ".join(key), shown, f"duplicate of row {int(first_row[i])}",
+                               group=DUPLICATE_GROUP))
 
 
 def _tighten(spec: DatasetSpec, typed: pd.DataFrame) -> pd.DataFrame:

@@ -3,8 +3,9 @@
 `read_table` reads a whole file into one frame; `CsvBatches` reads a big CSV file in batches of
 about `BATCH_BYTES`, so memory does not grow with the file. In both, a frame's index is the
 spreadsheet row number (header = 1, first data row = 2); blank rows are dropped but keep their
-numbers. `frame.attrs["decimal"]` is the file's decimal separator and `frame.attrs["row_errors"]`
-the RowErrors found while reading (parse() reports them).
+numbers. `frame.attrs["decimal"]` is the file's decimal separator (`text_decimal`: another one text
+cells of a workbook may use) and `frame.attrs["row_errors"]` the RowErrors found while reading (parse()
+reports them).
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ def _read_csv_slow(data: bytes, delimiter: str, header: list[str]) -> tuple[pd.D
                 extra = [c for c in cells[n:] if c.strip()]
                 if extra:
                     errors.append(RowError(record_no, None, delimiter.join(cells),
-                                           f"the row has {len(cells)} cells but the header has {n}"))
+                                           f"the row has {len(cells)} cells but the header has {n}",
+                                           group="the row has more cells than the header"))
                 cells = cells[:n]
             rows.append(cells + [""] * (n - len(cells)))
     except csv.Error as exc:  # a cell over the csv module's 128 KiB limit, say
@@ -706,7 +708,8 @@ def _parse_xlsx(data: bytes, spec: DatasetSpec, parts: dict[str, _PartScan], lim
             extra = [v for v in values[n:] if v is not None and str(v).strip() != ""]
             if extra:
                 row_errors.append(
-                    RowError(row_no, None, ", ".join(_cell_text(v) for v in extra), f"the row has cells beyond the {n} header columns")
+                    RowError(row_no, None, ", ".join(_cell_text(v) for v in extra),
+                             f"the row has cells beyond the {n} header columns")
                 )
             rows.append(cells)
             if len(rows) == _FRAME_ROWS:
@@ -721,7 +724,8 @@ def _parse_xlsx(data: bytes, spec: DatasetSpec, parts: dict[str, _PartScan], lim
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     frame.columns = header
     frame.index = pd.RangeIndex(2, 2 + len(frame))
-    frame.attrs["decimal"] = "."
+    frame.attrs["decimal"] = "."  # number cells come as '1234.5' (see _cell_text) ...
+    frame.attrs["text_decimal"] = ","  # ... text cells as Norwegian Excel shows a number ('1 234,50') too
     frame.attrs["row_errors"] = row_errors
     return frame
 

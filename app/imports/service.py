@@ -53,7 +53,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 from app.analytics.periods import months_of, phase
 from app.audit.service import record as record_audit
 from app.imports.errors import ImportRejected, RowError
-from app.imports.parse import parse
+from app.imports.parse import DUPLICATE_GROUP, other_datasets, parse
 from app.imports.reader import CsvBatches, NotStreamable, read_table
 from app.imports.specs import DATASETS, DatasetSpec
 from app.models import (
@@ -97,7 +97,8 @@ PG_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "256MB"}
 FETCH_CHUNK = 10_000
 # From this many new rows (and more than the table holds), indexes are rebuilt rather than maintained.
 BULK_MIN_ROWS = 50_000
-# Changed rows kept, before and after, in an import's audit event (the event also counts all of them).
+# Changed rows kept, before and after, in an import's audit event, and as many inserted rows (the event
+# also counts all of them).
 AUDIT_SAMPLE = 20
 
 
@@ -240,13 +241,14 @@ class _TableWriter:
         self._dropped: tuple[list, list] | None = None  # (indexes, constraints); None: not decided yet
 
     def write(self, frame: pd.DataFrame, *, expected_rows: int | None, progress: _Reporter | None,
-              sample: list[tuple[dict, dict]], touched: aggregates.Touched) -> pd.Series:
+              sample: list[tuple[dict, dict]], new_sample: list[tuple[None, dict]],
+              touched: aggregates.Touched) -> pd.Series:
         """The status of each frame row: 'new' | 'same' | 'changed'.
 
         expected_rows: the rows the whole file is expected to give this table (None: this frame's; for
-        bulk mode); progress(table, rows) -> report(share) for this batch's inserts; sample: up to
-        AUDIT_SAMPLE changed rows as (before, after) for the audit trail; touched: what the aggregates
-        must recompute.
+        bulk mode); progress(table, rows) -> report(share) for this batch's inserts; sample, new_sample:
+        up to AUDIT_SAMPLE changed rows as (before, after), and inserted rows as (None, after), for the
+        audit trail; touched: what the aggregates must recompute.
         """
         plan = self.plan
         if frame.empty:
@@ -276,6 +278,9 @@ class _TableWriter:
             _update(self.session, plan, changed)
             if len(sample) < AUDIT_SAMPLE:
                 sample.extend(_changed_sample(plan, changed.head(AUDIT_SAMPLE - len(sample))))
+        if len(to_insert) and len(new_sample) < AUDIT_SAMPLE:
+            new_sample.extend((None, {c: _audit_value(row[c], plan.kinds[c]) for c in plan.kinds})
+                              for row in to_insert.head(AUDIT_SAMPLE - len(new_sample)).to_dict("records"))
         _touch(touched, plan, to_insert, changed)
         return pd.Series(status, index=frame.index)
 
@@ -361,6 +366,42 @@ def _audit_value(value: object, kind: str) -> object:
     if kind == "bool":
         return bool(value)
     return str(value)
+
+
+# The id columns of the written tables, as the audit trail names them: by the code (a leader by the
+# e-mail) that the files use, never by an internal id.
+_AUDIT_NAMES: dict[str, tuple[str, type, str]] = {
+    "seller_id": ("seller_code", Seller, "code"),
+    "kam_seller_id": ("kam_seller_code", Seller, "code"),
+    "district_id": ("district_code", District, "code"),
+    "region_id": ("region_code", Region, "code"),
+    "account_id": ("account_code", Account, "code"),
+    "product_id": ("product_code", Product, "code"),
+    "leader_id": ("leader_email", Leader, "email"),
+}
+
+
+def _by_codes(session: Session, sample: list[tuple[dict | None, dict]]) -> list[tuple[dict | None, dict]]:
+    """The audit sample with every id column replaced by the code it stands for (`district_id: 3` ->
+    `district_code: "D1"`), in the same place of the row; read after the writes, so new rows are named too."""
+    wanted: dict[str, set[int]] = {}
+    for pair in sample:
+        for row in pair:
+            for column, value in (row or {}).items():
+                if column in _AUDIT_NAMES and value is not None:
+                    wanted.setdefault(column, set()).add(int(value))
+    names: dict[str, dict[int, str]] = {}
+    for column, ids in wanted.items():
+        _, model, attr = _AUDIT_NAMES[column]
+        names[column] = dict(session.execute(select(model.id, getattr(model, attr)).where(model.id.in_(sorted(ids)))).all())
+
+    def named(row: dict | None) -> dict | None:
+        if row is None:
+            return None
+        return {(_AUDIT_NAMES[c][0] if c in _AUDIT_NAMES else c):
+                (names[c].get(int(v), v) if c in _AUDIT_NAMES and v is not None else v) for c, v in row.items()}
+
+    return [(named(before), named(after)) for before, after in sample]
 
 
 def _changed_sample(plan: TablePlan, changed: pd.DataFrame) -> list[tuple[dict, dict]]:
@@ -586,7 +627,8 @@ def _check_seller_history(frame: pd.DataFrame, seller_ids: pd.Series, dates: pd.
     bad[bad] = np.asarray(dates[bad] < starts[bad], dtype=bool)
     for r, d, code, start in zip(frame.loc[bad, "row"].tolist(), dates[bad].tolist(),
                                  frame.loc[bad, "seller_code"].tolist(), starts[bad].tolist(), strict=True):
-        errors.append(RowError(int(r), "date", d, f"seller {code} has no district before {start}"))
+        errors.append(RowError(int(r), "date", d, f"seller {code} has no district before {start}",
+                               group="the seller has no district yet on this date"))
 
 
 def _seasonality_weights(session: Session) -> list[Decimal]:
@@ -611,7 +653,7 @@ def _check_overlaps(stored: pd.DataFrame, key: list[str], periods: dict[int, str
             month = next(v for c, v in zip(key, k, strict=True) if c == "month")
             errors.append(RowError(src, "period", periods[src],
                                    f"{str(month)[:7]} is also covered by row {first_src[k]} "
-                                   f"({periods[first_src[k]]})"))
+                                   f"({periods[first_src[k]]})", group="a month also covered by another row"))
 
 
 def _raise_if(errors: list[RowError]) -> None:
@@ -683,17 +725,20 @@ def _load_sellers(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]
     # One e-mail, one seller: within the file and against sellers the file does not rename.
     seen: dict[str, tuple[str, int]] = {}
     for code, email, row in latest.sort_values("row")[["code", "email", "row"]].itertuples(index=False):
+        if not (isinstance(code, str) and isinstance(email, str)):
+            continue  # a cell that failed to parse: reported already
         if email in seen:
             other, other_row = seen[email]
-            errors.append(RowError(int(row), "email", email,
-                                   f"e-mail also given to seller {other} on row {other_row}"))
+            errors.append(RowError(int(row), "email", email, f"e-mail also given to seller {other} on row {other_row}",
+                                   group="e-mail also given to another seller of the file"))
         else:
             seen[email] = (code, int(row))
     file_emails = dict(zip(latest["code"], latest["email"], strict=True))
     for code, email in session.execute(select(Seller.code, Seller.email)):
         owner = seen.get(email)
         if owner and owner[0] != code and file_emails.get(code, email) == email:
-            errors.append(RowError(owner[1], "email", email, f"e-mail already belongs to seller {code}"))
+            errors.append(RowError(owner[1], "email", email, f"e-mail already belongs to seller {code}",
+                                   group="e-mail already belongs to another seller"))
     _raise_if(errors)
 
     seller_plan = _tp(Seller, ("code",), {"code": "str", "name": "str", "email": "str"})
@@ -715,9 +760,12 @@ def _load_leaders(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]
     _lookup(f, "region_code", _code_map(session, Region), errors)
     names: dict[str, tuple[str, int]] = {}
     for email, name, row in f[["email", "name", "row"]].itertuples(index=False):
+        if not (isinstance(email, str) and isinstance(name, str)):
+            continue  # a cell that failed to parse: reported already
         if email in names and names[email][0] != name:
             errors.append(RowError(int(row), "name", name,
-                                   f"row {names[email][1]} gives this leader another name ({names[email][0]})"))
+                                   f"row {names[email][1]} gives this leader another name ({names[email][0]})",
+                                   group="another row gives this leader another name"))
         names.setdefault(email, (name, int(row)))
     _raise_if(errors)
     has_d, has_r = _present(f["district_code"]), _present(f["region_code"])
@@ -796,7 +844,11 @@ def _plan_rows(session: Session, f: pd.DataFrame, model, kpi_values: bool) -> li
         elif kpi_values and not kpis[kpi][1]:
             errors.append(RowError(int(row), "kpi", kpi,
                                    f"{kpi} is computed from sales and activities; kpi_values holds manual KPIs"))
-    _raise_if(errors)
+    # The rows whose KPI and period are known are checked on for overlaps, so one answer lists every
+    # problem (a cell that failed to parse is reported already).
+    usable = np.asarray(f["period"].notna() & f["kpi"].isin(list(kpis)), dtype=bool)
+    if not usable.all():
+        f = f[usable].reset_index(drop=True)
     pos, month, idx = _expand_periods(f)
     sub = f.iloc[pos].reset_index(drop=True)
     weights = _seasonality_weights(session)
@@ -831,7 +883,11 @@ def _load_budgets(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]
     errors: list[RowError] = []
     district_id = _lookup(f, "district_code", _code_map(session, District), errors)
     product_id = _lookup(f, "product_code", _code_map(session, Product), errors)
-    _raise_if(errors)
+    # The rows with known references and period are checked on for overlaps, so one answer lists every
+    # problem (a cell that failed to parse is reported already).
+    usable = np.asarray(district_id.notna() & product_id.notna() & f["period"].notna(), dtype=bool)
+    if not usable.all():
+        f, district_id, product_id = (x[usable].reset_index(drop=True) for x in (f, district_id, product_id))
     pos, month, idx = _expand_periods(f)
     weights = _seasonality_weights(session)
     stored = pd.DataFrame({
@@ -911,23 +967,35 @@ def get_spec(dataset: str) -> DatasetSpec:
 
 def _with_reference_errors(session: Session, dataset: str, frame: pd.DataFrame,
                            errors: list[RowError], refs: _Refs | None = None) -> list[RowError]:
-    """The parse errors plus the reference errors of the rows that parsed cleanly, so one answer lists all."""
-    bad_rows = {e.row for e in errors}
-    if None in bad_rows or frame.empty:
+    """The parse errors plus the reference errors of every row, so one answer lists all: a row with a bad
+    amount and an unknown seller gets both. A cell that failed to parse is missing in the frame, and the
+    loaders pass over missing cells; a loader that cannot take such a frame is asked again with the rows
+    that parsed cleanly."""
+    if frame.empty or any(e.row is None for e in errors):
         return errors
-    good = frame[~frame["row"].isin(bad_rows)].reset_index(drop=True)
-    if good.empty:
-        return errors
-    savepoint = session.begin_nested()  # the loaders only read, but nothing of this may stay
-    try:
-        LOADERS[dataset](session, good, refs or _Refs(session))
-    except ImportRejected as exc:
-        errors = errors + exc.errors
-    except Exception:  # noqa: BLE001 - the parse errors alone still make a complete answer
-        pass
-    finally:
-        savepoint.rollback()
-    return sorted(errors, key=lambda e: -1 if e.row is None else e.row)
+    good = frame[~frame["row"].isin({e.row for e in errors})].reset_index(drop=True)
+    for rows in (frame, good) if len(good) < len(frame) else (frame,):
+        if rows.empty:
+            break
+        savepoint = session.begin_nested()  # the loaders only read, but nothing of this may stay
+        try:
+            LOADERS[dataset](session, rows, refs or _Refs(session))
+            found: list[RowError] | None = []
+        except ImportRejected as exc:
+            found = exc.errors
+        except Exception:  # noqa: BLE001 - a cell that failed to parse, most likely: try the clean rows
+            found = None
+        finally:
+            savepoint.rollback()
+        if found is not None:
+            return _in_row_order(DATASETS[dataset], errors + found)
+    return errors
+
+
+def _in_row_order(spec: DatasetSpec, errors: list[RowError]) -> list[RowError]:
+    """Whole-file problems first, then by row, and in a row by the dataset's column order (as parse() does)."""
+    order = {name: i for i, name in enumerate(spec.column_names)}
+    return sorted(errors, key=lambda e: (-1 if e.row is None else e.row, order.get(e.column or "", -1)))
 
 
 class _KeyLog:
@@ -973,7 +1041,8 @@ class _KeyLog:
         errors, first = [], {}
         for key, row in found:
             if key in first:
-                errors.append(RowError(int(row), self.column, key, f"duplicate of row {first[key]}"))
+                errors.append(RowError(int(row), self.column, key, f"duplicate of row {first[key]}",
+                                       group=DUPLICATE_GROUP))
             else:
                 first[key] = int(row)
         return errors
@@ -991,7 +1060,8 @@ class _Loaded:
     updated: int = 0
     unchanged: int = 0
     changed_rows: int = 0
-    sample: list[tuple[dict, dict]] = field(default_factory=list)
+    sample: list[tuple[dict, dict]] = field(default_factory=list)  # changed rows: (before, after)
+    new_sample: list[tuple[None, dict]] = field(default_factory=list)  # inserted rows: (None, after)
 
 
 class _Background:
@@ -1054,6 +1124,7 @@ def _load(session: Session, spec: DatasetSpec, batches: Iterable[pd.DataFrame], 
     touched = aggregates.Touched()
     loaded = _Loaded()
     errors: list[RowError] = []
+    rejected_because = "the file was not loaded"
     db_error: str | None = None
     read_before = 0.0
     driver_error = session.get_bind().dialect.dbapi.Error  # what the raw driver cursors raise
@@ -1076,8 +1147,14 @@ def _load(session: Session, spec: DatasetSpec, batches: Iterable[pd.DataFrame], 
     savepoint = session.begin_nested()
     try:
         keys = _KeyLog(session, spec.key[0]) if streamed and key_log else None
-        for raw in batches:
+        for batch_no, raw in enumerate(batches):
             frame, found = parse(spec, raw, duplicates=keys is None)
+            if batch_no == 0 and other_datasets(spec, raw.columns):
+                errors += found  # another dataset's header: that says it all; the rows are not read on
+                rejected_because = f"the file was not loaded: {found[0].message}"
+                break
+            if batch_no and found:  # the header's problems came with the first batch
+                found = [e for e in found if e.row is None or e.row > 1]
             frame = frame.reset_index(drop=True)
             loaded.rows += len(frame)
             plans, refused = None, None
@@ -1117,7 +1194,7 @@ def _load(session: Session, spec: DatasetSpec, batches: Iterable[pd.DataFrame], 
             errors += keys.duplicates()
             keys.drop()
         if errors:
-            raise ImportRejected(_in_file_order(errors, keys))
+            raise ImportRejected(_in_file_order(errors, keys), rejected_because)
         if db_error:
             raise ImportRejected([RowError(None, None, None, f"the database refused the data: {db_error}")])
         try:
@@ -1171,7 +1248,8 @@ def _write_batch(session: Session, plans: list[tuple], writers: dict[str, _Table
             if plan.table.name not in writers:
                 writers[plan.table.name] = _TableWriter(session, plan, by_key=contained)
             status = writers[plan.table.name].write(stored, expected_rows=expected, progress=progress,
-                                                    sample=loaded.sample, touched=touched)
+                                                    sample=loaded.sample, new_sample=loaded.new_sample,
+                                                    touched=touched)
             statuses.append((stored["_src"], status))
     except BaseException:
         if nested is not None:
@@ -1303,8 +1381,9 @@ def import_file(session: Session, *, dataset: str, data: Source, filename: str, 
         else:
             file_size, file_sha256 = streamed.size, streamed.sha256
     if not dry_run:
+        sample = _by_codes(session, loaded.sample + loaded.new_sample)
         record_audit(session, actor=actor, action="import", entity=dataset,
-                     before=[b for b, _ in loaded.sample] or None, after=[a for _, a in loaded.sample] or None,
+                     before=[b for b, _ in sample] or None, after=[a for _, a in sample] or None,
                      dataset=dataset, file_name=filename[:255], file_size=file_size, file_sha256=file_sha256,
                      rows=loaded.rows, inserted=loaded.inserted, updated=loaded.updated,
                      unchanged=loaded.unchanged, changed_rows=loaded.changed_rows)

@@ -1,7 +1,7 @@
 // Administration: load any dataset (dry run first, every row error in a table), KPI weights and
 // thresholds, perspective weights and scorecard settings, users, and the audit trail.
 import { api, ApiError } from "../api.js";
-import { fmt, t } from "../i18n.js";
+import { fmt, localName, t } from "../i18n.js";
 import { busy, emptyBox, errorBox, h, loading, notice, problemBox, problemText, section, table } from "../ui.js";
 
 export const key = "admin";
@@ -14,7 +14,7 @@ const AUDIT_KINDS = ["import", "kpi", "perspective", "settings", "user", "token"
 const AUDIT_LIMIT = 50;
 
 function uploadSection(onLoaded) {
-  const dataset = h("select", { name: "dataset", id: "dataset" }, DATASETS.map((d) => h("option", { value: d }, d)));
+  const dataset = h("select", { name: "dataset", id: "dataset" }, DATASETS.map((d) => h("option", { value: d }, `${t(`dataset.${d}`)} (${d})`)));
   const file = h("input", { type: "file", name: "file", id: "upload-file", accept: ".csv,.xlsx,text/csv" });
   const result = h("div", { id: "upload-result", "aria-live": "polite" });
   const buttons = [];
@@ -30,11 +30,7 @@ function uploadSection(onLoaded) {
       if (!dryRun && onLoaded) onLoaded();
     } catch (err) {
       if (err instanceof ApiError && err.status === 422 && Array.isArray(err.body?.errors)) {
-        const rows = err.body.errors.map((e) => h("tr", {}, h("td", { class: "num" }, e.row ?? "–"), h("td", {}, e.column ?? "–"),
-          h("td", {}, e.value ?? ""), h("td", {}, e.message)));
-        result.replaceChildren(
-          h("p", { class: "error", role: "alert" }, t("admin.rejected", { count: err.body.error_count ?? rows.length })),
-          table([t("admin.row"), t("admin.column"), t("admin.value"), t("admin.message")], rows));
+        result.replaceChildren(...rejection(err.body));
       } else {
         result.replaceChildren(errorBox(err));
       }
@@ -49,6 +45,51 @@ function uploadSection(onLoaded) {
     h("div", { class: "buttons" }, buttons), result);
 }
 
+const PROBLEMS_PER_PAGE = 50;
+const SUMMARY_SHOWN = 30;
+
+// A rejected file: the problems counted by kind (column and message, with their first rows), then
+// every problem a page at a time, so a file of thousands of bad rows renders 50 table rows, not all.
+function rejection(body) {
+  const errors = body.errors;
+  const total = body.error_count ?? errors.length;
+  const out = [h("p", { class: "error", role: "alert" }, t("admin.rejected", { count: fmt.number(total) }))];
+  const summary = Array.isArray(body.summary) ? body.summary : [];
+  if (summary.some((g) => g.count > 1)) {
+    const kinds = summary.slice(0, SUMMARY_SHOWN).map((g) => h("tr", {}, h("td", { class: "num" }, fmt.number(g.count)),
+      h("td", {}, g.column ?? "–"), h("td", {}, g.message), h("td", {}, g.rows.join(", ") + (g.count > g.rows.length ? ", …" : ""))));
+    out.push(h("h3", {}, t("admin.summary")),
+      h("div", { id: "import-summary" }, table([t("admin.count"), t("admin.column"), t("admin.message"), t("admin.firstRows")], kinds)));
+    if (summary.length > SUMMARY_SHOWN) out.push(h("p", { class: "muted" }, t("admin.moreKinds", { count: fmt.number(summary.length - SUMMARY_SHOWN) })));
+    out.push(h("h3", {}, t("admin.allProblems")));
+  }
+  const tbody = h("tbody");
+  const position = h("span", { class: "muted", role: "status", id: "problems-position" });
+  const prev = h("button", { type: "button", class: "secondary", id: "problems-prev" }, t("admin.previous"));
+  const next = h("button", { type: "button", class: "secondary", id: "problems-next" }, t("admin.next"));
+  let page = 0;
+  const pages = Math.max(1, Math.ceil(errors.length / PROBLEMS_PER_PAGE));
+  function show() {
+    const first = page * PROBLEMS_PER_PAGE;
+    const shown = errors.slice(first, first + PROBLEMS_PER_PAGE);
+    tbody.replaceChildren(...shown.map((e) => h("tr", {}, h("td", { class: "num" }, e.row ?? "–"), h("td", {}, e.column ?? "–"),
+      h("td", {}, e.value ?? ""), h("td", {}, e.message))));
+    position.textContent = t("admin.problemsShown", { from: fmt.number(first + 1), to: fmt.number(first + shown.length), total: fmt.number(errors.length) });
+    // aria-disabled, not disabled: a disabled button would drop the focus at the first or last page
+    prev.setAttribute("aria-disabled", String(page === 0));
+    next.setAttribute("aria-disabled", String(page >= pages - 1));
+  }
+  prev.addEventListener("click", () => { if (page > 0) { page -= 1; show(); } });
+  next.addEventListener("click", () => { if (page < pages - 1) { page += 1; show(); } });
+  show();
+  out.push(h("div", { class: "table-wrap", id: "import-problems" }, h("table", {},
+    h("thead", {}, h("tr", {}, [t("admin.row"), t("admin.column"), t("admin.value"), t("admin.message")].map((x) => h("th", { scope: "col" }, x)))),
+    tbody)));
+  if (errors.length > PROBLEMS_PER_PAGE) out.push(h("div", { class: "buttons", id: "problems-pager" }, prev, position, next));
+  if (errors.length < total) out.push(h("p", { class: "muted" }, t("admin.problemsListed", { listed: fmt.number(errors.length), total: fmt.number(total) })));
+  return out;
+}
+
 function numberInput(name, value, { step = "0.01", min = "0", max } = {}) {
   return h("input", { type: "number", name, value: String(value), step, min, max, class: "short" });
 }
@@ -59,7 +100,7 @@ async function kpiSection() {
   try {
     const [kpis, perspectives, settings] = await Promise.all([api("/kpis"), api("/perspectives"), api("/settings/scorecard")]);
     const order = new Map(perspectives.map((p, i) => [p.key, i]));
-    const byName = new Map(perspectives.map((p) => [p.key, p.name]));
+    const byName = new Map(perspectives.map((p) => [p.key, localName(p)]));
     kpis.sort((a, b) => (order.get(a.perspective) ?? 99) - (order.get(b.perspective) ?? 99));
     const rows = kpis.map((k) => {
       const weight = numberInput("weight", k.weight, { max: "1000" });
@@ -75,13 +116,13 @@ async function kpiSection() {
           msg.textContent = t("admin.saved");
         } catch (err) { msg.textContent = err.message; msg.className = "inline-msg error"; }
       } }, t("admin.save"));
-      return h("tr", { dataset: { kpi: k.code } }, h("th", { scope: "row" }, k.name), h("td", {}, byName.get(k.perspective) ?? k.perspective),
+      return h("tr", { dataset: { kpi: k.code } }, h("th", { scope: "row" }, localName(k)), h("td", {}, byName.get(k.perspective) ?? k.perspective),
         h("td", {}, weight), h("td", {}, green), h("td", {}, amber), h("td", {}, active), h("td", {}, save, msg));
     });
     const prow = perspectives.map((p) => {
       const weight = numberInput("weight", p.weight, { max: "1000" });
       const msg = h("span", { class: "inline-msg", role: "status" });
-      return h("tr", {}, h("th", { scope: "row" }, p.name), h("td", {}, weight), h("td", {}, h("button", { type: "button", class: "secondary",
+      return h("tr", {}, h("th", { scope: "row" }, localName(p)), h("td", {}, weight), h("td", {}, h("button", { type: "button", class: "secondary",
         onclick: async () => {
           try { await api(`/perspectives/${p.key}`, { method: "PATCH", json: { weight: Number(weight.value) } }); msg.textContent = t("admin.saved"); }
           catch (err) { msg.textContent = err.message; }
@@ -257,11 +298,31 @@ function userAuditDetails(action, before, after) {
   return parts.length ? parts.join("; ") : null;
 }
 
+// An import's sample of rows, folded: a changed row as its key and "field: before → after", an
+// inserted row (its "before" is null) as "new:" and its fields. Rows name things by their codes.
+function importSample(e) {
+  const before = Array.isArray(e.before) ? e.before : [];
+  const after = Array.isArray(e.after) ? e.after : [];
+  if (!after.length) return null;
+  const lines = after.map((row, i) => {
+    const old = before[i];
+    const fields = Object.keys(row || {});
+    if (!old) {
+      return h("li", {}, `${t("audit.inserted")} `, fields.filter((f) => row[f] !== null).map((f) => `${f}: ${auditValue(row[f])}`).join(", "));
+    }
+    const key = fields.filter((f) => old[f] === row[f]);
+    const changed = fields.filter((f) => old[f] !== row[f]);
+    return h("li", {}, `${key.map((f) => auditValue(row[f])).join(" · ")}: `,
+      changed.map((f) => `${f}: ${auditValue(old[f])} → ${auditValue(row[f])}`).join("; "));
+  });
+  return h("details", { class: "audit-sample" }, h("summary", {}, t("audit.sample", { count: after.length })), h("ul", {}, lines));
+}
+
 // What an event changed, in one line: an import's file and counts, else "field: before → after" per field.
 function auditDetails(e) {
   if (e.action === "import") {
-    return t("admin.auditImport", { file: e.file_name || "–", size: fmt.number(e.file_size), sha: (e.file_sha256 || "").slice(0, 12),
-      rows: e.rows, inserted: e.inserted, updated: e.updated, unchanged: e.unchanged });
+    return [t("admin.auditImport", { file: e.file_name || "–", size: fmt.number(e.file_size), sha: (e.file_sha256 || "").slice(0, 12),
+      rows: e.rows, inserted: e.inserted, updated: e.updated, unchanged: e.unchanged }), importSample(e)];
   }
   const before = e.before && typeof e.before === "object" && !Array.isArray(e.before) ? e.before : {};
   const after = e.after && typeof e.after === "object" && !Array.isArray(e.after) ? e.after : {};
