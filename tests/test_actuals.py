@@ -9,25 +9,26 @@ from app.analytics.actuals import kpi_actuals
 
 # Two sellers in district D1. Account A9 bought from both; A7 is a key account.
 SALES = pd.DataFrame([
-    # seller, district, account, month, amount, margin, costed_amount, key_amount, costed_lines, sale_lines, is_new
-    ("S1", "D1", "A7", "2026-01", 100_000, 40_000, 100_000, 100_000, 2, 2, False),
-    ("S1", "D1", "A9", "2026-02", 50_000, 10_000, 50_000, 0, 1, 1, True),
-    ("S2", "D1", "A9", "2026-02", 30_000, 3_000, 20_000, 0, 1, 2, True),   # one line without cost
-    ("S2", "D1", "A8", "2026-02", -5_000, -1_000, -5_000, 0, 1, 0, False),  # credit note only
+    # seller, district, account, month, amount, margin, costed_amount, key_amount, costed_lines, lines, sale_lines,
+    # is_new (money in cents)
+    ("S1", "D1", "A7", "2026-01", 100_000, 40_000, 100_000, 100_000, 2, 2, 2, False),
+    ("S1", "D1", "A9", "2026-02", 50_000, 10_000, 50_000, 0, 1, 1, 1, True),
+    ("S2", "D1", "A9", "2026-02", 30_000, 3_000, 20_000, 0, 1, 2, 2, True),   # one line without cost
+    ("S2", "D1", "A8", "2026-02", -5_000, -1_000, -5_000, 0, 1, 1, 0, False),  # credit note only
 ], columns=["seller", "district", "account_id", "month", "amount", "margin", "costed_amount", "key_amount",
-            "costed_lines", "sale_lines", "is_new"])
+            "costed_lines", "lines", "sale_lines", "is_new"])
 
-ACTIVITIES = pd.DataFrame([
-    ("S1", "D1", "2026-01", "meeting", 3.0, 3),
-    ("S1", "D1", "2026-01", "won", 2.0, 2),
-    ("S1", "D1", "2026-02", "lost", 2.0, 2),
-    ("S2", "D1", "2026-02", "won", 1.0, 1),
-    ("S2", "D1", "2026-02", "lost", 3.0, 3),
-    ("S1", "D1", "2026-02", "csat", 9.0, 2),   # two responses: 4 and 5
-    ("S2", "D1", "2026-02", "csat", 3.0, 1),   # one response: 3
-    ("S2", "D1", "2026-02", "coaching_session", 1.0, 1),
-    ("S2", "D1", "2026-02", "goal_conversation", 2.0, 2),
-    ("S2", "D1", "2026-02", "training_hours", 7.5, 2),
+ACTIVITIES = pd.DataFrame([  # value in hundredths, as stored (two decimals)
+    ("S1", "D1", "2026-01", "meeting", 300, 3),
+    ("S1", "D1", "2026-01", "won", 200, 2),
+    ("S1", "D1", "2026-02", "lost", 200, 2),
+    ("S2", "D1", "2026-02", "won", 100, 1),
+    ("S2", "D1", "2026-02", "lost", 300, 3),
+    ("S1", "D1", "2026-02", "csat", 900, 2),   # two responses: 4 and 5
+    ("S2", "D1", "2026-02", "csat", 300, 1),   # one response: 3
+    ("S2", "D1", "2026-02", "coaching_session", 100, 1),
+    ("S2", "D1", "2026-02", "goal_conversation", 200, 2),
+    ("S2", "D1", "2026-02", "training_hours", 750, 2),
 ], columns=["seller", "district", "month", "type", "value", "n"])
 
 
@@ -74,7 +75,9 @@ def test_nothing_to_divide_by_gives_null_and_sums_give_zero():
     empty_acts = ACTIVITIES.iloc[0:0]
     got = kpi_actuals(empty_sales, empty_acts, by="seller", groups=["S9"]).loc["S9"]
     assert got["revenue"] == 0 and got["meetings"] == 0 and got["active_customers"] == 0
-    for code in ("margin_pct", "key_account_share", "csat", "hit_rate", "gross_margin"):
+    # no sales: the margin is known, it is 0 (null is for sales whose cost is unknown, below)
+    assert got["gross_margin"] == 0
+    for code in ("margin_pct", "key_account_share", "csat", "hit_rate"):
         assert math.isnan(got[code]), code
 
 

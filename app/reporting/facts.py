@@ -36,6 +36,12 @@ def _sum(expr: ColumnElement) -> ColumnElement:
     return cast(func.coalesce(func.sum(expr), 0), BigInteger)
 
 
+def _hundredths(expr: ColumnElement) -> ColumnElement:
+    """A two-decimal NUMERIC column as an integer of hundredths, before any sum: SQLite's SUM of a
+    NUMERIC column adds floats (0.1 + 0.2 is not 0.3), PostgreSQL's is exact; integers are on both."""
+    return cast(func.round(expr * 100), BigInteger)
+
+
 def _unit_filter(agg, level: str, unit_id) -> list[ColumnElement]:  # noqa: ANN001
     """Conditions restricting aggregate rows (SalesMonthly or ActivitiesMonthly) to one unit
     (`sellers`: a list of seller ids); the company has none. Region filters need District joined."""
@@ -70,7 +76,7 @@ def _frame(session: Session, stmt, columns: list[str], grouped: bool) -> pd.Data
 def sales_sums(session: Session, *, months: list[str], level: str = "company", unit_id=None,  # noqa: ANN001
                by: str | None = None) -> pd.DataFrame:
     """The sales sums of one unit over the contiguous `months` (per group of `by`: seller,
-    district, region or month), indexed by group: int64 columns SALES_SUMS.
+    district, region or month), indexed by group: int64 columns SALES_SUMS (money in cents).
 
     active = distinct accounts with a positive line; new = those whose first sale ever falls in the
     range (with by=month: in that month, each month being its own range).
@@ -90,7 +96,7 @@ def sales_sums(session: Session, *, months: list[str], level: str = "company", u
     stmt = (
         select(*([group] if group is not None else []),
                _sum(sm.amount), _sum(sm.margin), _sum(sm.costed_amount),
-               _sum(case((key, sm.amount), else_=0)), _sum(sm.costed_lines),
+               _sum(case((key, sm.amount), else_=0)), _sum(sm.costed_lines), _sum(sm.lines),
                func.count(func.distinct(case((buying, sm.account_id)))),
                func.count(func.distinct(case((new_when, sm.account_id)))))
         .select_from(sm)
@@ -108,13 +114,13 @@ def sales_sums(session: Session, *, months: list[str], level: str = "company", u
 
 def activity_sums(session: Session, *, months: list[str], level: str = "company", unit_id=None,  # noqa: ANN001
                   by: str | None = None) -> pd.DataFrame:
-    """Σ value (float) and rows per (group, type) of one unit's activities over `months`:
-    columns group, type, value, n. An account's come from the raw rows (no aggregate per account)."""
+    """Σ value and rows per (group, type) of one unit's activities over `months`: columns group, type,
+    value (int64 hundredths: exact), n. An account's come from the raw rows (no aggregate per account)."""
     first, last = month_start(months[0]), month_start(months[-1])
     if level == "account":
         month = month_of(session, Activity.date)
         keys = [*([month] if by == "month" else []), Activity.type]
-        stmt = (select(*keys, func.sum(Activity.value), func.count())
+        stmt = (select(*keys, _sum(_hundredths(Activity.value)), func.count())
                 .where(Activity.account_id == unit_id, Activity.date >= first,
                        Activity.date < month_start(shift_month(months[-1], 1)))
                 .group_by(*keys))
@@ -129,5 +135,4 @@ def activity_sums(session: Session, *, months: list[str], level: str = "company"
         if level == "region" or by == "region":
             stmt = stmt.join(District, District.id == am.district_id)
         frame = _frame(session, stmt, ["group", "type", "value", "n"], group is not None)
-        frame["value"] = frame["value"].astype("float64") / 100
-    return frame.astype({"value": "float64", "n": "int64", "type": str})
+    return frame.astype({"value": "int64", "n": "int64", "type": str})
