@@ -150,6 +150,50 @@ def test_heatmap_cells_are_the_attainments_with_symbol_and_percent():
     assert fig.layout.yaxis.autorange == "reversed"  # the first (best ranked) row on top
 
 
+def test_heatmap_percent_stays_on_the_side_of_each_columns_thresholds():
+    # 0.995 and 0.8996 with the default thresholds (amber 90 %, green 100 %): 99.5 and 89.96 would
+    # round to 100 and 90, the next status up; 0.9496 against a KPI whose green is 95 %: 94.9
+    att = pd.DataFrame([[0.995, 0.9496], [0.8996, 0.995]], index=["Ann (S1)", "Bo (S2)"], columns=["Revenue", "NPS"])
+    st = pd.DataFrame([["amber", "amber"], ["red", "green"]], index=att.index, columns=att.columns)
+    fig = charts.team_heatmap(att, st, thresholds={"NPS": (0.85, 0.95)})
+    assert fig.data[0].text.tolist() == [["! 99.5%", "! 94.9%"], ["✗ 89.9%", "✓ 100%"]]
+    nb = charts.team_heatmap(att, st, thresholds={"NPS": (0.85, 0.95)}, lang="nb")
+    assert nb.data[0].text.tolist()[0] == ["! 99,5\u00a0%", "! 94,9\u00a0%"]
+    assert list(nb.data[0].colorbar.ticktext) == ["50\u00a0%", "75\u00a0%", "100\u00a0%", "125\u00a0%", "150\u00a0%"]
+    assert nb.layout.separators == ",\u00a0"
+
+
+def test_bullets_hover_the_attainment_on_the_side_of_the_kpis_thresholds():
+    frame = KPIS.assign(attainment=[0.9996, 0.995, 0.9496, None])
+    bar = [t for t in charts.kpi_bullets(frame).data if t.type == "bar"][3]
+    # Revenue 0.9996 (green 100 %): 99.9; Margin 0.995 (green 100 %): 99.5; Meetings 0.9496 against
+    # its own green at 95 %: 94.9
+    assert list(bar.hovertext) == ["99.9%", "99.5%", "94.9%", "–"]
+    assert "%{hovertext}" in bar.hovertemplate
+    nb = charts.kpi_bullets(frame, lang="nb")
+    assert list(nb.layout.xaxis.ticktext) == ["0\u00a0%", "50\u00a0%", "90\u00a0%", "100\u00a0%", "150\u00a0%"]
+
+
+def test_trend_hover_gives_value_attainment_and_status_as_the_tables_write_them():
+    points = pd.DataFrame({"period": ["2026-01", "2026-02"], "actual": [0.2985, 0.33], "target": [0.30, 0.30],
+                           "attainment": [0.995, 1.1], "status": ["amber", "green"]})
+    fig = charts.kpi_trend(points, name="Dekningsgrad", unit="ratio", lang="nb")
+    actual = _trace(fig, "scatter", "Faktisk")
+    # 0.2985 as a ratio with one decimal: 29.85 → 29,9 %; attainment 0.995 amber → 99,5 %
+    assert list(actual.text) == ["29,9\u00a0% (99,5\u00a0% ! nær)", "33,0\u00a0% (110\u00a0% ✓ på mål)"]
+    assert list(_trace(fig, "scatter", "Mål").text) == ["30,0\u00a0%", "30,0\u00a0%"]
+    # percent ticks spelled as the tables spell them: 0 to 0.33 (× 1.1 of headroom) in about five
+    # steps of 1, 2, 2.5 or 5 × 10^k: 0.363 / 5 = 0.0726, so steps of 0.1, from 0 to the first past 0.363
+    ticks = fig.layout.yaxis
+    assert ticks.tickmode == "array" and ticks.tickvals == (0.0, 0.1, 0.2, 0.3, 0.4)
+    assert ticks.ticktext[:4] == ("0,0\u00a0%", "10,0\u00a0%", "20,0\u00a0%", "30,0\u00a0%")
+    en = charts.kpi_trend(points, name="Margin %", unit="ratio")
+    assert list(_trace(en, "scatter", "Actual").text) == ["29.9% (99.5% ! close)", "33.0% (110% ✓ on target)"]
+    meetings = charts.kpi_trend(points.assign(actual=[1234.0, None]), name="Meetings", unit="count", lang="nb")
+    assert list(_trace(meetings, "scatter", "Faktisk").text) == ["1\u00a0234 (99,5\u00a0% ! nær)",
+                                                                "– (110\u00a0% ✓ på mål)"]
+
+
 # --- perspectives ---------------------------------------------------------------------------
 
 def test_perspective_bars_colour_each_score_by_status():
@@ -161,6 +205,10 @@ def test_perspective_bars_colour_each_score_by_status():
     assert list(bar.marker.color) == [GREEN, ORANGE, VERMILLION, GREY]
     assert list(bar.text) == ["✓ on target", "! close", "✗ behind", "– no target"]
     np.testing.assert_array_equal(_trace(fig, "scatter").x, [1.0, 0.9, 0.6, np.nan])
+    # the score beside its status: 0.9996 is amber (below 100 %), so 99.9 %, not 100 %
+    fig = charts.perspective_bars(frame.assign(score=[1.02, 0.9996, 0.5, None]), lang="nb")
+    assert list(_trace(fig, "bar").hovertext) == ["102\u00a0%", "99,9\u00a0%", "50\u00a0%", "–"]
+    assert fig.layout.xaxis.ticktext[:5] == ("0\u00a0%", "25\u00a0%", "50\u00a0%", "75\u00a0%", "100\u00a0%")
 
 
 # --- budget ---------------------------------------------------------------------------------

@@ -37,6 +37,14 @@ BUILT_IN_KPIS = {
 }
 PERSPECTIVE_WEIGHTS = {"financial": Decimal("0.40"), "customer": Decimal("0.25"),
                        "process": Decimal("0.20"), "learning": Decimal("0.15")}
+# Migration 0007: the built-ins' names in bokmål (the same as app.analytics.kpis, written out here).
+NAMES_NB = {
+    "financial": "Økonomi", "customer": "Kunder", "process": "Interne prosesser", "learning": "Læring og vekst",
+    "revenue": "Omsetning", "gross_margin": "Dekningsbidrag", "margin_pct": "Dekningsgrad",
+    "active_customers": "Aktive kunder", "new_customers": "Nye kunder", "key_account_share": "Andel nøkkelkunder",
+    "csat": "Kundetilfredshet", "meetings": "Kundemøter", "proposals": "Tilbud sendt", "hit_rate": "Tilslagsrate",
+    "training_hours": "Opplæringstimer", "coaching_sessions": "Coachingsamtaler",
+}
 
 
 def _tables(url: str) -> set[str]:
@@ -61,6 +69,16 @@ def _registry(url: str) -> tuple[dict, dict]:
         engine.dispose()
 
 
+def _names_nb(url: str) -> dict[str, str | None]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT key, name_nb FROM perspectives UNION ALL "
+                                          "SELECT code, name_nb FROM kpi_definitions")).all())
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_downgrade_upgrade(backend, empty_db_url):
     assert _tables(empty_db_url) == set()
 
@@ -71,6 +89,7 @@ def test_upgrade_downgrade_upgrade(backend, empty_db_url):
     assert kpis == BUILT_IN_KPIS
     assert weights == PERSPECTIVE_WEIGHTS
     assert sum(weights.values()) == Decimal("1")
+    assert _names_nb(empty_db_url) == NAMES_NB
 
     migrate.downgrade(empty_db_url, "base")
     assert _tables(empty_db_url) == {"alembic_version"}
@@ -117,3 +136,29 @@ def test_migrate_is_idempotent(empty_db_url):
     migrate.upgrade(empty_db_url)
     kpis, _ = _registry(empty_db_url)
     assert len(kpis) == 12
+
+
+def test_0007_names_the_built_ins_in_bokmal_and_leaves_manual_kpis_to_their_english_name(backend, empty_db_url):
+    """A manual KPI made before 0007 has no Norwegian name (the English one is shown); an administrator's
+    renamed built-in keeps its English name and gets the Norwegian one; down to 0006 drops the columns."""
+    migrate.upgrade(empty_db_url, "0006")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO kpi_definitions (code, name, perspective, unit, direction, weight, green_threshold, "
+                "amber_threshold, time_rollup, manual, active) VALUES ('survey', 'Employee survey', 'learning', "
+                "'score', 'higher', 1, 1, 0.9, 'last', :t, :t)"), {"t": True})
+            conn.execute(text("UPDATE kpi_definitions SET name = 'Net sales' WHERE code = 'revenue'"))
+        migrate.upgrade(empty_db_url)
+        assert _names_nb(empty_db_url) == {**NAMES_NB, "survey": None}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM kpi_definitions WHERE code = 'revenue'")).scalar() == "Net sales"
+        migrate.downgrade(empty_db_url, "0006")
+        columns = {c["name"] for table in ("perspectives", "kpi_definitions")
+                   for c in inspect(engine).get_columns(table)}
+        assert "name_nb" not in columns and "name" in columns
+        with engine.connect() as conn:  # nothing else lost on the way down
+            assert conn.execute(text("SELECT count(*) FROM kpi_definitions")).scalar() == 13
+    finally:
+        engine.dispose()

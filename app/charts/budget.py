@@ -5,6 +5,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from app.charts.formats import separators
 from app.charts.palette import BLUE, GREEN, GREY, INK, ORANGE, SKY, VERMILLION, Figure, figure, label, trace
 
 MONEY = ",.0f"
@@ -44,7 +45,7 @@ def budget_vs_actual(monthly: pd.DataFrame, *, lang: str = "en") -> Figure:
               hovertemplate=f"%{{x|%Y-%m}}: {money}<extra>{label('cumulative_actual', lang)}</extra>"),
     ]
     return figure(
-        traces, barmode="group", height=380, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        traces, barmode="group", height=380, margin={"l": 10, "r": 10, "t": 60, "b": 10}, separators=separators(lang),
         xaxis={"tickformat": "%Y-%m", "automargin": True},
         yaxis={"title": {"text": label("amount", lang)}, "tickformat": "~s", "automargin": True,
                "rangemode": "tozero"},
@@ -54,7 +55,7 @@ def budget_vs_actual(monthly: pd.DataFrame, *, lang: str = "en") -> Figure:
 
 
 def _unavailable(lang: str) -> Figure:
-    return figure([], height=200, xaxis={"visible": False}, yaxis={"visible": False},
+    return figure([], height=200, xaxis={"visible": False}, yaxis={"visible": False}, separators=separators(lang),
                   annotations=[{"text": label("not_available", lang), "showarrow": False,
                                 "font": {"size": 16, "color": GREY}, "xref": "paper", "yref": "paper", "x": 0.5,
                                 "y": 0.5}])
@@ -86,6 +87,7 @@ def variance_waterfall(totals: Mapping, *, lang: str = "en") -> Figure:
     pad = max((top - low) * 0.6, abs(top) * 0.02, 1.0)
     return figure(
         [waterfall], height=360, showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        separators=separators(lang),
         yaxis={"tickformat": "~s", "range": [max(0.0, low - pad) if low >= 0 else low - pad, top + pad],
                "automargin": True},
         xaxis={"automargin": True},
@@ -117,6 +119,7 @@ def forecast_bars(totals: Mapping, *, lang: str = "en") -> Figure:
          "line": {"color": INK, "dash": "dot", "width": 1.5}}]
     return figure(
         [bars], height=360, showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        separators=separators(lang),
         yaxis={"tickformat": "~s", "rangemode": "tozero", "automargin": True},
         xaxis={"automargin": True}, annotations=missing, shapes=budget_line,
     )

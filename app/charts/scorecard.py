@@ -1,8 +1,16 @@
-"""Scorecard figures: KPI bullets, a KPI's monthly trend, the team heatmap, perspective bars."""
+"""Scorecard figures: KPI bullets, a KPI's monthly trend, the team heatmap, perspective bars.
+
+A percent shown beside a status is written by `formats.percent_text` against the thresholds of that
+status (99.5 % amber is "99.5%", never "100%"), and every percent is spelled as the tables spell it
+(nb "99,5 %"): text the figure carries, not a d3 format, which cannot put the space before the sign.
+"""
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from app.charts.formats import DEFAULT_THRESHOLDS, fixed_percent_text, number_text, percent_text, separators
 from app.charts.palette import (
     BLUE,
     GREEN,
@@ -24,6 +32,40 @@ _BANDS = ("#d9d9d9", "#e6e6e6", "#f3f3f3")  # behind / close / on-target zones, 
 # d3 formats for a KPI's unit (plotly.js applies the page's decimal and thousands separators)
 UNIT_FORMAT = {"currency": ",.0f", "ratio": ".1%", "count": ",.0f", "hours": ",.1f", "score": ",.2f",
                "days": ",.1f"}
+# the same as text: decimals per unit (a ratio as a percent with one decimal, as the tables show it)
+UNIT_DECIMALS = {"currency": 0, "ratio": 1, "count": 0, "hours": 1, "score": 2, "days": 1}
+
+
+def value_text(value: float, unit: str, lang: str = "en") -> str:
+    """A KPI value in its unit as the tables write it: `1,140`, `30.0%` (nb `1 140`, `30,0 %`); '–' if missing."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    if unit == "ratio":
+        return fixed_percent_text(value, UNIT_DECIMALS["ratio"], lang)
+    return number_text(float(value), UNIT_DECIMALS.get(unit, 2), lang)
+
+
+def _percent_ticks(low: float, top: float, lang: str, *, step: float = 0.25, decimals: int = 0) -> dict:
+    """Tick values every `step` from below `low` to `top`, labelled as the tables write percents
+    (plotly.js draws those inside the axis range)."""
+    first, last = int(np.floor(low / step + 1e-9)), int(np.floor(top / step + 1e-9))
+    values = [round(i * step, 10) for i in range(first, last + 1)]
+    return {"tickmode": "array", "tickvals": values,
+            "ticktext": [fixed_percent_text(v, decimals, lang) for v in values]}
+
+
+def _ratio_ticks(values: np.ndarray, lang: str) -> dict:
+    """Percent ticks for an axis of ratios drawn from zero: about five, one decimal at least (as the
+    tables write a ratio), more where the step needs them (0.25 %)."""
+    finite = values[np.isfinite(values)]
+    low, top = (min(float(finite.min()), 0.0), max(float(finite.max()), 0.0)) if finite.size else (0.0, 0.0)
+    span = (top - low) * 1.1 or 0.01
+    raw = span / 5
+    base = 10 ** np.floor(np.log10(raw))
+    step = float(next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw * (1 - 1e-9)))
+    digits = f"{step * 100:.10f}".rstrip("0").partition(".")[2]
+    decimals = min(max(UNIT_DECIMALS["ratio"], len(digits)), 4)
+    return _percent_ticks(low, top * 1.1 + step, lang, step=step, decimals=decimals)
 
 
 def _floats(values) -> np.ndarray:
@@ -60,6 +102,7 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
     amber = _floats(kpis["amber_threshold"]) if "amber_threshold" in kpis else np.full(n, 0.9)
     green = _floats(kpis["green_threshold"]) if "green_threshold" in kpis else np.full(n, 1.0)
     shown = np.clip(att, 0, BULLET_MAX)
+    att_text = [percent_text(a, lang, thresholds=(am, gr)) for a, am, gr in zip(att, amber, green, strict=True)]
     custom = np.column_stack([_floats(kpis["actual"]), _floats(kpis["target"]), att]) if n else np.empty((0, 3))
     zones = ((np.zeros(n), amber, label("red", lang)), (amber, green - amber, label("amber", lang)),
              (green, np.maximum(BULLET_MAX - green, 0), label("green", lang)))
@@ -69,10 +112,10 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
               for color, (base, width, zone) in zip(_BANDS, zones, strict=True)]
     traces.append(trace(
         "bar", y=names, x=shown, orientation="h", width=0.36, name=label("attainment", lang), showlegend=False,
-        marker={"color": [STATUS_COLOR[s] for s in statuses]}, customdata=custom,
+        marker={"color": [STATUS_COLOR[s] for s in statuses]}, customdata=custom, hovertext=att_text,
         hovertemplate=(f"%{{y}}<br>{label('actual', lang)}: %{{customdata[0]:,.4~f}}"
                        f"<br>{label('target', lang)}: %{{customdata[1]:,.4~f}}"
-                       f"<br>{label('attainment', lang)}: %{{customdata[2]:.1%}}<extra></extra>"),
+                       f"<br>{label('attainment', lang)}: %{{hovertext}}<extra></extra>"),
     ))
     traces.append(trace(
         "scatter", y=names, x=np.ones(n), mode="markers", name=label("target", lang), hoverinfo="skip",
@@ -86,60 +129,72 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
                 "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1.5, "color": INK}},
     ))
     return figure(
-        traces, barmode="overlay", height=60 + 42 * max(n, 1), showlegend=False,
+        traces, barmode="overlay", height=60 + 42 * max(n, 1), showlegend=False, separators=separators(lang),
         xaxis={"range": [0, BULLET_MAX + 0.45], "tickformat": ".0%", "tickvals": [0, 0.5, 0.9, 1, 1.5],
+               "ticktext": [fixed_percent_text(v, 0, lang) for v in (0, 0.5, 0.9, 1, 1.5)],
                "title": {"text": label("attainment", lang)}, "zeroline": False, "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
     )
 
 
-def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str = "en") -> Figure:
+def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str = "en",
+              thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> Figure:
     """One KPI month by month: the actual (markers in the status colour and symbol) against the
-    monthly target (dashed).
+    monthly target (dashed); the hover gives each month's value, attainment and status.
 
-    `points`: period ('YYYY-MM'), actual, target, status; one row per month, oldest first.
+    `points`: period ('YYYY-MM'), actual, target, status, optionally attainment; one row per month,
+    oldest first. `thresholds`: the KPI's (amber, green), for the attainment shown beside the status.
     """
     x = _month_dates(points["period"])
     statuses = _statuses(points["status"])
     fmt = UNIT_FORMAT.get(unit, ",.2~f")
+    actual_y, target_y = _floats(points["actual"]), _floats(points["target"])
+    att = _floats(points["attainment"]) if "attainment" in points else np.full(len(points), np.nan)
+    beside = [status_word(s, lang) if np.isnan(a) else f"{percent_text(a, lang, thresholds=thresholds)} "
+              f"{status_word(s, lang)}" for a, s in zip(att, statuses, strict=True)]
     target = trace(
-        "scatter", x=x, y=_floats(points["target"]), mode="lines", name=label("target", lang),
+        "scatter", x=x, y=target_y, mode="lines", name=label("target", lang),
         line={"color": INK, "dash": "dash", "width": 2}, connectgaps=False,
-        hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}}<extra>{label('target', lang)}</extra>",
+        text=[value_text(v, unit, lang) for v in target_y],
+        hovertemplate=f"%{{x|%Y-%m}}: %{{text}}<extra>{label('target', lang)}</extra>",
     )
     actual = trace(
-        "scatter", x=x, y=_floats(points["actual"]), mode="lines+markers", name=label("actual", lang),
+        "scatter", x=x, y=actual_y, mode="lines+markers", name=label("actual", lang),
         line={"color": BLUE, "width": 2.5},
         marker={"size": 10, "symbol": [STATUS_SYMBOL[s] for s in statuses],
                 "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1, "color": INK}},
-        text=[status_word(s, lang) for s in statuses],
-        hovertemplate=f"%{{x|%Y-%m}}: %{{y:{fmt}}} (%{{text}})<extra>{label('actual', lang)}</extra>",
+        text=[f"{value_text(v, unit, lang)} ({b})" for v, b in zip(actual_y, beside, strict=True)],
+        hovertemplate=f"%{{x|%Y-%m}}: %{{text}}<extra>{label('actual', lang)}</extra>",
     )
+    yaxis = {"tickformat": fmt, "rangemode": "tozero", "automargin": True}
+    if unit == "ratio":  # percents as the tables write them (nb "30,0 %"), which d3 cannot
+        yaxis |= _ratio_ticks(np.concatenate([actual_y, target_y]), lang)
     return figure(
         [target, actual],
         title={"text": name, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 14}},
-        height=340, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        height=340, margin={"l": 10, "r": 10, "t": 60, "b": 10}, separators=separators(lang),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
         xaxis={"tickformat": "%Y-%m", "automargin": True},
-        yaxis={"tickformat": fmt, "rangemode": "tozero", "automargin": True},
+        yaxis=yaxis,
     )
 
 
-def _percent_text(value: float, lang: str) -> str:
-    return f"{round(value * 100)}{chr(0xA0) + '%' if lang == 'nb' else '%'}"
-
-
-def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = "en") -> Figure:
+def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = "en",
+                 thresholds: Mapping[str, tuple[float, float]] | None = None) -> Figure:
     """Rows (units or sellers) × KPIs coloured by attainment, each cell with its status symbol and
-    percent; a missing attainment is a blank cell marked '–'.
+    percent (on the status's side of the column's thresholds: "! 99.5%", never "! 100%"); a missing
+    attainment is a blank cell marked '–'.
 
     `attainment`: index = row labels (first on top), columns = KPI names, values actual/target.
-    `status`: the same shape, green/amber/red/none.
+    `status`: the same shape, green/amber/red/none. `thresholds`: (amber, green) per column
+    (default 0.9 and 1.0).
     """
     z = attainment.to_numpy(dtype="float64")
     marks = status.reindex(index=attainment.index, columns=attainment.columns).fillna("none").to_numpy()
-    text = np.array([[STATUS_MARK["none"] if np.isnan(v) else f"{STATUS_MARK.get(m, '–')} {_percent_text(v, lang)}"
-                      for v, m in zip(row, mrow, strict=True)] for row, mrow in zip(z, marks, strict=True)],
+    cuts = [(thresholds or {}).get(c, DEFAULT_THRESHOLDS) for c in attainment.columns]
+    text = np.array([[STATUS_MARK["none"] if np.isnan(v)
+                      else f"{STATUS_MARK.get(m, '–')} {percent_text(v, lang, thresholds=cut)}"
+                      for v, m, cut in zip(row, mrow, cuts, strict=True)] for row, mrow in zip(z, marks, strict=True)],
                     dtype=object).reshape(z.shape)
     heat = trace(
         "heatmap", z=z, x=np.array(attainment.columns, dtype=object), y=np.array(attainment.index, dtype=object),
@@ -147,12 +202,14 @@ def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = 
         zmin=0.5, zmax=1.5, xgap=2, ygap=2, hoverongaps=False,
         colorscale=[[0.0, VERMILLION], [0.38, "#F5B971"], [0.5, "#F2F2F2"], [0.62, "#A6DBC9"], [1.0, GREEN]],
         colorbar={"title": {"text": label("attainment_short", lang), "side": "right"}, "tickformat": ".0%",
+                  "tickmode": "array", "tickvals": [0.5, 0.75, 1.0, 1.25, 1.5],
+                  "ticktext": [fixed_percent_text(v, 0, lang) for v in (0.5, 0.75, 1.0, 1.25, 1.5)],
                   "thickness": 12},
         hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
     )
     return figure(
         [heat], height=140 + 30 * max(len(attainment.index), 1),
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10}, separators=separators(lang),
         xaxis={"side": "top", "tickangle": -35, "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
     )
@@ -171,19 +228,22 @@ def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> Figure:
         "bar", y=names, x=score, orientation="h", name=label("score", lang),
         marker={"color": [STATUS_COLOR[s] for s in statuses]},
         text=[status_word(s, lang) for s in statuses], textposition="inside", insidetextanchor="start",
-        textfont={"color": "#ffffff"},
-        hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('score', lang)}</extra>",
+        textfont={"color": "#ffffff"}, hovertext=[percent_text(v, lang) for v in score],
+        hovertemplate=f"%{{y}}: %{{hovertext}}<extra>{label('score', lang)}</extra>",
     )]
     if "previous_score" in perspectives:
+        previous = _floats(perspectives["previous_score"])
         traces.append(trace(
-            "scatter", y=names, x=_floats(perspectives["previous_score"]), mode="markers", name=label("previous", lang),
+            "scatter", y=names, x=previous, mode="markers", name=label("previous", lang),
             marker={"symbol": "diamond-open", "size": 12, "color": INK, "line": {"width": 2}},
-            hovertemplate=f"%{{y}}: %{{x:.1%}}<extra>{label('previous', lang)}</extra>",
+            hovertext=[percent_text(v, lang) for v in previous],
+            hovertemplate=f"%{{y}}: %{{hovertext}}<extra>{label('previous', lang)}</extra>",
         ))
     top = np.nanmax(np.append(score, 1.2)) if len(score) else 1.2
+    right = max(1.25, float(top) + 0.05)
     return figure(
-        traces, height=80 + 48 * max(len(names), 1),
-        xaxis={"tickformat": ".0%", "range": [0, max(1.25, float(top) + 0.05)], "automargin": True},
+        traces, height=80 + 48 * max(len(names), 1), separators=separators(lang),
+        xaxis={"tickformat": ".0%", "range": [0, right], "automargin": True, **_percent_ticks(0.0, right, lang)},
         yaxis={"autorange": "reversed", "automargin": True},
         shapes=[{"type": "line", "x0": 1.0, "x1": 1.0, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
                  "line": {"color": INK, "width": 1.5, "dash": "dot"}}],  # 100 %, as add_vline draws it

@@ -41,7 +41,7 @@ def create_kpi(body: ManualKpiCreate, admin: AdminUser, session: SessionDep) -> 
 
 @router.patch("/kpis/{code}", response_model=KpiRead, responses={404: {"description": "no such KPI"}})
 def update_kpi(code: str, body: KpiUpdate, admin: AdminUser, session: SessionDep) -> KpiDefinition:
-    """Change a KPI's name, weight, thresholds or whether it is shown (administrators)."""
+    """Change a KPI's names (English, bokmål), weight, thresholds or whether it is shown (administrators)."""
     try:
         kpi = service.update_kpi(session, code=code, changes=body, actor=admin)
     except service.RegistryError as exc:
@@ -54,15 +54,15 @@ def update_kpi(code: str, body: KpiUpdate, admin: AdminUser, session: SessionDep
 
 @router.get("/perspectives", response_model=list[PerspectiveRead])
 def list_perspectives(user: CurrentUser, session: SessionDep) -> list[Perspective]:
-    """The four perspectives and their weights."""
+    """The four perspectives with their names (English, bokmål) and weights."""
     return service.list_perspectives(session)
 
 
 @router.patch("/perspectives/{key}", response_model=PerspectiveRead,
               responses={404: {"description": "no such perspective"}})
 def update_perspective(key: str, body: PerspectiveUpdate, admin: AdminUser, session: SessionDep) -> Perspective:
-    """Change a perspective's weight (administrators); weights renormalize over scored perspectives."""
-    perspective = service.update_perspective(session, key=key, weight=body.weight, actor=admin)
+    """Change a perspective's weight or names (administrators); weights renormalize over scored perspectives."""
+    perspective = service.update_perspective(session, key=key, changes=body, actor=admin)
     if perspective is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no perspective {key}")
     session.commit()

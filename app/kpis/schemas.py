@@ -1,12 +1,18 @@
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.bodies import PatchModel, whole_number
 
 Perspective = Literal["financial", "customer", "process", "learning"]
 Weight = Annotated[float, Field(ge=0, le=1000)]
 Threshold = Annotated[float, Field(ge=0, le=10)]
+NB_HELP = "the name in Norwegian bokmål; without one the English `name` is shown in both languages"
+
+
+def _nb_or_english(value: object, info: ValidationInfo) -> object:
+    """A stored name_nb, or the English name where none was given (a manual KPI created without one)."""
+    return info.data.get("name") if value is None else value
 
 
 class KpiRead(BaseModel):
@@ -14,6 +20,7 @@ class KpiRead(BaseModel):
 
     code: str
     name: str
+    name_nb: str = Field(description="the name in Norwegian bokmål (the English name where none was given)")
     perspective: str
     unit: str
     direction: Literal["higher", "lower"]
@@ -24,11 +31,14 @@ class KpiRead(BaseModel):
     manual: bool
     active: bool
 
+    _name_nb = field_validator("name_nb", mode="before")(_nb_or_english)
+
 
 class KpiUpdate(PatchModel):
     """Any of these; what is left out stays as it is."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_nb: str | None = Field(default=None, min_length=1, max_length=200, description=NB_HELP)
     weight: Weight | None = None
     green_threshold: Threshold | None = None
     amber_threshold: Threshold | None = None
@@ -42,6 +52,7 @@ class ManualKpiCreate(BaseModel):
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$", description="lower case, digits and _")
     name: str = Field(min_length=1, max_length=200)
+    name_nb: str | None = Field(default=None, min_length=1, max_length=200, description=NB_HELP)
     perspective: Perspective
     unit: Literal["currency", "ratio", "count", "hours", "score", "days"] = "score"
     direction: Literal["higher", "lower"] = "higher"
@@ -63,12 +74,18 @@ class PerspectiveRead(BaseModel):
 
     key: str
     name: str
+    name_nb: str = Field(description="the name in Norwegian bokmål (the English name where none was given)")
     weight: float
+
+    _name_nb = field_validator("name_nb", mode="before")(_nb_or_english)
 
 
 class PerspectiveUpdate(PatchModel):
+    """Any of these; what is left out stays as it is."""
 
-    weight: Weight
+    weight: Weight | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name_nb: str | None = Field(default=None, min_length=1, max_length=100, description=NB_HELP)
 
 
 class ScorecardSettings(BaseModel):

@@ -9,7 +9,13 @@ from app.analytics.kpis import DEFAULT_FISCAL_YEAR_START_MONTH, DEFAULT_SCORE_CA
 from app.audit.service import record as record_audit
 from app.reporting.aggregates import bump_version
 from app.audit.service import snapshot
-from app.kpis.schemas import KpiUpdate, ManualKpiCreate, ScorecardSettings, ScorecardSettingsUpdate
+from app.kpis.schemas import (
+    KpiUpdate,
+    ManualKpiCreate,
+    PerspectiveUpdate,
+    ScorecardSettings,
+    ScorecardSettingsUpdate,
+)
 from app.models import AppSetting, KpiDefinition, Perspective, User
 
 
@@ -57,7 +63,8 @@ def create_manual_kpi(session: Session, *, body: ManualKpiCreate, actor: User | 
     if session.get(KpiDefinition, body.code) is not None:
         raise RegistryError(f"a KPI with code {body.code} exists already")
     kpi = KpiDefinition(
-        code=body.code, name=body.name, perspective=body.perspective, unit=body.unit, direction=body.direction,
+        code=body.code, name=body.name, name_nb=body.name_nb, perspective=body.perspective, unit=body.unit,
+        direction=body.direction,
         weight=_dec(body.weight), green_threshold=_dec(body.green_threshold),
         amber_threshold=_dec(body.amber_threshold), time_rollup=body.time_rollup, manual=True, active=True,
     )
@@ -65,8 +72,8 @@ def create_manual_kpi(session: Session, *, body: ManualKpiCreate, actor: User | 
     session.flush()
     bump_version(session)
     record_audit(session, actor=actor, action="kpi.create", entity=f"kpi:{kpi.code}",
-                 after=snapshot(kpi, ("code", "name", "perspective", "unit", "direction", "weight", "green_threshold",
-                                      "amber_threshold", "time_rollup", "manual", "active")))
+                 after=snapshot(kpi, ("code", "name", "name_nb", "perspective", "unit", "direction", "weight",
+                                      "green_threshold", "amber_threshold", "time_rollup", "manual", "active")))
     return kpi
 
 
@@ -74,17 +81,21 @@ def list_perspectives(session: Session) -> list[Perspective]:
     return list(session.scalars(select(Perspective).order_by(Perspective.position)))
 
 
-def update_perspective(session: Session, *, key: str, weight: float, actor: User | None = None) -> Perspective | None:
-    """Set a perspective's weight; an actual change is recorded in the audit trail."""
+def update_perspective(session: Session, *, key: str, changes: PerspectiveUpdate,
+                       actor: User | None = None) -> Perspective | None:
+    """Apply `changes` (weight, names) to one perspective; an actual change is recorded in the audit trail."""
     perspective = session.get(Perspective, key)
     if perspective is not None:
-        before = snapshot(perspective, ("weight",))
-        perspective.weight = _dec(weight)
-        after = snapshot(perspective, ("weight",))
+        values = changes.model_dump(exclude_unset=True)
+        before = snapshot(perspective, list(values))
+        for field, value in values.items():
+            setattr(perspective, field, _dec(value) if isinstance(value, float) else value)
+        after = snapshot(perspective, list(values))
         if before != after:
             bump_version(session)
             record_audit(session, actor=actor, action="perspective.update", entity=f"perspective:{key}",
-                         before=before, after=after)
+                         before={f: v for f, v in before.items() if after[f] != v},
+                         after={f: v for f, v in after.items() if before[f] != v})
         session.flush()
     return perspective
 

@@ -1,7 +1,8 @@
 """The editable part of the KPI registry: perspective weights, KPI weights and thresholds, manual KPIs.
 
 The built-in KPIs' formulas live in code (`app.analytics.kpis`); their rows here are seeded by the
-first migration so an administrator can change weights and thresholds.
+first migration so an administrator can change weights and thresholds (and migration 0007 gave them
+their Norwegian names, `name_nb`).
 """
 
 from decimal import Decimal
@@ -21,6 +22,8 @@ class Perspective(Base):
 
     key: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    # The name in Norwegian bokmål; None shows the English name in both languages.
+    name_nb: Mapped[str | None] = mapped_column(String(100))
     weight: Mapped[Decimal] = mapped_column(Numeric(8, 4))
     position: Mapped[int] = mapped_column(SmallInteger)
 
@@ -34,6 +37,8 @@ class KpiDefinition(Base):
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name in Norwegian bokmål; None (a manual KPI created without one) shows the English name.
+    name_nb: Mapped[str | None] = mapped_column(String(200))
     perspective: Mapped[str] = mapped_column(ForeignKey("perspectives.key"))
     unit: Mapped[str] = mapped_column(String(16))
     direction: Mapped[str] = mapped_column(String(8))
