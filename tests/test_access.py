@@ -49,6 +49,7 @@ def test_seller_sees_only_themselves(session, org):
 
 
 def test_district_leader_sees_district_and_its_sellers_including_those_who_left(session, org):
+    """seller_ids: the sellers seen in at least one period; which periods: tests/test_access_moves.py."""
     make_leader(session, units=[("district", "D1")], email="lead-d1@example.com")
     scope = scope_for(session, make_user(session, role="leader", email="lead-d1@example.com"))
     assert scope.district_ids == {org["d1"].id}

@@ -55,11 +55,12 @@ from tests.builders import (
     make_region,
     make_seller,
     make_user,
+    move_seller,
 )
 
 PRINCIPALS = ("admin", "fin", "ldist", "lreg", "seller", "f:sc", "f:bud", "f:both", "s:sc", "s:bud", "s:both",
               "none", "expired", "tampered", "revoked")
-# admin, finance, the leader of district D1, the leader of region RN, seller S1 (in D1);
+# admin, finance, the leader of district D1, the leader of region RN, seller S1 (in D1, key account manager of A4);
 # f:* API tokens of the finance user, s:* of the seller (sc = scorecards:read, bud = budgets:read,
 # both = both scopes); no Authorization header; an expired access token (admin's); admin's access token
 # with its signature changed; a revoked API token (finance's, both scopes).
@@ -78,6 +79,7 @@ GET    /health                      -               200   200 200   200  200    
 POST   /auth/token                  right-password  200   .   .     .    .      .    .     .      .    .     .      200  200     200      200
 POST   /auth/token                  wrong-password  .     .   .     .    .      .    .     .      .    .     .      401  .       .        .
 GET    /me                          -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+GET    /data-status                 -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
 GET    /users                       -               200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
 POST   /users                       new-login       201   403 403   403  403    403  403   403    403  403   403    401  401     401      401
 PATCH  /users/{user_id}             seller          200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
@@ -107,11 +109,14 @@ GET    /scorecards/{level}/{code}   seller:S2       200   200 200   200  404    
 GET    /scorecards/{level}/{code}   seller:S4       200   200 404   404  404    200  403   .      404  403   404    401  401     401      401
 GET    /scorecards/{level}/{code}   account:A1      200   200 200   200  404    .    403   .      404  403   404    401  401     401      401
 GET    /scorecards/{level}/{code}   account:A3      200   200 404   404  404    200  403   .      404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}   account:A4      200   200 200   200  200    .    403   .      200  403   200    401  401     401      401
 GET    /scorecards/{level}/{code}   district:ZZ     404   404 404   404  404    404  403   404    404  403   404    401  401     401      401
 GET    SCORECARD-VIEWS              district:D2     200   200 404   200  404    200  403   .      404  403   404    401  401     401      401
 GET    SCORECARD-VIEWS              district:D3     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
 GET    SCORECARD-VIEWS              seller:S1       200   200 200   200  200    200  403   .      200  403   200    401  401     401      401
 GET    SCORECARD-VIEWS              seller:S2       200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
+GET    SCORECARD-VIEWS              account:A1      .     .   200   .    404    .    .     .      404  .     .      .    .       .        .
+GET    SCORECARD-VIEWS              account:A4      200   .   200   .    200    .    .     .      200  403   .      401  .       .        .
 
 GET    BUDGETS                      by=district     200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
 GET    BUDGETS                      by=seller       200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
@@ -185,17 +190,25 @@ CASES = _parse(MATRIX)
 
 # --- the organization -------------------------------------------------------------------------------
 # Distinctive names and figures, so a leak shows up as plain text in a response. Sums of visible
-# figures never contain a hidden one (D1 = 2034.60, RN = 4064.01, company = 7111.84; budgets
-# D1 = 5101.19, RN = 10304.48, company = 15611.85).
+# figures never contain a hidden one (revenue through 2026-03: D1 = 1013.17 + 1021.43 + S5's 1109.37
+# = 3143.97, RN = 3143.97 + 2029.41 = 5173.38, D3 = 3047.83 + S5's 1203.59 = 4251.42, company = 9424.80;
+# budgets D1 = 5101.19, RN = 10304.48, company = 15611.85).
 NAMES = {
     "RN": "Nordvik Region", "RS": "Sorvik Region",
     "D1": "Alder District", "D2": "Birch District", "D3": "Cedar District",
     "S1": "Signe Amber", "S2": "Petter Bronze", "S3": "Kari Copper", "S4": "Ola Dune",
-    "A1": "Ivory Traders", "A2": "Jade Foods", "A3": "Khaki Shop",
+    "A1": "Ivory Traders", "A2": "Jade Foods", "A3": "Khaki Shop", "A4": "Lilac Partners",
+    "S5": "Mira Shift",
 }
 SALES = {"S1": "1013.17", "S2": "1021.43", "S3": "2029.41", "S4": "3047.83"}  # one sale each, 2026-02
 BUDGETS = {"D1": "5101.19", "D2": "5203.29", "D3": "5307.37"}  # 2026-02
 TARGETS = {"S2": "1877.23", "S3": "1888.59", "S4": "1899.71", "D2": "6053.47", "D3": "6067.91"}  # revenue, 2026-02
+# The mover S5: in D1 until 2026-03-15, in D3 from 2026-03-16 (mid-month: on March's last day in D3).
+# One sale in D1 in February, one in D3 in March: the March one is never the old leaders' to see.
+MOVE_DAY = date(2026, 3, 16)
+MOVER_SALES = {"before": (date(2026, 2, 12), "A1", "1109.37"), "after": (date(2026, 3, 20), "A3", "1203.59")}
+# A4: a key account in D1 whose key account manager is S1 (the seller principal); A1 is not a key account.
+KEY_ACCOUNTS = {"seller": [{"code": "A4", "name": NAMES["A4"]}]}
 
 # What each user may not see: names and figures that must appear in none of their responses.
 # Own-district / own-region names are not secret to the people in them, so they are not listed.
@@ -204,18 +217,20 @@ HIDDEN_UNITS = {
     "fin": set(),
     "ldist": {"RS", "D2", "D3", "S3", "S4", "A2", "A3"},
     "lreg": {"RS", "D3", "S4", "A3"},
-    "seller": {"RS", "D2", "D3", "S2", "S3", "S4", "A2", "A3"},
+    "seller": {"RS", "D2", "D3", "S2", "S3", "S4", "S5", "A2", "A3"},
     "nobody": set(NAMES),
 }
 VISIBLE = {  # what the org lists and budget rows must hold, exactly
-    "admin": {"regions": {"RN", "RS"}, "districts": {"D1", "D2", "D3"}, "sellers": {"S1", "S2", "S3", "S4"}},
-    "fin": {"regions": {"RN", "RS"}, "districts": {"D1", "D2", "D3"}, "sellers": {"S1", "S2", "S3", "S4"}},
-    "ldist": {"regions": set(), "districts": {"D1"}, "sellers": {"S1", "S2"}},
-    "lreg": {"regions": {"RN"}, "districts": {"D1", "D2"}, "sellers": {"S1", "S2", "S3"}},
+    # S5 is listed for the leaders of D1 and RN: they see the mover's periods before the move
+    "admin": {"regions": {"RN", "RS"}, "districts": {"D1", "D2", "D3"}, "sellers": {"S1", "S2", "S3", "S4", "S5"}},
+    "fin": {"regions": {"RN", "RS"}, "districts": {"D1", "D2", "D3"}, "sellers": {"S1", "S2", "S3", "S4", "S5"}},
+    "ldist": {"regions": set(), "districts": {"D1"}, "sellers": {"S1", "S2", "S5"}},
+    "lreg": {"regions": {"RN"}, "districts": {"D1", "D2"}, "sellers": {"S1", "S2", "S3", "S5"}},
     "seller": {"regions": set(), "districts": set(), "sellers": {"S1"}},
 }
 EMAILS = {"admin": "admin@matrix.test", "fin": "finance@matrix.test", "ldist": "lead-d1@matrix.test",
-          "lreg": "lead-rn@matrix.test", "seller": "s1@matrix.test"}
+          "lreg": "lead-rn@matrix.test", "seller": "s1@matrix.test",
+          "ld3": "lead-d3@matrix.test", "mover": "s5@matrix.test"}  # the last two: the mover's table only
 
 
 def user_of(principal: str) -> str:
@@ -229,6 +244,8 @@ def hidden_strings(principal: str) -> set[str]:
         out |= {table[u] for u in units if u in table}
     if user_of(principal) == "seller":  # a seller's own district's budget is not theirs to see either
         out.add(BUDGETS["D1"])
+    if user_of(principal) in ("ldist", "lreg", "seller"):  # the mover's sale made after the move, in D3
+        out.add(MOVER_SALES["after"][2])
     return out
 
 
@@ -262,6 +279,13 @@ def _build(session: Session) -> dict:
         row.name = NAMES[code]
     widget = make_product(session, code="PW", group="Tools")
     account_of = {"S1": "A1", "S2": "A1", "S3": "A2", "S4": "A3"}
+    s["S5"] = make_seller(session, code="S5", district=d["D1"], name=NAMES["S5"], email=EMAILS["mover"])
+    move_seller(session, seller=s["S5"], district=d["D3"], valid_from=MOVE_DAY)
+    a["A4"] = make_account(session, code="A4", district=d["D1"], key_account=True, kam=s["S1"])
+    a["A4"].name = NAMES["A4"]
+    for when, (day, account, amount) in MOVER_SALES.items():
+        session.add(Sale(id=f"m-S5-{when}", date=day, seller_id=s["S5"].id, account_id=a[account].id,
+                         product_id=widget.id, quantity=Decimal(1), amount=Decimal(amount)))
     for code, amount in SALES.items():
         session.add(Sale(id=f"m-{code}", date=date(2026, 2, 10), seller_id=s[code].id,
                          account_id=a[account_of[code]].id, product_id=widget.id, quantity=Decimal(3),
@@ -275,11 +299,14 @@ def _build(session: Session) -> dict:
                            source_period="2026-02"))
     make_leader(session, units=[("district", "D1")], email=EMAILS["ldist"])
     make_leader(session, units=[("region", "RN")], email=EMAILS["lreg"])
+    make_leader(session, units=[("district", "D3")], email=EMAILS["ld3"])
     users = {"admin": make_user(session, role="admin", email=EMAILS["admin"]),
              "fin": make_user(session, role="finance", email=EMAILS["fin"]),
              "ldist": make_user(session, role="leader", email=EMAILS["ldist"]),
              "lreg": make_user(session, role="leader", email=EMAILS["lreg"]),
-             "seller": make_user(session, role="seller", email=EMAILS["seller"])}
+             "seller": make_user(session, role="seller", email=EMAILS["seller"]),
+             "ld3": make_user(session, role="leader", email=EMAILS["ld3"]),
+             "mover": make_user(session, role="seller", email=EMAILS["mover"])}
     session.flush()
     rebuild(session)  # rows added below the importer: bring the aggregates in step
     return users
@@ -466,6 +493,7 @@ def check_content(case: Case, res, world: World) -> None:
         assert {row["code"] for row in body} == VISIBLE[user]["sellers"] & {"S3"}
     elif case.path == "/me":
         assert body["email"] == EMAILS[user]
+        assert body["key_accounts"] == KEY_ACCOUNTS.get(user, [])
     elif case.path == "/tokens" and case.method == "GET" and case.target == "own":
         assert body and {t["user_email"] for t in body} == {EMAILS[user]}
     elif case.path == "/scorecards/{level}/{code}":
@@ -583,3 +611,116 @@ def test_every_endpoint_is_tried_by_every_principal_and_refuses_bad_credentials(
             assert c.expected == 401, c.id
         if c.principal in TOKEN_USER and c.method in WRITES and (c.method, c.path) not in public:
             assert c.expected == 403, c.id
+
+
+# --- the mover --------------------------------------------------------------------------------------
+# S5 moved from D1 (led by ldist; D1 is in RN, led by lreg) to D3 (led by ld3) on 2026-03-16. For a
+# period, a leader sees a seller when the seller belonged to one of the leader's units on the period's
+# last day (PRODUCT.md §3): 2026-02 (S5 in D1 on 28 Feb) is the old leaders', 2026-03 (in D3 on 31 Mar)
+# the new leader's. A trend ends at its period, so it follows its period. What names a seller without a
+# period (the seller's record, the sellers list) follows "in at least one period": all three leaders
+# (README, Access). The mover's own login sees every period, another seller (S1) none.
+# Every route that takes a seller code is a row here, for both periods
+# (test_every_seller_route_is_in_the_move_table). `in`/`out`: 200, with S5 listed or not.
+#
+# route                                            period   ldist lreg ld3  admin mover seller
+MOVES = """
+GET /scorecards/{level}/{code}                     2026-02  200   200  404  200   200   404
+GET /scorecards/{level}/{code}                     2026-03  404   404  200  200   200   404
+GET /scorecards/{level}/{code}/children            2026-02  200   200  404  200   200   404
+GET /scorecards/{level}/{code}/children            2026-03  404   404  200  200   200   404
+GET /scorecards/{level}/{code}/trend               2026-02  200   200  404  200   200   404
+GET /scorecards/{level}/{code}/trend               2026-03  404   404  200  200   200   404
+GET /charts/scorecards/{level}/{code}/kpis         2026-02  200   200  404  200   200   404
+GET /charts/scorecards/{level}/{code}/kpis         2026-03  404   404  200  200   200   404
+GET /charts/scorecards/{level}/{code}/perspectives 2026-02  200   200  404  200   200   404
+GET /charts/scorecards/{level}/{code}/perspectives 2026-03  404   404  200  200   200   404
+GET /charts/scorecards/{level}/{code}/trend        2026-02  200   200  404  200   200   404
+GET /charts/scorecards/{level}/{code}/trend        2026-03  404   404  200  200   200   404
+GET /charts/scorecards/{level}/{code}/heatmap      2026-02  200   200  404  200   200   404
+GET /charts/scorecards/{level}/{code}/heatmap      2026-03  404   404  200  200   200   404
+GET /sellers/{code}                                -        200   200  200  200   200   404
+GET /sellers                                       -        in    in   in   in    in    out
+"""
+MOVE_PRINCIPALS = ("ldist", "lreg", "ld3", "admin", "mover", "seller")
+# S5's own card holds all their sales (PRODUCT.md §2): revenue YTD through February = the February sale
+# 1109.37; through March = 1109.37 + 1203.59 = 2312.96. The 2-month trend: (Jan 0, Feb 1109.37) and
+# (Feb 1109.37, Mar 1203.59).
+MOVER_YTD = {"2026-02": 1109.37, "2026-03": 2312.96}
+MOVER_TREND = {"2026-02": [0.0, 1109.37], "2026-03": [1109.37, 1203.59]}
+
+
+@dataclass(frozen=True)
+class MoveCase:
+    path: str
+    period: str
+    principal: str
+    expected: int
+    listed: bool | None  # for the list: whether S5 is in it
+    warm_by: str | None  # a principal who may see it, who asks first so a refused case meets a warm cache
+
+    @property
+    def id(self) -> str:
+        return f"GET {self.path} [S5 @ {self.period}] as {self.principal} -> {self.expected}"
+
+
+def _parse_moves(table: str) -> list[MoveCase]:
+    cases = []
+    for line in table.strip().splitlines():
+        method, path, period, *cells = line.split()
+        assert method == "GET" and len(cells) == len(MOVE_PRINCIPALS), line
+        allowed = [p for p, c in zip(MOVE_PRINCIPALS, cells, strict=True) if c != "404"]
+        for principal, cell in zip(MOVE_PRINCIPALS, cells, strict=True):
+            listed = {"in": True, "out": False}.get(cell)
+            cases.append(MoveCase(path, period, principal, 200 if listed is not None else int(cell), listed,
+                                  allowed[0] if cell == "404" else None))
+    return cases
+
+
+MOVE_CASES = _parse_moves(MOVES)
+
+
+def _move_url(case: MoveCase) -> str:
+    if "{level}" in case.path:
+        query = f"period={case.period}" + ("&months=2" if case.path.endswith("/trend") else "")
+        return f"{API}{case.path.replace('{level}', 'seller').replace('{code}', 'S5')}?{query}"
+    return API + case.path.replace("{code}", "S5")
+
+
+@pytest.mark.parametrize("case", MOVE_CASES, ids=[c.id for c in MOVE_CASES])
+def test_mover_access(case: MoveCase, world: World, fresh: Session) -> None:
+    url = _move_url(case)
+    if case.warm_by is not None:
+        # someone allowed asks first: the card, trend or figure is then in the figure cache, and the
+        # refusal below must come from the access check, not from an empty cache
+        assert world.client.get(url, headers=world.headers[case.warm_by]).status_code == 200
+    res = world.client.get(url, headers=world.headers[case.principal])
+
+    assert res.status_code == case.expected, f"{case.id}: got {res.status_code} {res.text[:300]}"
+    if case.principal in ("ldist", "lreg", "seller"):
+        assert MOVER_SALES["after"][2] not in res.text, f"{case.id}: shows the sale made after the move"
+    if res.status_code == 404:
+        twin = world.client.get(url.replace("/S5", "/ZZ"), headers=world.headers[case.principal])
+        assert twin.status_code == 404 and res.text.replace("S5", "ZZ") == twin.text
+        return
+    body = res.json()
+    if case.path == "/scorecards/{level}/{code}":
+        revenue = next(k for p in body["perspectives"] for k in p["kpis"] if k["code"] == "revenue")
+        assert revenue["actual"] == pytest.approx(MOVER_YTD[case.period])
+    elif case.path == "/scorecards/{level}/{code}/trend":
+        assert [p["kpis"]["revenue"]["actual"] for p in body["points"]] == pytest.approx(MOVER_TREND[case.period])
+    elif case.path == "/sellers/{code}":
+        assert body["history"] == [{"district_code": "D1", "valid_from": "2020-01-01"},
+                                   {"district_code": "D3", "valid_from": MOVE_DAY.isoformat()}]
+    elif case.path == "/sellers":
+        assert ("S5" in {s["code"] for s in body}) is case.listed
+
+
+def test_every_seller_route_is_in_the_move_table() -> None:
+    """A new route that takes a seller (a {level}/{code} route, or under /sellers) fails here until the
+    mover's table has rows for it; each {level}/{code} route has both periods."""
+    seller_routes = {p for m, p in _routes() if m == "GET" and ("{level}/{code}" in p or p.startswith("/sellers"))}
+    assert {c.path for c in MOVE_CASES} == seller_routes
+    for path in seller_routes:
+        periods = {c.period for c in MOVE_CASES if c.path == path}
+        assert periods == ({"2026-02", "2026-03"} if "{level}" in path else {"-"}), path

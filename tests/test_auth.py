@@ -16,7 +16,7 @@ def test_login_returns_bearer_token_that_identifies_the_user(client, session):
     assert body["token_type"] == "bearer"
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
-    assert me.json() == {"email": user.email, "role": "finance", "seller_code": None, "units": []}
+    assert me.json() == {"email": user.email, "role": "finance", "seller_code": None, "units": [], "key_accounts": []}
 
 
 def test_wrong_password_and_unknown_user_are_401(client, session):

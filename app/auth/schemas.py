@@ -57,8 +57,16 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
+class KeyAccountRead(BaseModel):
+    code: str
+    name: str
+
+
 class MeRead(BaseModel):
     email: str
     role: Role
     seller_code: str | None
     units: list[str] = Field(description="units led, as `level:code` (`company` for the whole company)")
+    key_accounts: list[KeyAccountRead] = Field(
+        default_factory=list, description="the key accounts a seller manages (their scorecards are the seller's "
+        "to read), by code; empty for everyone else")

@@ -23,14 +23,17 @@ def districts(scope: ScopeDep, session: SessionDep) -> list[DistrictRead]:
 
 @router.get("/sellers", response_model=list[SellerRead])
 def sellers(scope: ScopeDep, session: SessionDep, district: str | None = None) -> list[SellerRead]:
-    """Sellers the caller may see, optionally only those now in one district."""
+    """Sellers the caller may see in at least one period (a leader: sellers who belonged to one of
+    their units on some month's last day, also those who moved away since), optionally only those now
+    in one district."""
     return service.list_sellers(session, scope=scope, district_code=district)
 
 
 @router.get("/sellers/{code}", response_model=SellerRead,
             responses={404: {"description": "no such seller, or not one the caller may see"}})
 def seller(code: str, scope: ScopeDep, session: SessionDep) -> SellerRead:
-    """One seller with their district history; 404 when unknown or not the caller's to see."""
+    """One seller with their district history; 404 when unknown or not the caller's to see in any
+    period (the same rule as the list: the seller's figures are then the caller's for some periods)."""
     found = service.get_seller(session, scope=scope, code=code)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no seller {code}")

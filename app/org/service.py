@@ -29,7 +29,8 @@ def _seller_read(seller: Seller, district_codes: dict[int, str]) -> SellerRead:
 
 
 def list_sellers(session: Session, *, scope: Scope, district_code: str | None = None) -> list[SellerRead]:
-    """Visible sellers; with `district_code`, those who belong to that district now."""
+    """Sellers visible in at least one period (Scope.filter_sellers); with `district_code`, those who
+    belong to that district now."""
     stmt = scope.filter_sellers(select(Seller).options(selectinload(Seller.assignments)).order_by(Seller.code))
     district_codes = dict(session.execute(select(District.id, District.code)).all())
     sellers = [_seller_read(s, district_codes) for s in session.scalars(stmt)]
@@ -42,7 +43,7 @@ def get_seller(session: Session, *, scope: Scope, code: str) -> SellerRead | Non
     seller = session.scalar(
         select(Seller).options(selectinload(Seller.assignments)).where(Seller.code == code)
     )
-    if seller is None or not scope.sees_seller(seller.id):
+    if seller is None or not scope.sees_seller(seller.id):  # in at least one period: the record has none
         return None
     district_ids = {a.district_id for a in seller.assignments}
     codes = dict(session.execute(
