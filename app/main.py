@@ -31,6 +31,7 @@ from app.reporting.precompute import Precomputer
 from app.scorecards.router import router as scorecards_router
 from app.security import SECURITY_HEADERS, check_settings
 from app.security import install as install_security
+from app.status.router import router as status_router
 from app.tokens.router import router as tokens_router
 
 log = logging.getLogger("app")
@@ -109,7 +110,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
     )
     api = APIRouter(prefix="/api/v1")
     for router in (health_router, auth_router, org_router, scorecards_router, kpis_router, imports_router,
-                   tokens_router, budget_router, charts_router, audit_router):
+                   tokens_router, budget_router, charts_router, audit_router, status_router):
         api.include_router(router)
     app.include_router(api)
     # Inside the CORS and security-header layers, so its refusals carry their headers.

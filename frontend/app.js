@@ -14,6 +14,7 @@ import * as accountPage from "./pages/account.js";
 const ROUTES = [
   [/^\/login$/, loginPage],
   [/^\/seller\/([^/]+)$/, sellerPage],
+  [/^\/accounts\/([^/]+)$/, sellerPage.accountPage],  // a key account's scorecard (#/account: the login's page)
   [/^\/team\/(company|region|district)\/([^/]+)$/, teamPage],
   [/^\/budget$/, budgetPage],
   [/^\/tokens$/, tokensPage],

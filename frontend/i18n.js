@@ -3,6 +3,8 @@
 
 const STRINGS = {
   en: {
+    "level.account": "Account", "seller.keyAccounts": "Your key accounts", "keyAccount.back": "Back to your scorecard",
+    "keyAccount.empty": "No sales, activities or targets for this account in this period yet.",
     "app.title": "Sales Scorecard", "nav.scorecard": "My scorecard", "nav.team": "Team", "nav.budget": "Budget control",
     "nav.tokens": "API tokens", "nav.admin": "Data & admin", "signout": "Sign out", "signedInAs": "Signed in as",
     "lang.label": "Language",
@@ -33,6 +35,11 @@ const STRINGS = {
     "budget.total": "Total", "budget.yes": "✓ yes", "budget.no": "✗ no", "budget.downloaded": "Downloaded {name}.",
     "forecast.budget": "Budget", "forecast.actual_to_date": "Actual to date", "forecast.budget_remainder": "Actual + remaining budget",
     "forecast.run_rate": "Run rate", "forecast.seasonal": "Seasonal",
+    "fresh.through": "figures through {date}", "fresh.none": "no sales loaded yet", "fresh.import": "last import {when}, {dataset}",
+    "fresh.noSales": "No sales loaded for {month} yet; figures run through {date}.",
+    "fresh.noSalesAtAll": "No sales loaded yet: the figures of this period are targets only.",
+    "fresh.open": "Open {month}", "fresh.budgetPast": "No sales loaded after {month} yet; figures run through {date}.",
+    "fresh.budgetOpen": "Show {from} to {to}", "status.notLoaded": "not loaded yet",
     "tokens.title": "API tokens", "tokens.intro": "A token lets another system (say your ERP or BI tool) read through the API as you. It only reads.",
     "tokens.name": "What it is for", "tokens.scopes": "May read", "tokens.expires": "Expires after (days, empty = never)",
     "tokens.create": "Create token", "tokens.created": "Copy this token now: it is shown only this once.",
@@ -44,6 +51,10 @@ const STRINGS = {
     "admin.dryOk": "The file is valid: {rows} rows ({inserted} new, {updated} changed, {unchanged} unchanged). Nothing was written yet.",
     "admin.rejected": "The file was rejected and nothing was loaded: {count} problem(s).", "admin.row": "Row", "admin.column": "Column",
     "admin.value": "Value", "admin.message": "Problem", "admin.pickFile": "Choose a file first.",
+    "dataset.regions": "Regions", "dataset.districts": "Districts", "dataset.sellers": "Sellers", "dataset.leaders": "Leaders",
+    "dataset.accounts": "Accounts", "dataset.products": "Products", "dataset.seasonality": "Seasonality", "dataset.sales": "Sales",
+    "dataset.activities": "Activities", "dataset.targets": "Targets", "dataset.kpi_values": "KPI values (manual KPIs)",
+    "dataset.budgets": "Budgets",
     "admin.kpis": "KPI weights and thresholds", "admin.weight": "Weight", "admin.green": "Green from", "admin.amber": "Amber from",
     "admin.active": "Shown", "admin.save": "Save", "admin.saved": "Saved.", "admin.perspectives": "Perspective weights",
     "admin.settings": "Scorecard settings", "admin.cap": "Score cap", "admin.fiscal": "Fiscal year starts in month",
@@ -77,8 +88,14 @@ const STRINGS = {
     "audit.passwordByUser": "Password changed by the user", "audit.passwordByAdmin": "New password set by an administrator",
     "audit.userCreated": "Created as {role}", "audit.roleChanged": "Role: {from} → {to}", "audit.switchedOff": "switched off",
     "audit.switchedOn": "switched on", "audit.tokenRevoked": "1 API token revoked", "audit.tokensRevoked": "{count} API tokens revoked",
+    "admin.summary": "Problems by kind", "admin.count": "Count", "admin.firstRows": "First rows", "admin.allProblems": "Every problem",
+    "admin.previous": "Previous", "admin.next": "Next", "admin.problemsShown": "Problems {from}–{to} of {total}",
+    "admin.moreKinds": "… and {count} more kinds of problem.", "admin.problemsListed": "{listed} of the {total} problems are listed.",
+    "audit.sample": "Rows of this import ({count} shown)", "audit.inserted": "new:",
   },
   nb: {
+    "level.account": "Kunde", "seller.keyAccounts": "Dine nøkkelkunder", "keyAccount.back": "Tilbake til ditt scorecard",
+    "keyAccount.empty": "Ingen salg, aktiviteter eller mål for denne kunden i denne perioden ennå.",
     "app.title": "Salgsscorecard", "nav.scorecard": "Mitt scorecard", "nav.team": "Team", "nav.budget": "Budsjettkontroll",
     "nav.tokens": "API-nøkler", "nav.admin": "Data og admin", "signout": "Logg ut", "signedInAs": "Logget inn som",
     "lang.label": "Språk",
@@ -109,6 +126,11 @@ const STRINGS = {
     "budget.total": "Sum", "budget.yes": "✓ ja", "budget.no": "✗ nei", "budget.downloaded": "Lastet ned {name}.",
     "forecast.budget": "Budsjett", "forecast.actual_to_date": "Faktisk hittil", "forecast.budget_remainder": "Faktisk + resterende budsjett",
     "forecast.run_rate": "Løpende takt", "forecast.seasonal": "Sesongjustert",
+    "fresh.through": "tall til og med {date}", "fresh.none": "ingen salg lastet inn ennå", "fresh.import": "siste import {when}, {dataset}",
+    "fresh.noSales": "Ingen salg er lastet inn for {month} ennå; tallene går til og med {date}.",
+    "fresh.noSalesAtAll": "Ingen salg er lastet inn ennå: tallene for denne perioden er bare mål.",
+    "fresh.open": "Åpne {month}", "fresh.budgetPast": "Ingen salg er lastet inn etter {month} ennå; tallene går til og med {date}.",
+    "fresh.budgetOpen": "Vis {from} til {to}", "status.notLoaded": "ikke lastet inn ennå",
     "tokens.title": "API-nøkler", "tokens.intro": "En nøkkel lar et annet system (for eksempel ERP eller BI) lese gjennom API-et som deg. Den kan bare lese.",
     "tokens.name": "Hva den brukes til", "tokens.scopes": "Kan lese", "tokens.expires": "Utløper etter (dager, tomt = aldri)",
     "tokens.create": "Lag nøkkel", "tokens.created": "Kopier nøkkelen nå: den vises bare denne ene gangen.",
@@ -120,6 +142,10 @@ const STRINGS = {
     "admin.dryOk": "Filen er gyldig: {rows} rader ({inserted} nye, {updated} endret, {unchanged} uendret). Ingenting er skrevet ennå.",
     "admin.rejected": "Filen ble avvist og ingenting ble lastet inn: {count} feil.", "admin.row": "Rad", "admin.column": "Kolonne",
     "admin.value": "Verdi", "admin.message": "Feil", "admin.pickFile": "Velg en fil først.",
+    "dataset.regions": "Regioner", "dataset.districts": "Distrikter", "dataset.sellers": "Selgere", "dataset.leaders": "Ledere",
+    "dataset.accounts": "Kunder", "dataset.products": "Produkter", "dataset.seasonality": "Sesongprofil", "dataset.sales": "Salg",
+    "dataset.activities": "Aktiviteter", "dataset.targets": "Mål", "dataset.kpi_values": "Verdier for manuelle nøkkeltall",
+    "dataset.budgets": "Budsjetter",
     "admin.kpis": "Vekter og terskler for nøkkeltall", "admin.weight": "Vekt", "admin.green": "Grønn fra", "admin.amber": "Gul fra",
     "admin.active": "Vises", "admin.save": "Lagre", "admin.saved": "Lagret.", "admin.perspectives": "Vekter for perspektiver",
     "admin.settings": "Innstillinger", "admin.cap": "Poengtak", "admin.fiscal": "Regnskapsåret starter i måned",
@@ -153,6 +179,10 @@ const STRINGS = {
     "audit.passwordByUser": "Passordet ble byttet av brukeren selv", "audit.passwordByAdmin": "Nytt passord satt av en administrator",
     "audit.userCreated": "Laget som {role}", "audit.roleChanged": "Rolle: {from} → {to}", "audit.switchedOff": "slått av",
     "audit.switchedOn": "slått på", "audit.tokenRevoked": "1 API-nøkkel trukket tilbake", "audit.tokensRevoked": "{count} API-nøkler trukket tilbake",
+    "admin.summary": "Feil etter type", "admin.count": "Antall", "admin.firstRows": "Første rader", "admin.allProblems": "Alle feil",
+    "admin.previous": "Forrige", "admin.next": "Neste", "admin.problemsShown": "Feil {from}–{to} av {total}",
+    "admin.moreKinds": "… og {count} typer feil til.", "admin.problemsListed": "{listed} av de {total} feilene er listet.",
+    "audit.sample": "Rader i denne importen ({count} vist)", "audit.inserted": "ny:",
   },
 };
 
@@ -190,7 +220,46 @@ function nf(options) {
 const missing = "–";
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 
+// `x` to 12 significant digits, as Python's float(f"{x:.12g}"): 0.995 * 100 is 99.49999999999999, here 99.5.
+const clean = (x) => Number(x.toPrecision(12));
+export const DEFAULT_THRESHOLDS = [0.9, 1.0];  // amber, green (a KPI may have its own)
+
+// The percent to show for the ratio `v` and its decimals ({value: 99.5, decimals: 1} for 0.995), so
+// that the number stays on the same side of every threshold as the value, and agrees with its status:
+// no decimals unless rounding would land on or cross a threshold; then one, rounded, or, where
+// rounding still crosses, truncated toward the value's own side (0.9996 → 99.9, never 100.0); a second
+// only for thresholds closer than a tenth of a percent. Which thresholds the value reached is decided
+// on the value itself (`v >= threshold`), as its status is. The same steps as app/charts/formats.py
+// `shown_percent` (tests/test_i18n.py checks both against one table of cases).
+export function shownPercent(v, thresholds = DEFAULT_THRESHOLDS) {
+  const p = clean(v * 100);
+  const cuts = thresholds.filter(isNum);
+  const lo = Math.max(-Infinity, ...cuts.filter((x) => v >= x).map((x) => clean(x * 100)));  // the highest reached
+  const hi = Math.min(Infinity, ...cuts.filter((x) => v < x).map((x) => clean(x * 100)));    // the lowest not reached
+  for (let decimals = 0; decimals <= 4; decimals++) {
+    const scale = 10 ** decimals;
+    let shown = clean(Math.floor(clean(p * scale) + 0.5) / scale);
+    if (decimals) {  // the nearest number of this many decimals on the value's side of the threshold
+      if (shown >= hi) shown = clean((Math.ceil(clean(hi * scale)) - 1) / scale);
+      else if (shown < lo) shown = clean(Math.ceil(clean(lo * scale)) / scale);
+    }
+    if (lo <= shown && shown < hi) return { value: shown + 0, decimals };
+  }
+  return { value: p, decimals: 4 };
+}
+
+// The name of a KPI or perspective from an API answer in the page's language.
+export const localName = (item) => (current === "nb" && item?.name_nb) || item?.name || "";
+
 export const fmt = {
+  // a ratio beside a status, on the status's side of its thresholds ([amber, green]): 0.995 → "99.5%"
+  // (amber), never "100%"; a KPI's own thresholds with `fmt.attainment(v, kpi)`
+  statusPct: (v, thresholds = DEFAULT_THRESHOLDS) => {
+    if (!isNum(v)) return missing;
+    const { value, decimals } = shownPercent(v, thresholds);
+    return nf({ style: "percent", minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(value / 100);
+  },
+  attainment: (v, kpi) => fmt.statusPct(v, [kpi?.amber_threshold ?? 0.9, kpi?.green_threshold ?? 1.0]),
   money: (v) => (isNum(v) ? nf({ style: "currency", currency: CURRENCY, minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v) : missing),
   number: (v, digits = 0) => (isNum(v) ? nf({ minimumFractionDigits: 0, maximumFractionDigits: digits }).format(v) : missing),
   pct: (v, digits = 0) => (isNum(v) ? nf({ style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v) : missing),

@@ -1,6 +1,7 @@
 // Small DOM helpers shared by the pages: element builder, states (loading, error, empty), status
 // badges, and the period/range controls.
-import { fmt, t } from "./i18n.js";
+import { api } from "./api.js";
+import { fmt, lang, t } from "./i18n.js";
 
 // h("a", {href: "#/x", class: "c", onclick: fn}, "text", child...) — no innerHTML anywhere.
 export function h(tag, attrs = {}, ...children) {
@@ -40,9 +41,56 @@ export function statusOfScore(score) {
   return score >= 1 ? "green" : score >= 0.9 ? "amber" : "red";
 }
 
-export function lastCompleteMonth(today = new Date()) {
-  const d = new Date(today.getFullYear(), today.getMonth() - 1, 1);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
+// Freshness (GET /data-status): what is loaded, and the month the pages open on when the URL names none.
+// Asked on every page load (the server answers from its cache); null when it cannot be read, and the page
+// still works, opening on the current month.
+export async function loadDataStatus() {
+  try { return await api("/data-status"); } catch { return null; }
+}
+
+const currentMonth = (today = new Date()) => `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}`;
+
+// The month a page opens on: the latest month with sales (never the browser's clock), the current month without sales.
+export const openPeriod = (status) => status?.open_period || currentMonth();
+
+const locale = () => (lang() === "nb" ? "nb-NO" : "en-GB");
+// "2026-06-28" -> 28 Jun 2026 (a calendar day: read as local, not as UTC midnight)
+export function formatDay(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", year: "numeric" }).format(new Date(y, m - 1, d));
+}
+// a moment in the browser's local time: 1 Dec 10:02 (with the year when it is not this year's)
+function formatMoment(iso) {
+  const at = new Date(iso);
+  const day = { day: "numeric", month: "short", ...(at.getFullYear() !== new Date().getFullYear() ? { year: "numeric" } : {}) };
+  return `${new Intl.DateTimeFormat(locale(), day).format(at)} ${new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(at)}`;
+}
+// "Sales" -> "sales" inside a sentence; "KPI values" stays as it is
+const inSentence = (name) => (/^\p{Lu}\p{Ll}/u.test(name) ? name.charAt(0).toLowerCase() + name.slice(1) : name);
+
+// A status badge; in a period whose sales are not loaded yet (`notLoaded`) a missing status reads
+// "not loaded yet", not "no target".
+export function freshBadge(status, notLoaded) {
+  return notLoaded && (!status || status === "none")
+    ? h("span", { class: "status status-none" }, `– ${t("status.notLoaded")}`) : statusBadge(status);
+}
+
+// One line near the period controls: "figures through 28 Jun 2026 · last import 1 Dec 10:02, sales".
+export function freshnessLine(status) {
+  if (!status) return null;
+  const parts = [status.sales_through ? t("fresh.through", { date: formatDay(status.sales_through) }) : t("fresh.none")];
+  const last = status.last_import;
+  if (last) parts.push(t("fresh.import", { when: formatMoment(last.at), dataset: inSentence(t(`dataset.${last.dataset}`)) }));
+  return h("p", { class: "freshness muted", id: "freshness" }, parts.join(" · "));
+}
+
+// The notice for a period after the latest sale (`dataThrough`, null without sales): "No sales loaded for
+// November 2026 yet; figures run through 31 Oct 2026", with a link to the latest sale's month: `hrefFor(month)`.
+export function noSalesNotice(period, dataThrough, hrefFor) {
+  const open = dataThrough ? dataThrough.slice(0, 7) : null;
+  const text = open ? t("fresh.noSales", { month: fmt.month(period), date: formatDay(dataThrough) }) : t("fresh.noSalesAtAll");
+  return h("p", { class: "notice no-sales", role: "status", id: "no-sales" }, `${text} `,
+    open ? h("a", { href: hrefFor(open) }, t("fresh.open", { month: fmt.month(open) })) : null);
 }
 
 export const PERIOD_RE = /^\d{4}-(0[1-9]|1[0-2])$/;

@@ -42,8 +42,9 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         db = work / "demo.db"
-        done = run_scorecard(["demo", "--no-serve", "--database", str(db)], f"sqlite:///{work / 'other.db'}", work,
-                             timeout=300)
+        # made as on 27 November 2026 (sales through October), the month the URLs below name
+        done = run_scorecard(["demo", "--no-serve", "--database", str(db), "--today", "2026-11-27"],
+                             f"sqlite:///{work / 'other.db'}", work, timeout=300)
         if done.returncode:
             raise SystemExit(done.stdout + done.stderr)
         with serving(f"sqlite:///{db}", work) as base, sync_playwright() as pw:

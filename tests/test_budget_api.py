@@ -382,16 +382,19 @@ def test_forecast_methods_by_hand(client, session, org, finance):
     assert "D3,Kristiansand,230.00,30.00,37.00,237.00,222.00,283.67\r\n" in res.text
 
 
-def test_forecast_as_of_defaults_to_the_last_complete_month(client, org, finance):
-    last = shift_month(date.today().strftime("%Y-%m"), -1)
-    year = int(last[:4])
-    body = _ok(client, finance, FORECAST, year=year)
-    assert body["as_of"] == last
+def test_forecast_as_of_defaults_to_the_month_of_the_latest_sale(client, org, finance):
+    # the latest sale is x5 on 2026-02-03, whatever the clock says: the month the pages open on (issue #15)
+    assert _ok(client, finance, FORECAST, year=2026)["as_of"] == "2026-02"
     # a past year: capped at its last month
-    assert _ok(client, finance, FORECAST, year=year - 1)["as_of"] == f"{year - 1}-12"
-    # a year with no complete month yet
-    res = _get(client, finance, FORECAST, year=year + 2)
-    assert res.status_code == 422 and "as_of" in res.text
+    assert _ok(client, finance, FORECAST, year=2025)["as_of"] == "2025-12"
+    # a year with no sales yet
+    res = _get(client, finance, FORECAST, year=2027)
+    assert res.status_code == 422 and "as_of" in res.text and "no sales yet" in res.text
+
+
+def test_forecast_as_of_without_any_sale_is_the_last_complete_month(client, finance):
+    last = shift_month(date.today().strftime("%Y-%m"), -1)
+    assert _ok(client, finance, FORECAST, year=int(last[:4]))["as_of"] == last
 
 
 # ------------------------------------------------------------------------------------------------

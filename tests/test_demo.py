@@ -3,6 +3,7 @@
 import io
 import re
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
@@ -17,10 +18,13 @@ from app.imports.reader import read_table
 from app.imports.specs import DATASETS
 from app.models import Activity, Budget, Sale, Seller, SellerDistrict, Target, User
 
+# The demo as made on this day (its data ends on 31 October 2026): the story and the figures below.
+DAY = date(2026, 11, 27)
+
 
 @pytest.fixture(scope="module")
 def company():
-    return generate()
+    return generate(today=DAY)
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +53,30 @@ def _with_district(frames, facts: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_generator_is_deterministic(company):
-    again = generate()
+    again = generate(today=date(2026, 11, 1))  # another day of the same month: the same files
     assert again.files == company.files
     assert again.logins == company.logins
+
+
+def test_another_day_shifts_the_window_and_ends_on_the_last_day_of_the_month_before():
+    later = generate(today=date(2027, 3, 10))
+    sales = pd.read_csv(io.StringIO(later.files["sales"]), dtype=str, keep_default_na=False)
+    acts = pd.read_csv(io.StringIO(later.files["activities"]), dtype=str, keep_default_na=False)
+    # 24 months, 2025-03 through 2027-02; sales fall on weekdays: 28 Feb 2027 is a Sunday, the 26th a Friday
+    assert (later.facts["first_day"], later.facts["last_day"]) == (date(2025, 3, 1), date(2027, 2, 28))
+    assert sorted(set(sales["date"].str[:7])) == [f"{2025 + (2 + m) // 12}-{(2 + m) % 12 + 1:02d}" for m in range(24)]
+    assert "2025-03-01" <= sales["date"].min() <= "2025-03-05"
+    assert "2027-02-22" <= sales["date"].max() <= "2027-02-26"
+    assert acts["date"].max() <= "2027-02-28" and acts["date"].min() >= "2025-03-01"
+    # plans for the data's last two calendar years, so they cover the rest of 2027
+    targets = pd.read_csv(io.StringIO(later.files["targets"]), dtype=str, keep_default_na=False)
+    assert set(targets["period"].str[:4]) == {"2026", "2027"}
+    budgets = pd.read_csv(io.StringIO(later.files["budgets"]), dtype=str, keep_default_na=False)
+    assert set(budgets["period"]) == {"2026", "2027"}
+    # the story's months move with the window: the mover's second row starts 14 months in (2026-05)
+    sellers = pd.read_csv(io.StringIO(later.files["sellers"]), dtype=str, keep_default_na=False)
+    assert sellers.groupby("code")["valid_from"].max()[later.facts["movers"][2]] == "2026-05-01"
+    assert later.facts["story_from"] == date(2026, 5, 1)
 
 
 def test_every_dataset_in_load_order_with_the_spec_columns(company, frames):
@@ -264,7 +289,7 @@ def test_budgets_are_positive_yearly_rows_that_phase_to_the_cent(frames):
 
 
 def test_export_writes_the_files(tmp_path, company, capsys):
-    assert cli.main(["demo", "--export", str(tmp_path / "files")]) == 0
+    assert cli.main(["demo", "--export", str(tmp_path / "files"), "--today", DAY.isoformat()]) == 0
     for name in DATASET_ORDER:
         assert (tmp_path / "files" / f"{name}.csv").read_text(encoding="utf-8") == company.files[name]
     out = capsys.readouterr().out
@@ -278,7 +303,7 @@ def test_demo_command_loads_everything(tmp_path, monkeypatch, company, frames, c
     path = tmp_path / "demo.db"
     path.write_text("an old file that must be replaced")
     (tmp_path / "demo.db-wal").write_text("stale")
-    assert cli.main(["demo", "--no-serve", "--database", str(path)]) == 0
+    assert cli.main(["demo", "--no-serve", "--database", str(path), "--today", DAY.isoformat()]) == 0
     out = capsys.readouterr().out
     assert "demo-scorecard" in out and "http://127.0.0.1:8000/" in out
     for login in company.logins:

@@ -6,6 +6,7 @@ alone (merge_asof for the district on each sale's date, Decimal sums), so the tw
 
 import io
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
@@ -24,7 +25,7 @@ YTD = [f"2026-{m:02d}" for m in range(1, 11)]
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    company, _ = build_demo(path)
+    company, _ = build_demo(path, today=date(2026, 11, 27))  # the data ends on 31 October 2026
     files = {name: pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
              for name, text in company.files.items()}
     return company, path, files

@@ -164,7 +164,8 @@ def get_forecast(
                                                              "fiscal start month of this year)")],
     scope: BudgetScope, session: SessionDep,
     as_of: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="count actuals through this month; "
-                                       "default the last complete month (capped at the year's end)")] = None,
+                                       "default the month of the latest sale, the month the pages open on "
+                                       "(without sales, the last complete month), capped at the year's end")] = None,
     by: Annotated[str, Query(description=BY_HELP, examples=["district"])] = "district",
     fmt: Format = "json", delimiter: Delimiter = ",", decimal: Decimal = None, bom: Bom = False,
 ) -> Response:

@@ -53,17 +53,25 @@ def _invalid(field: str, value: object, message: str) -> HTTPException:
                          [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}])
 
 
-def _kpi_rows(card: dict) -> pd.DataFrame:
-    return pd.DataFrame([k for p in card["perspectives"] for k in p["kpis"]],
-                        columns=["code", "name", "unit", "actual", "target", "attainment", "status"])
+def _name(lang: str) -> str:
+    """The column (of the registry) or field (of an answer) holding names in `lang`."""
+    return "name_nb" if lang == "nb" else "name"
 
 
-def _unit_figure(session: SessionDep, scope: ScopeDep, level: str, code: str, key: tuple,
+def _kpi_rows(card: dict, lang: str) -> pd.DataFrame:
+    """The card's KPIs, `name` in the figure's language."""
+    rows = pd.DataFrame([k for p in card["perspectives"] for k in p["kpis"]],
+                        columns=["code", _name(lang), "unit", "actual", "target", "attainment", "status"])
+    return rows.rename(columns={_name(lang): "name"})
+
+
+def _unit_figure(session: SessionDep, scope: ScopeDep, level: str, code: str, period: str, key: tuple,
                  answer: Callable[[], dict], draw: Callable[[dict], charts.Figure]) -> Response:
-    """A figure of one unit: 404 unless the caller may see the unit; then the figure's JSON from the
-    figure cache, drawn from `answer()` (the service's scorecard, overview or trend) only when the
-    cache has no figure for `key`."""
-    if scorecard_service.resolve_unit(session, scope=scope, level=level, code=code) is None:
+    """A figure of one unit for `period`: 404 unless the caller may see the unit for that period (checked
+    on every request, so a figure another caller put in the cache never answers for this one); then the
+    figure's JSON from the figure cache, drawn from `answer()` (the service's scorecard, overview or
+    trend) only when the cache has no figure for `key`."""
+    if scorecard_service.resolve_unit(session, scope=scope, level=level, code=code, period=period) is None:
         raise _not_found(level, code)
     return _cached_figure(session, key, lambda: draw(answer()))
 
@@ -74,9 +82,9 @@ def kpi_bullets(level: Level, code: str, period: Period, scope: ScopeDep, sessio
     """Bullet chart of every KPI of one unit's scorecard: attainment against the thresholds, status."""
     def draw(card: dict) -> charts.Figure:
         thresholds = load_registry(session).kpis[["code", "amber_threshold", "green_threshold"]]
-        return charts.kpi_bullets(_kpi_rows(card).merge(thresholds, on="code", how="left"), lang=lang)
+        return charts.kpi_bullets(_kpi_rows(card, lang).merge(thresholds, on="code", how="left"), lang=lang)
 
-    return _unit_figure(session, scope, level, code, ("kpis", level, code, period, range_, lang), lambda: (
+    return _unit_figure(session, scope, level, code, period, ("kpis", level, code, period, range_, lang), lambda: (
         scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)),
         draw)
 
@@ -86,10 +94,11 @@ def perspective_bars(level: Level, code: str, period: Period, scope: ScopeDep, s
                      range_: Range = "ytd", lang: Lang = "en") -> Response:
     """One unit's perspective scores, with the previous month's beside them."""
     def draw(card: dict) -> charts.Figure:
-        return charts.perspective_bars(
-            pd.DataFrame(card["perspectives"], columns=["key", "name", "score", "previous_score"]), lang=lang)
+        frame = pd.DataFrame(card["perspectives"], columns=["key", _name(lang), "score", "previous_score"])
+        return charts.perspective_bars(frame.rename(columns={_name(lang): "name"}), lang=lang)
 
-    return _unit_figure(session, scope, level, code, ("perspectives", level, code, period, range_, lang), lambda: (
+    key = ("perspectives", level, code, period, range_, lang)
+    return _unit_figure(session, scope, level, code, period, key, lambda: (
         scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)),
         draw)
 
@@ -99,18 +108,22 @@ def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session:
               kpi: Annotated[str, Query(description="the KPI code", examples=["revenue"])] = "revenue",
               months: Annotated[int, Query(ge=1, le=36)] = 12, lang: Lang = "en") -> Response:
     """One KPI of one unit month by month against its monthly target."""
-    registry = load_registry(session)
+    registry = scorecard_service.card_registry(load_registry(session), level)  # an account's has fewer KPIs
     codes = list(registry.kpis["code"])
     if kpi not in codes:
-        raise _invalid("kpi", kpi, f"unknown or inactive KPI {kpi!r}; KPIs are {', '.join(codes)}")
+        raise _invalid("kpi", kpi,
+                       f"unknown or inactive KPI {kpi!r}; the KPIs of a {level}'s card are {', '.join(codes)}")
 
     def draw(found: dict) -> charts.Figure:
         kpis = registry.kpis.set_index("code")
         points = pd.DataFrame([{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
-                              columns=["period", "actual", "target", "status"])
-        return charts.kpi_trend(points, name=str(kpis.at[kpi, "name"]), unit=str(kpis.at[kpi, "unit"]), lang=lang)
+                              columns=["period", "actual", "target", "attainment", "status"])
+        return charts.kpi_trend(points, name=str(kpis.at[kpi, _name(lang)]), unit=str(kpis.at[kpi, "unit"]),
+                                thresholds=(float(kpis.at[kpi, "amber_threshold"]),
+                                            float(kpis.at[kpi, "green_threshold"])), lang=lang)
 
-    return _unit_figure(session, scope, level, code, ("trend", level, code, period, kpi, months, lang), lambda: (
+    key = ("trend", level, code, period, kpi, months, lang)
+    return _unit_figure(session, scope, level, code, period, key, lambda: (
         scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months)), draw)
 
 
@@ -123,13 +136,15 @@ def team_heatmap(level: Level, code: str, period: Period, scope: ScopeDep, sessi
         kids = sorted(found["children"],
                       key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"]))
         rows = [f"{c['name']} ({c['code']})" for c in kids]
+        names = list(kpis[_name(lang)])
         att = pd.DataFrame([[c["kpis"].get(k, {}).get("attainment") for k in kpis["code"]] for c in kids],
-                           index=rows, columns=list(kpis["name"]), dtype="float64")
+                           index=rows, columns=names, dtype="float64")
         st = pd.DataFrame([[c["kpis"].get(k, {}).get("status", "none") for k in kpis["code"]] for c in kids],
-                          index=rows, columns=list(kpis["name"]), dtype="object")
-        return charts.team_heatmap(att, st, lang=lang)
+                          index=rows, columns=names, dtype="object")
+        thresholds = dict(zip(names, zip(kpis["amber_threshold"], kpis["green_threshold"], strict=True), strict=True))
+        return charts.team_heatmap(att, st, lang=lang, thresholds=thresholds)
 
-    return _unit_figure(session, scope, level, code, ("heatmap", level, code, period, range_, lang), lambda: (
+    return _unit_figure(session, scope, level, code, period, ("heatmap", level, code, period, range_, lang), lambda: (
         scorecard_service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)),
         draw)
 

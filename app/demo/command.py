@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,8 +30,9 @@ def _remove_database(path: Path) -> None:
             p.unlink()
 
 
-def build_demo(path: Path, *, seed: int | None = None) -> tuple[DemoCompany, dict[str, int]]:
+def build_demo(path: Path, *, seed: int | None = None, today: date | None = None) -> tuple[DemoCompany, dict[str, int]]:
     """Create `path` from nothing: migrate, load every dataset through the import service, create the logins.
+    The data ends on the last day of the month before `today`'s (default: the real today).
 
     Returns the company and the rows read per dataset. Raises ImportRejected if a generated file does not load.
     """
@@ -42,7 +45,7 @@ def build_demo(path: Path, *, seed: int | None = None) -> tuple[DemoCompany, dic
     from app.imports.service import import_file
 
     started = time.perf_counter()
-    company = generate(SEED if seed is None else seed)
+    company = generate(SEED if seed is None else seed, today=today)
     _say(f"generated the demo company in {time.perf_counter() - started:.1f} s")
 
     _remove_database(path)
@@ -106,7 +109,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from app.demo.generate import DATASET_ORDER, generate, write_files
 
         try:
-            paths = write_files(generate(), args.export)
+            paths = write_files(generate(today=args.today), args.export)
         except OSError as exc:
             print(f"error: cannot write the files to {args.export}: {exc}", file=sys.stderr)
             return 2
@@ -121,7 +124,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
               "Give another file with --database.", file=sys.stderr)
         return 2
     try:
-        company, _rows = build_demo(path)
+        company, _rows = build_demo(path, today=args.today)
     except ImportRejected as exc:  # a bug in the generator or the importer: say where
         print(f"error: the demo data did not load: {exc.message}", file=sys.stderr)
         for err in exc.errors[:20]:
@@ -151,6 +154,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    """A --today value: a date written YYYY-MM-DD."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # (fromisoformat also takes 20261127 and weeks)
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `scorecard demo` on the CLI's subparsers."""
     demo = sub.add_parser("demo", help="create a demo company in a fresh SQLite file and serve it")
@@ -162,4 +175,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--no-serve", action="store_true", help="load the demo and exit")
     demo.add_argument("--export", metavar="DIR",
                       help="write the demo's CSV files (the import formats) to DIR and exit")
+    demo.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD",
+                      help="make the demo as on this day: its data ends on the last day of the month before "
+                           "(default: today); the same month gives the same data")
     demo.set_defaults(func=cmd_demo)

@@ -4,12 +4,18 @@ Pure: numpy only, a fixed seed, no database. `generate()` returns the text of ev
 dataset of PRODUCT.md §1 (except kpi_values: the built-in KPIs are all computed) as it would be
 loaded with `scorecard import DATASET FILE`, plus the logins and the story the data tells.
 
-The story (2026 through October, against targets phased by the seasonality profile):
+The data covers the 24 months that end with the last complete month before the day it is made
+(`today`): made in November 2026, 2024-11 through 2026-10, ending on 31 October. The same day (any
+day of the same month) gives byte-identical files. Plans (targets, budgets) are yearly, for the data's
+last two calendar years, so they run to the end of the data's last year.
+
+The story lives in the data's last ten months (2026-01 to 2026-10 when made in November 2026; the
+months below are for that day, and move with it), against targets phased by the seasonality profile:
 - three sellers clearly ahead of plan, three clearly behind (their meetings fall first, months
   before their revenue does: a leading indicator);
-- district Bergen og Hordaland ahead of its budget; district Rogaland's hit rate falls from mid-2025
-  and its revenue follows from the autumn, and its goal conversations stop in 2026;
-- one seller in Viken meets revenue but gives the margin away in discounts from January 2026;
+- district Bergen og Hordaland ahead of its budget; district Rogaland's hit rate falls from 2025-05
+  and its revenue follows from 2025-10, and its goal conversations stop in the last ten months;
+- one seller in Viken meets revenue but gives the margin away in discounts from 2026-01;
 - four sellers move district mid-period (two rows in sellers.csv), two are hired during it.
 """
 
@@ -26,9 +32,8 @@ import numpy as np
 SEED = 20261127
 COMPANY = "Fjordkjøkken AS"
 DOMAIN = "fjordkjokken.example.com"
-FIRST_MONTH = date(2024, 11, 1)
-N_MONTHS = 24  # 2024-11 .. 2026-10
-LAST_DAY = date(2026, 10, 31)
+N_MONTHS = 24  # made in November 2026: 2024-11 .. 2026-10
+STORY_START = N_MONTHS - 10  # month index where the story's ten months begin (2026-01 made in November 2026)
 
 # Loading order: every file only refers to what is loaded before it.
 DATASET_ORDER = (
@@ -149,6 +154,7 @@ KEY_ACCOUNT_NAMES = (
 AHEAD = (("OSL", 1), ("TRD", 2), ("MRE", 1))
 BEHIND = (("TRO", 1), ("OFF", 2), ("KJD", 1))
 DISCOUNTER = ("VIK", 1)
+# Month indices count from the data's first month (0); the dates are those of a demo made in November 2026.
 MOVERS = {  # (district, position) -> (new district, month index of the move)
     ("TRO", 3): ("BOD", 10),   # 2025-09-01
     ("MRE", 4): ("BGN", 5),    # 2025-04-01
@@ -192,20 +198,32 @@ class _Seller:
     hit: float
     discount: float
     csat: float
-    target_2025: int = 0
-    target_2026: int = 0
+    target_prev: int = 0   # the yearly revenue target of the year before the data's last year
+    target_year: int = 0   # ... and of the data's last year
     portfolios: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
-def month_start(i: int) -> date:
-    """First day of month index i (0 = 2024-11)."""
-    y, m = divmod(FIRST_MONTH.month - 1 + i, 12)
-    return date(FIRST_MONTH.year + y, m + 1, 1)
+def add_months(day: date, n: int) -> date:
+    """The first day of the month `n` months after `day`'s (negative: before)."""
+    y, m = divmod(day.year * 12 + day.month - 1 + n, 12)
+    return date(y, m + 1, 1)
 
 
-def _weekdays(i: int) -> np.ndarray:
-    start = month_start(i)
-    end = month_start(i + 1)
+def data_window(today: date) -> tuple[date, date]:
+    """(first day, last day) of the data made on `today`: the N_MONTHS months ending with the last
+    complete month before `today`'s (made on any day of November 2026: 2024-11-01, 2026-10-31)."""
+    this_month = today.replace(day=1)
+    return add_months(this_month, -N_MONTHS), this_month - timedelta(days=1)
+
+
+def month_start(first: date, i: int) -> date:
+    """First day of month index i of data starting in `first`'s month (0 = that month)."""
+    return add_months(first, i)
+
+
+def _weekdays(first: date, i: int) -> np.ndarray:
+    start = month_start(first, i)
+    end = month_start(first, i + 1)
     days = [start + timedelta(d) for d in range((end - start).days)]
     return np.array([d.isoformat() for d in days if d.weekday() < 5])
 
@@ -244,15 +262,22 @@ def _people(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
     return out
 
 
-def generate(seed: int = SEED) -> DemoCompany:
-    """The whole demo company for `seed`; the same seed gives byte-identical files."""
+def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
+    """The whole demo company for `seed`, with data ending on the last day of the month before
+    `today`'s (default: the real today); the same seed and month give byte-identical files."""
+    first_day, last_day = data_window(today or date.today())
     rng = np.random.default_rng(seed)
     season = np.array(SEASONALITY) / sum(SEASONALITY)
-    # Plans run to the end of 2026 (two months past the data).
-    months = [month_start(i) for i in range(N_MONTHS + 2)]
+    year = last_day.year  # the plan years: the data's last calendar year and the one before
+    prev_year = year - 1
+    # Plans run to the end of the data's last year (made in November 2026: two months past the data).
+    months = [month_start(first_day, i) for i in range(N_MONTHS + 12 - last_day.month)]
     month_no = np.array([m.month for m in months])
     years = np.array([m.year for m in months])
-    weekdays = [_weekdays(i) for i in range(N_MONTHS)]
+    weekdays = [_weekdays(first_day, i) for i in range(N_MONTHS)]
+    # Sellers in the company before the data starts joined in the ten years before it.
+    joined_from = add_months(first_day, -130)  # 2014-01-01 made in November 2026
+    joined_by = add_months(first_day, -1)
     files: dict[str, str] = {}
 
     # --- organization -------------------------------------------------------------------------
@@ -272,10 +297,10 @@ def generate(seed: int = SEED) -> DemoCompany:
             name, email = people[len(sellers)]
             hire = NEW_HIRES.get((dcode, pos))
             if hire is not None:
-                first = month_start(hire)
+                first = month_start(first_day, hire)
             else:  # in the company since before the data starts
-                first = date(2014, 1, 1) + timedelta(int(rng.integers(0, 3900)))
-                first = min(first, date(2024, 10, 1))
+                first = joined_from + timedelta(int(rng.integers(0, 3900)))
+                first = min(first, joined_by)
             stints = [(hire or 0, dcode)]
             if (dcode, pos) in MOVERS:
                 new_d, at = MOVERS[(dcode, pos)]
@@ -288,8 +313,8 @@ def generate(seed: int = SEED) -> DemoCompany:
                 discount=float(rng.uniform(0.03, 0.075)), csat=float(rng.normal(4.25, 0.15)),
             )
             base = 9_000_000 * rng.uniform(0.8, 1.25)
-            s.target_2025 = int(round(base, -4))
-            s.target_2026 = int(round(base * rng.uniform(1.04, 1.08), -4))
+            s.target_prev = int(round(base, -4))
+            s.target_year = int(round(base * rng.uniform(1.04, 1.08), -4))
             sellers.append(s)
             by_role[(dcode, pos)] = s
 
@@ -300,7 +325,7 @@ def generate(seed: int = SEED) -> DemoCompany:
             seller_rows["name"].append(s.name)
             seller_rows["email"].append(s.email)
             seller_rows["district_code"].append(d)
-            seller_rows["valid_from"].append((s.first_valid_from if k == 0 else month_start(at)).isoformat())
+            seller_rows["valid_from"].append((s.first_valid_from if k == 0 else month_start(first_day, at)).isoformat())
     files["sellers"] = _csv(seller_rows)
 
     # Leaders: a sales director, one per region, one per district except that one leads two
@@ -430,11 +455,12 @@ def generate(seed: int = SEED) -> DemoCompany:
 
     # --- monthly revenue targets (the plan) and what actually happens -----------------------
     def plan_month(s: _Seller, i: int) -> float:
-        """The seller's revenue target for month i (before 2025: last year's level)."""
+        """The seller's revenue target for month i (before the plan years: the level of the year before)."""
         hire = NEW_HIRES.get((s.home, s.position))
         if hire is not None and i < hire:
             return 0.0
-        yearly = s.target_2026 if years[i] == 2026 else s.target_2025 if years[i] == 2025 else s.target_2025 / 1.05
+        yearly = (s.target_year if years[i] == year else s.target_prev if years[i] == prev_year
+                  else s.target_prev / 1.05)
         ramp = RAMP[i - hire] if hire is not None and i - hire < len(RAMP) else 1.0
         return yearly * season[month_no[i] - 1] * ramp
 
@@ -442,14 +468,15 @@ def generate(seed: int = SEED) -> DemoCompany:
         """Actual over plan for month i: the story lives here."""
         role = (s.home, s.position)
         f = s.skill
+        story = i >= STORY_START  # the story's ten months
         if role in AHEAD:
-            f = 1.04 if years[i] < 2026 else 1.22
+            f = 1.22 if story else 1.04
         elif role in BEHIND:
-            f = 0.97 if years[i] < 2026 else 0.9 - 0.022 * (i - 14)   # 0.90 in Jan 2026 to 0.70 in Oct
+            f = 0.9 - 0.022 * (i - STORY_START) if story else 0.97   # 0.90 in its first month to 0.70 in its last
         elif role == DISCOUNTER:
-            f = 1.0 if years[i] < 2026 else 1.04
+            f = 1.04 if story else 1.0
         d = district_at(s, i)
-        if d == STRONG_DISTRICT and years[i] == 2026:
+        if d == STRONG_DISTRICT and story:
             f *= 1.13
         if d == WEAK_DISTRICT and i >= 11:                              # from 2025-10 on
             f *= max(0.72, 1 - 0.035 * (i - 10))
@@ -474,8 +501,8 @@ def generate(seed: int = SEED) -> DemoCompany:
         return h
 
     def discount(s: _Seller, i: int) -> float:
-        if (s.home, s.position) == DISCOUNTER and years[i] == 2026:
-            return (0.14, 0.18)[i - 14] if i - 14 < 2 else 0.23
+        if (s.home, s.position) == DISCOUNTER and i >= STORY_START:
+            return (0.14, 0.18)[i - STORY_START] if i - STORY_START < 2 else 0.23
         return s.discount
 
     sale_parts: list[tuple] = []
@@ -535,7 +562,7 @@ def generate(seed: int = SEED) -> DemoCompany:
             rows.append((days[rng.integers(0, len(days), n)], "training_hours", np.full(n, -1), list(hours)))
             n = 0 if month_no[i] == 7 else int(rng.poisson(1.1))
             rows.append((days[rng.integers(0, len(days), n)], "coaching_session", np.full(n, -1), [""] * n))
-            if month_no[i] in (1, 8) and not (d == WEAK_DISTRICT and years[i] == 2026):
+            if month_no[i] in (1, 8) and not (d == WEAK_DISTRICT and i >= STORY_START):
                 rows.append((days[rng.integers(0, len(days), 1)], "goal_conversation", np.full(1, -1), [""]))
             n = int(rng.poisson(2.2))
             mu = s.csat - (0.55 if d == WEAK_DISTRICT and i >= 12 else 0.0)
@@ -580,9 +607,9 @@ def generate(seed: int = SEED) -> DemoCompany:
     })
 
     # --- targets.csv --------------------------------------------------------------------------
-    # Plans built from last year's realized figures use 2025's sales.
-    in_2025 = np.char.startswith(day.astype(str), "2025")
-    ka_share_2025 = _share(amount[in_2025], acc_key_arr[acc[in_2025]])
+    # Plans built from last year's realized figures use the sales of the year before the data's last.
+    in_prev = np.char.startswith(day.astype(str), str(prev_year))
+    ka_share_prev = _share(amount[in_prev], acc_key_arr[acc[in_prev]])
     t_rows: list[tuple[str, str, str, str, str]] = []
 
     def target(level: str, code: str, kpi: str, period: str, value: float, decimals: int = 0) -> None:
@@ -592,7 +619,7 @@ def generate(seed: int = SEED) -> DemoCompany:
         mp = plan_margin[s.home]
         hire = NEW_HIRES.get((s.home, s.position))
         mine = sel == sellers.index(s)
-        for y, yearly in ((2025, s.target_2025), (2026, s.target_2026)):
+        for y, yearly in ((prev_year, s.target_prev), (year, s.target_year)):
             if hire is not None and years[hire] == y:
                 # Hired during the year: monthly targets from the first month, ramping up.
                 for i in range(hire, len(months)):
@@ -620,31 +647,33 @@ def generate(seed: int = SEED) -> DemoCompany:
             pick = s.portfolios[s.stints[0][0]][0]
             target("seller", s.code, "active_customers", str(y), max(8, round(len(pick) * 0.7)))
             if s.position == 0:
-                own = mine & in_2025
+                own = mine & in_prev
                 share = _share(amount[own], acc_key_arr[acc[own]])
-                target("seller", s.code, "key_account_share", str(y), round(share + (0.0 if y == 2025 else 0.03), 2), 2)
+                raised = share + (0.0 if y == prev_year else 0.03)
+                target("seller", s.code, "key_account_share", str(y), round(raised, 2), 2)
     for dcode, *_r in DISTRICTS:
-        for y in (2025, 2026):
+        for y in (prev_year, year):
             target("district", dcode, "hit_rate", str(y), 0.40, 2)
             target("district", dcode, "margin_pct", str(y), np.floor(plan_margin[dcode] * 100) / 100, 2)
             target("district", dcode, "csat", str(y), 4.2, 1)
-    district_plan = {(d, y): 0.0 for d in district_info for y in (2025, 2026)}
+    district_plan = {(d, y): 0.0 for d in district_info for y in (prev_year, year)}
     for s in sellers:
         for i in range(len(months)):
             plan = plan_month(s, i)
-            if years[i] >= 2025 and plan > 0:
+            if years[i] >= prev_year and plan > 0:
                 district_plan[(district_at(s, i), int(years[i]))] += plan
     for dcode in ("BGN", "STV", "OSL", "NKF"):  # stretch targets set for the district itself
-        target("district", dcode, "revenue", "2026", round(district_plan[(dcode, 2026)] * 1.03, -5))
-    for y in (2025, 2026):
+        target("district", dcode, "revenue", str(year), round(district_plan[(dcode, year)] * 1.03, -5))
+    for y in (prev_year, year):
         total = sum(v for (d, yy), v in district_plan.items() if yy == y)
         target("company", "", "revenue", str(y), round(total, -6))
-        target("company", "", "key_account_share", str(y), round(ka_share_2025 + (0.0 if y == 2025 else 0.02), 2), 2)
+        target("company", "", "key_account_share", str(y), round(ka_share_prev + (0.0 if y == prev_year else 0.02), 2),
+               2)
         target("company", "", "hit_rate", str(y), 0.40, 2)
     # Winning new customers is the company's goal, not each seller's: 20 a year.
-    target("company", "", "new_customers", "2026", 20)
-    target("region", "VEST", "revenue", "2026", round(sum(
-        district_plan[(d, 2026)] for d in district_info if district_info[d][3] == "VEST"), -5))
+    target("company", "", "new_customers", str(year), 20)
+    target("region", "VEST", "revenue", str(year), round(sum(
+        district_plan[(d, year)] for d in district_info if district_info[d][3] == "VEST"), -5))
     files["targets"] = _csv({k: [r[j] for r in t_rows]
                              for j, k in enumerate(("level", "code", "kpi", "period", "value"))})
 
@@ -652,7 +681,7 @@ def generate(seed: int = SEED) -> DemoCompany:
     b_rows = {"district_code": [], "product_code": [], "period": [], "quantity": [], "amount": [], "cost": []}
     b_price = np.round(p_list * (1 - BUDGET_DISCOUNT)).astype(np.int64)
     for dcode, *_r in DISTRICTS:
-        for y in (2025, 2026):
+        for y in (prev_year, year):
             plan_minor = district_plan[(dcode, y)] * 0.97 * 100
             q = np.round(plan_minor * rev_share[dcode] / b_price).astype(np.int64)
             for p in np.flatnonzero(q > 0):
@@ -679,18 +708,23 @@ def generate(seed: int = SEED) -> DemoCompany:
         Login("leader", leader_of[WEAK_DISTRICT][1],
               f"leader of district Rogaland, falling hit rate ({leader_of[WEAK_DISTRICT][0]})"),
         Login("seller", discounter.email, f"seller {discounter.code}, gives margin away ({discounter.name})"),
-        Login("seller", mover.email, f"seller {mover.code}, moved Viken -> Oslo 2026-01 ({mover.name})"),
+        Login("seller", mover.email, f"seller {mover.code}, moved Viken -> Oslo "
+                                     f"{month_start(first_day, MOVERS[('VIK', 4)][1]):%Y-%m} ({mover.name})"),
     )
+    story_from = month_start(first_day, STORY_START)
+    when = f"in {story_from.year}" if story_from.month == 1 else f"since {story_from:%Y-%m}"
     story = (
-        "Ahead of plan in 2026: " + ", ".join(f"{by_role[r].code} {by_role[r].name}" for r in AHEAD),
-        "Behind plan in 2026 (their meetings fell first): "
+        f"Ahead of plan {when}: " + ", ".join(f"{by_role[r].code} {by_role[r].name}" for r in AHEAD),
+        f"Behind plan {when} (their meetings fell first): "
         + ", ".join(f"{by_role[r].code} {by_role[r].name}" for r in BEHIND),
-        "District Bergen og Hordaland (BGN) ahead of budget in 2026",
-        "District Rogaland (STV): hit rate falling since mid-2025, revenue since the autumn, "
-        "no goal conversations in 2026",
+        f"District Bergen og Hordaland (BGN) ahead of budget {when}",
+        (f"District Rogaland (STV): hit rate falling since {month_start(first_day, 6):%Y-%m}, revenue since "
+         f"{month_start(first_day, 11):%Y-%m}, no goal conversations {when}"),
         f"{discounter.code} {discounter.name} (Viken) meets revenue with 20 %+ discounts: margin given away",
-        "Moves: " + ", ".join(f"{by_role[r].code} {r[0]}->{m[0]} {month_start(m[1]):%Y-%m}" for r, m in MOVERS.items()),
-        "New hires: " + ", ".join(f"{by_role[r].code} from {month_start(i):%Y-%m}" for r, i in NEW_HIRES.items()),
+        "Moves: " + ", ".join(f"{by_role[r].code} {r[0]}->{m[0]} {month_start(first_day, m[1]):%Y-%m}"
+                              for r, m in MOVERS.items()),
+        "New hires: " + ", ".join(f"{by_role[r].code} from {month_start(first_day, i):%Y-%m}"
+                                  for r, i in NEW_HIRES.items()),
     )
     facts = {
         "ahead_sellers": tuple(by_role[r].code for r in AHEAD),
@@ -700,6 +734,9 @@ def generate(seed: int = SEED) -> DemoCompany:
         "weak_district": WEAK_DISTRICT,
         "movers": tuple(by_role[r].code for r in MOVERS),
         "new_hires": tuple(by_role[r].code for r in NEW_HIRES),
+        "first_day": first_day,   # the data's first and last day
+        "last_day": last_day,
+        "story_from": story_from,  # the first day of the story's ten months
     }
     return DemoCompany(files=files, logins=logins, story=story, facts=facts)
 

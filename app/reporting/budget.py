@@ -61,6 +61,7 @@ from app.reporting import cache as figure_cache
 from app.reporting.aggregates import district_periods, on_district_period
 from app.reporting.facts import read_frame
 from app.reporting.registry import load_registry
+from app.status.service import data_dates
 
 GROUP_KEYS = tuple(va.GROUP_KEYS)
 MAX_MONTHS = 60
@@ -624,10 +625,11 @@ def forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | N
                     today: date | None = None) -> tuple[Report, str]:
     """The fiscal year's landing per group, for what the caller may see; also the as_of month used.
 
-    `as_of` defaults to the last complete month before `today`, but not past the fiscal year's last
-    month; ValueError when the fiscal year has no complete month yet, or as_of lies outside it.
+    `as_of` defaults to the month of the latest sale (the month the pages open on; without any sale,
+    the last complete month before `today`), but not past the fiscal year's last month; ValueError
+    when the fiscal year has no such month yet, or as_of lies outside it.
     """
-    today = today or date.today()  # part of the key: the default as_of moves with the calendar
+    today = today or date.today()  # part of the key: without sales the default as_of moves with the calendar
     key = ("forecast", scope, year, as_of, tuple(by), today)
     return figure_cache.get_or_compute(
         session, key, lambda: _forecast_report(session, scope=scope, year=year, as_of=as_of, by=by, today=today),
@@ -640,10 +642,11 @@ def _forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | 
     start_month = load_registry(session).fiscal_start_month
     months = va.fiscal_months(year, start_month)
     if as_of is None:
-        as_of = min(last_complete_month(today), months[-1])
+        latest = data_dates(session).sales_month
+        as_of = min(latest or last_complete_month(today), months[-1])
         if as_of < months[0]:
-            raise ValueError(f"fiscal year {year} ({months[0]} to {months[-1]}) has no complete month yet; "
-                             "give as_of")
+            raise ValueError(f"fiscal year {year} ({months[0]} to {months[-1]}) has no "
+                             f"{'sales' if latest else 'complete month'} yet; give as_of")
     else:
         check_range(as_of, as_of)
         if as_of not in months:

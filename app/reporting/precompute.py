@@ -6,8 +6,10 @@ handful of single pages do. So each app process runs a `Precomputer`: a backgrou
 checks the data version every few seconds and, when it changed (an import here, or in any other
 process or machine on the same database), scores the organization for the periods the pages open
 on, and puts every unit's scorecard, children overview and 12-month trend into the process's figure
-cache under the version it read them at. Those periods are the last complete month (the pages'
-default) and the month of the latest sale, when that differs. For the same periods it computes the
+cache under the version it read them at. Those periods are the month of the latest sale (where the
+pages open: GET /data-status's `open_period`) and the last complete month, when that differs (the
+month just ended, which a reader picks next while its sales are being loaded; its figures say that
+they have no sales yet). For the same periods it computes the
 budget page's opening reports for those who see everything (administrators, finance): the variance
 by district from January, in total and per month, and the year's forecast. A request that comes
 before the precompute is done computes its own figure, as it always did; nothing waits for the

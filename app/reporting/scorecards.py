@@ -8,25 +8,27 @@ version (app.reporting.cache), as JSON, after the caller's access to the unit wa
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter
-from sqlalchemy import Float, and_, cast, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Float, and_, cast, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.access import Scope
 from app.analytics.actuals import actuals_from_sums
+from app.analytics.freshness import mask_unloaded, not_loaded
 from app.analytics.periods import month_end_iso, month_span, month_start, range_months, shift_month
 from app.analytics.scorecard import score_units
-from app.analytics.targets import range_targets, resolve_targets
+from app.analytics.targets import SCALE, from_units, range_targets, resolve_targets, units_of_float_sums
 from app.models import Account, District, KpiValue, Region, Seller, SellerDistrict, Target
 from app.reporting import cache as figure_cache
 from app.reporting.facts import ALL, activity_sums, month_of, read_frame, sales_sums
 from app.reporting.registry import Registry, load_registry
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
+from app.status.service import data_dates
 
 LEVELS = ("seller", "district", "region", "company", "account")
 COMPANY_CODE = "-"
@@ -47,8 +49,11 @@ class Unit:
 _UNIT_MODELS = {"seller": Seller, "district": District, "region": Region, "account": Account}
 
 
-def resolve_unit(session: Session, *, scope: Scope, level: str, code: str) -> Unit | None:
-    """The unit asked for, or None when it does not exist or is not the caller's to see."""
+def resolve_unit(session: Session, *, scope: Scope, level: str, code: str, period: str | None = None) -> Unit | None:
+    """The unit asked for, or None when it does not exist or is not the caller's to see (for `period`:
+    a seller is a leader's to see for the periods the seller belonged to one of the leader's units on
+    the period's last day, app.access). Only the unit is cached; the check runs on every call, before
+    any cached figure of the unit is looked up."""
     if level == "company":
         return Unit("company", None, COMPANY_CODE, "Company") if code == COMPANY_CODE and scope.sees_company() else None
     if level not in _UNIT_MODELS:
@@ -61,12 +66,32 @@ def resolve_unit(session: Session, *, scope: Scope, level: str, code: str) -> Un
         return None
     unit, district_id = found
     visible = {
-        "seller": lambda: scope.sees_seller(unit.id),
+        "seller": lambda: scope.sees_seller(unit.id, period),
         "district": lambda: scope.sees_district(unit.id),
         "region": lambda: scope.sees_region(unit.id),
-        "account": lambda: scope.sees_district(district_id),
+        "account": lambda: scope.sees_account(unit.id, district_id),
     }[level]()
     return unit if visible else None
+
+
+# The perspective of the KPIs about the people who sell (training hours, coaching sessions): not
+# a figure of a customer, so an account's card leaves it out.
+PEOPLE_PERSPECTIVE = "learning"
+
+
+def card_registry(registry: Registry, level: str) -> Registry:
+    """The registry a `level` unit's card and trend are scored with. An account's leaves out the KPIs
+    about people, read from the registry: those of the learning & growth perspective (built in:
+    training_hours and coaching_sessions; also any manual KPI an administrator puts there), and that
+    perspective, so the overall score renormalizes over the other three. The rest stay: the sales
+    KPIs, and the activities that carry an account code (csat, meetings, proposals, won/lost for
+    hit_rate). On one account the customer counts read as "bought in the range" (active_customers
+    0 or 1), "first bought in the range" (new_customers) and key_account_share as 100 % or 0."""
+    if level != "account":
+        return registry
+    kpis = registry.kpis[registry.kpis["perspective"] != PEOPLE_PERSPECTIVE].reset_index(drop=True)
+    kept = registry.perspectives["key"].isin(set(kpis["perspective"]))
+    return replace(registry, kpis=kpis, perspectives=registry.perspectives[kept].reset_index(drop=True))
 
 
 def known_units(session: Session, period: str) -> dict[tuple, tuple[Unit, None]]:
@@ -121,17 +146,58 @@ def _tree(session: Session, on: date) -> tuple[dict, dict[tuple[str, str], Unit]
     return children, units
 
 
+def _units(session: Session, column: ColumnElement) -> ColumnElement:
+    """A target or KPI value (NUMERIC, four decimals) as an exact integer of 1 / SCALE, divided once
+    in `from_units`. SQLite keeps NUMERIC as floats, so its value is rounded to the integer."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column * SCALE, BigInteger)
+    return cast(func.round(column * SCALE), BigInteger)
+
+
+def _summed_units(session: Session, keys: list, conditions: list) -> pd.DataFrame:
+    """Σ Target.value per (level, unit_code, kpi_code) over the rows of `conditions`, exactly, as
+    columns level, unit_code, kpi_code, units.
+
+    SQLite's SUM of a NUMERIC column adds floats (eight months of 0.7 give 5.6000000000000005): it
+    sums each value rounded to an integer of units instead. On PostgreSQL the exact NUMERIC sum costs
+    twice a float8 sum (about +100 ms over the 240k target rows of the company's year), so it sums
+    float8 with the sum of absolute values and the count, and `units_of_float_sums` takes the units
+    where the float sum provably rounds to them (every group below about 1.6e10); any other group is
+    summed again as NUMERIC."""
+    columns = ["level", "unit_code", "kpi_code", "units"]
+    if session.get_bind().dialect.name != "postgresql":
+        units = cast(func.sum(_units(session, Target.value)), BigInteger)
+        return read_frame(session, select(*keys, units).where(*conditions).group_by(*keys), columns)
+    value = cast(Target.value, Float)
+    sums = read_frame(session, select(*keys, func.sum(value), func.sum(func.abs(value)), func.count())
+                      .where(*conditions).group_by(*keys), [*columns[:3], "total", "size", "n"])
+    units, exact = units_of_float_sums(sums["total"], sums["size"], sums["n"])
+    frame = sums[columns[:3]].assign(units=units)
+    if exact.all():
+        return frame
+    rest = list(frame.loc[~exact, columns[:3]].itertuples(index=False, name=None))
+    exactly = read_frame(session, select(*keys, cast(func.sum(Target.value) * SCALE, BigInteger))
+                         .where(*conditions, tuple_(*keys).in_(rest)).group_by(*keys), columns)
+    return pd.concat([frame[exact], exactly], ignore_index=True)
+
+
+def _with_target(frame: pd.DataFrame, column: str = "target") -> pd.DataFrame:
+    """`frame` (exact `units`, int64) with `column` = the float nearest to each exact value."""
+    frame = frame.astype({"units": "int64"})
+    return frame.assign(**{column: from_units(frame["units"])})
+
+
 def _manual_actuals(session: Session, registry: Registry, units: list[Unit], months: list[str]) -> pd.DataFrame:
     codes = registry.manual_codes
     index = pd.Index([u.key for u in units])
     if not codes:
         return pd.DataFrame(index=index)
-    frame = read_frame(session, (
+    frame = _with_target(read_frame(session, (
         select(KpiValue.level, KpiValue.unit_code, KpiValue.kpi_code, month_of(session, KpiValue.month),
-               cast(KpiValue.value, Float))
+               _units(session, KpiValue.value))
         .where(KpiValue.kpi_code.in_(codes), KpiValue.level.in_({u.level for u in units}),
                KpiValue.month >= month_start(months[0]), KpiValue.month <= month_start(months[-1]))
-    ), ["level", "unit_code", "kpi_code", "month", "value"])
+    ), ["level", "unit_code", "kpi_code", "month", "units"]), "value")
     ranged = range_targets(frame, months=months, time_rollup=registry.time_rollup)
     wide = ranged.pivot_table(index=["level", "unit_code"], columns="kpi_code", values="target", aggfunc="first")
     return wide.reindex(index=index, columns=codes)
@@ -150,33 +216,33 @@ def _target_filter(units: list[tuple[str, str]]) -> list:
 
 def _monthly_targets(session: Session, months: list[str], units: list[tuple[str, str]]) -> pd.DataFrame:
     """Each month's own targets of `units` over `months` (a month's range target, whatever the KPI's
-    time roll-up): columns level, unit_code, kpi_code, month ('YYYY-MM'), target. One query for a trend."""
+    time roll-up): columns level, unit_code, kpi_code, month ('YYYY-MM'), units (exact, int64 of
+    1 / SCALE), target (float64). One query for a trend."""
     stmt = (select(Target.level, Target.unit_code, Target.kpi_code, month_of(session, Target.month),
-                   cast(Target.value, Float))
+                   _units(session, Target.value))
             .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]),
                    *_target_filter(units)))
-    frame = read_frame(session, stmt, ["level", "unit_code", "kpi_code", "month", "target"])
-    return frame.astype({"target": "float64", "month": str})
+    frame = read_frame(session, stmt, ["level", "unit_code", "kpi_code", "month", "units"])
+    return _with_target(frame.astype({"month": str}))
 
 
 def _targets(session: Session, registry: Registry, months: list[str],
              units: list[tuple[str, str]]) -> pd.DataFrame:
     """Range targets of `units` (as (level, unit_code) keys) over `months`, as `range_targets` defines
     them, summed in SQL: a KPI that adds up over time sums its months, the others take the range's
-    last month. Columns level, unit_code, kpi_code, target."""
+    last month. Sums are exact (`_summed_units`) on SQLite and PostgreSQL alike. Columns level,
+    unit_code, kpi_code, units (exact, int64 of 1 / SCALE), target (float64)."""
     summed = [code for code, rollup in registry.time_rollup.items() if rollup == "sum"]
     where = _target_filter(units)
     keys = [Target.level, Target.unit_code, Target.kpi_code]
-    over_time = (select(*keys, func.sum(cast(Target.value, Float)))
-                 .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]),
-                        Target.kpi_code.in_(summed), *where)
-                 .group_by(*keys))
-    last = (select(*keys, cast(Target.value, Float))
+    over_time = _summed_units(session, keys, [Target.month >= month_start(months[0]),
+                                              Target.month <= month_start(months[-1]), Target.kpi_code.in_(summed),
+                                              *where])
+    last = (select(*keys, _units(session, Target.value))
             .where(Target.month == month_start(months[-1]), Target.kpi_code.not_in(summed), *where))
-    columns = ["level", "unit_code", "kpi_code", "target"]
-    frame = pd.concat([read_frame(session, over_time, columns), read_frame(session, last, columns)],
+    frame = pd.concat([over_time, read_frame(session, last, ["level", "unit_code", "kpi_code", "units"])],
                       ignore_index=True)
-    return frame.astype({"target": "float64"})
+    return _with_target(frame)
 
 
 def _subtree(children: dict, roots: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -253,9 +319,36 @@ def _score_rows(session: Session, registry: Registry, trees: _Trees, *, rows: li
         target_parts.append(targets.set_axis(at))
     manual = pd.concat(manual_parts)
     actual = actual.join(manual) if not manual.empty else actual
-    kpis, persp, overall = score_units(actual, pd.concat(target_parts), kpis=registry.kpis,
+    # a range ending after the latest sale (or activity) loaded: those KPIs unscored (app.analytics.freshness)
+    dates = data_dates(session)
+    spans = {p: range_months(p, range_, registry.fiscal_start_month) for p in periods}
+    scoring, shown = mask_unloaded(actual, [(spans[p][0], spans[p][-1]) for _, p in rows],
+                                   sales_through=dates.sales_month, activities_through=dates.activities_month)
+    kpis, persp, overall = score_units(scoring, pd.concat(target_parts), kpis=registry.kpis,
                                        perspectives=registry.perspectives, cap=registry.score_cap)
+    latest = max(periods)
+    if not_loaded(latest, dates.sales_month) or not_loaded(latest, dates.activities_month):
+        kpis, overall = _shown(kpis, overall, shown, no_sales=[not_loaded(p, dates.sales_month) for _, p in rows])
     return Scored(kpis, persp, overall)
+
+
+def _shown(kpis: pd.DataFrame, overall: pd.Series, shown: pd.DataFrame,
+           no_sales: list[bool]) -> tuple[pd.DataFrame, pd.Series]:
+    """Scored rows (entities: row positions) with the actuals of `shown` (what is loaded of a range
+    ending after it), and no overall score for a row whose last month has no sales loaded."""
+    at = kpis["entity"].to_numpy().astype("int64")
+    column = shown.columns.get_indexer(kpis["code"])
+    values = shown.to_numpy(dtype="float64", na_value=np.nan)
+    actual = np.where(column >= 0, values[at, np.maximum(column, 0)], kpis["actual"].to_numpy(dtype="float64"))
+    return kpis.assign(actual=actual), overall.mask(np.array(no_sales, dtype=bool))
+
+
+def _freshness(session: Session, period: str) -> dict:
+    """The answer's fields on what is loaded: the latest sale's date, and whether `period` has sales
+    and activities loaded yet."""
+    dates = data_dates(session)
+    return {"data_through": dates.sales_through, "no_sales_yet": not_loaded(period, dates.sales_month),
+            "no_activities_yet": not_loaded(period, dates.activities_month)}
 
 
 def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[Unit], actual: pd.DataFrame,
@@ -317,15 +410,16 @@ def scorecard_json(session: Session, *, scope: Scope, level: str, code: str, per
 def _answer(session: Session, scope: Scope, kind: str, level: str, code: str, args: tuple,
             compute: Callable[[Unit], dict]) -> bytes | None:
     """The `kind` answer for the unit, packed, from the figure cache under (kind, unit, *args), made by
-    `compute(unit)` when missing; None when there is no such unit or it is not the caller's to see."""
-    unit = resolve_unit(session, scope=scope, level=level, code=code)
+    `compute(unit)` when missing; None when there is no such unit or it is not the caller's to see for
+    the period (`args[0]`; a trend's is the last month's)."""
+    unit = resolve_unit(session, scope=scope, level=level, code=code, period=args[0])
     if unit is None:
         return None
     return figure_cache.get_or_compute(session, (kind, unit.key, *args), lambda: _pack(kind, compute(unit)))
 
 
 def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
-    registry = load_registry(session)
+    registry = card_registry(load_registry(session), unit.level)
     trees = _Trees(session)
     previous = shift_month(period, -1)
 
@@ -336,7 +430,7 @@ def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
     both = _score_rows(session, registry, trees, rows=[(unit, period), (unit, previous)], actual=actual,
                        range_=range_)
     parts = _by_entity(both)
-    return _card(unit, registry, period, range_, parts[0], parts[1])
+    return _card(unit, registry, period, range_, parts[0], parts[1], fresh=_freshness(session, period))
 
 
 @dataclass(frozen=True)
@@ -360,19 +454,21 @@ def _by_entity(scored: Scored) -> dict:
             for entity, overall in zip(scored.overall.index, scored.overall.to_numpy(), strict=True)}
 
 
-def _card(unit: Unit, registry: Registry, period: str, range_: str, now: _One, before: _One) -> dict:
+def _card(unit: Unit, registry: Registry, period: str, range_: str, now: _One, before: _One, *,
+          fresh: dict) -> dict:
     """The scorecard answer: `now` scored over the range ending at `period`, `before` over the one
-    ending a month earlier."""
+    ending a month earlier; `fresh`: what is loaded (`_freshness`)."""
     prev_kpis = {r.code: r for r in before.kpis}
     prev_persp = {p.key: p.score for p in before.perspectives}
     perspectives = []
     for p in now.perspectives:
         rows = [k for k in now.kpis if k.perspective == p.key]
         perspectives.append({
-            "key": p.key, "name": p.name, "weight": float(p.weight), "score": _num(p.score),
+            "key": p.key, "name": p.name, "name_nb": p.name_nb, "weight": float(p.weight), "score": _num(p.score),
             "previous_score": _num(prev_persp.get(p.key)),
             "kpis": [{
-                "code": k.code, "name": k.name, "unit": k.unit, "direction": k.direction,
+                "code": k.code, "name": k.name, "name_nb": k.name_nb, "unit": k.unit, "direction": k.direction,
+                "green_threshold": float(k.green_threshold), "amber_threshold": float(k.amber_threshold),
                 **_brief(k), "score": _num(k.score),
                 "previous": _brief(prev_kpis[k.code]),
             } for k in rows],
@@ -382,7 +478,7 @@ def _card(unit: Unit, registry: Registry, period: str, range_: str, now: _One, b
         "months": range_months(period, range_, registry.fiscal_start_month),
         "overall_score": _num(now.overall),
         "previous_period": shift_month(period, -1), "previous_overall_score": _num(before.overall),
-        "perspectives": perspectives,
+        "perspectives": perspectives, **fresh,
     }
 
 
@@ -405,7 +501,7 @@ def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
     tree, units_by_key = trees.at_end_of(period)
     kids = [units_by_key[k] for k in tree.get(unit.key, [])] if unit.level != "account" else []
     answer = {"level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
-              "children": []}
+              "children": [], **_freshness(session, period)}
     if not kids:
         return answer
     months = range_months(period, range_, registry.fiscal_start_month)
@@ -471,7 +567,7 @@ def trend_json(session: Session, *, scope: Scope, level: str, code: str, period:
 
 
 def _trend(session: Session, unit: Unit, period: str, months: int) -> dict:
-    registry = load_registry(session)
+    registry = card_registry(load_registry(session), unit.level)
     trees = _Trees(session)
     span = month_span(shift_month(period, 1 - months), period)
     monthly = _actuals(session, months=span, level=unit.level, unit_id=unit.id, by="month", groups=span)
@@ -508,14 +604,15 @@ def precompute(session: Session, *, period: str, range_: str = "ytd", months: in
                                                                                      range_="month"))
                for month in span]
     out: dict[tuple, bytes] = {}
+    fresh = _freshness(session, period)
     for key, unit in units_by_key.items():
         if key in before:
             out[("scorecard", key, period, range_)] = _pack("scorecard", _card(unit, registry, period, range_,
-                                                                                   now[key], before[key]))
+                                                                                   now[key], before[key], fresh=fresh))
         if unit.level != "seller":
             out[("children", key, period, range_)] = _pack("children", {
                 "level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
-                "children": _overview_rows([units_by_key[k] for k in tree.get(key, [])], now)})
+                "children": _overview_rows([units_by_key[k] for k in tree.get(key, [])], now), **fresh})
         if all(key in scored for scored in monthly):
             out[("trend", key, period, months)] = _pack("trend", _trend_answer(
                 unit, [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)]))

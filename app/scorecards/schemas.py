@@ -1,8 +1,20 @@
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 Status = Literal["green", "amber", "red", "none"]
+
+
+# What is loaded for the answer's period (app.analytics.freshness).
+DataThrough = Annotated[date | None, Field(description="the date of the latest sale loaded: the figures run "
+                                                       "through it (null without sales)")]
+NoSalesYet = Annotated[bool, Field(description="the period's month is after the latest sale's: its sales are not "
+                                               "loaded yet, so the sales KPIs have no attainment, score or status "
+                                               "(their actual is what is loaded of the range, null when none of "
+                                               "it is), and the overall score is null")]
+NoActivitiesYet = Annotated[bool, Field(description="the same for activities (meetings, proposals, hit rate, "
+                                                    "training, coaching, customer satisfaction)")]
 
 
 class KpiPrevious(BaseModel):
@@ -15,8 +27,11 @@ class KpiPrevious(BaseModel):
 class KpiRead(BaseModel):
     code: str
     name: str
+    name_nb: str = Field(description="the name in Norwegian bokmål (the English name where none was given)")
     unit: str = Field(description="currency, ratio (0.35 = 35 %), count, hours or score")
     direction: Literal["higher", "lower"]
+    green_threshold: float = Field(description="status green from this attainment on")
+    amber_threshold: float = Field(description="status amber from this attainment on (red below)")
     actual: float | None
     target: float | None
     attainment: float | None
@@ -28,6 +43,7 @@ class KpiRead(BaseModel):
 class PerspectiveRead(BaseModel):
     key: str
     name: str
+    name_nb: str = Field(description="the name in Norwegian bokmål")
     weight: float
     score: float | None
     previous_score: float | None
@@ -45,6 +61,9 @@ class ScorecardRead(BaseModel):
     previous_period: str
     previous_overall_score: float | None
     perspectives: list[PerspectiveRead]
+    data_through: DataThrough
+    no_sales_yet: NoSalesYet
+    no_activities_yet: NoActivitiesYet
 
 
 class ChildKpi(BaseModel):
@@ -69,6 +88,9 @@ class ChildrenRead(BaseModel):
     period: str
     range: str
     children: list[ChildRead]
+    data_through: DataThrough
+    no_sales_yet: NoSalesYet
+    no_activities_yet: NoActivitiesYet
 
 
 class TrendPoint(BaseModel):

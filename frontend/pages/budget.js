@@ -2,14 +2,19 @@
 // per month, the waterfall from budget to actual, the year's forecast, and downloads of the table.
 import { api, download } from "../api.js";
 import { chart } from "../charts.js";
-import { fmt, t } from "../i18n.js";
-import { emptyBox, errorBox, h, lastCompleteMonth, loading, notice, PERIOD_RE, section, table } from "../ui.js";
+import { fmt, lang, t } from "../i18n.js";
+import {
+  emptyBox, errorBox, formatDay, freshnessLine, h, loadDataStatus, loading, notice, openPeriod, PERIOD_RE, section, table,
+} from "../ui.js";
 
 export const key = "budget";
 const BYS = ["district", "region", "product", "product_group", "seller", "district,product"];
 const MONEY = ["budget_amount", "actual_amount", "variance_amount"];
 const EFFECTS = ["price_effect", "volume_effect", "mix_effect"];
 const FORECAST = ["budget", "actual_to_date", "budget_remainder", "run_rate", "seasonal"];
+// CSV as Excel reads it in the page's language: in bokmål `;` and decimal `,`, with a byte-order mark
+// so that Excel reads æøå as UTF-8; in English the API's default, `,` and `.`
+const csvStyle = () => (lang() === "nb" ? "&delimiter=%3B&decimal=%2C&bom=true" : "");
 
 function groupCells(row, keys) {
   return keys.map((k) => {
@@ -21,7 +26,9 @@ function groupCells(row, keys) {
 
 export async function render(el, ctx) {
   const q = ctx.query;
-  const last = lastCompleteMonth();
+  // without a range in the URL: from January through the latest month with sales, never the browser's clock
+  const fresh = await loadDataStatus();
+  const last = openPeriod(fresh);
   const state = {
     from: PERIOD_RE.test(q.get("from") || "") ? q.get("from") : `${last.slice(0, 4)}-01`,
     to: PERIOD_RE.test(q.get("to") || "") ? q.get("to") : last,
@@ -49,7 +56,7 @@ export async function render(el, ctx) {
       button.disabled = true;
       status.replaceChildren();
       try {
-        const name = await download(`/budget/variance?${scope}&format=${format}`, `variance.${format}`);
+        const name = await download(`/budget/variance?${scope}&format=${format}${format === "csv" ? csvStyle() : ""}`, `variance.${format}`);
         status.replaceChildren(notice(t("budget.downloaded", { name })));
       } catch (err) {
         status.replaceChildren(errorBox(err));
@@ -59,11 +66,20 @@ export async function render(el, ctx) {
     },
   }, format.toUpperCase());
 
+  // a range running past the latest sale: marked, and the forecast counts actuals through that sale's month
+  const open = fresh?.open_period;
+  const past = Boolean(open && state.to > open);
+  const shorter = { from: state.from > open ? `${open.slice(0, 4)}-01` : state.from, to: open, by: state.by };
   const header = h("header", { class: "page-head" },
     h("h1", {}, t("budget.title")),
     h("div", { class: "controls" },
       h("label", {}, t("budget.from"), fromInput), h("label", {}, t("budget.to"), toInput),
-      h("label", {}, t("budget.by"), bySelect)));
+      h("label", {}, t("budget.by"), bySelect)),
+    freshnessLine(fresh),
+    past ? h("p", { class: "notice no-sales", role: "status", id: "no-sales" },
+      `${t("fresh.budgetPast", { month: fmt.month(open), date: formatDay(fresh.sales_through) })} `,
+      h("a", { href: `#${ctx.path}?${new URLSearchParams(shorter)}` },
+        t("fresh.budgetOpen", { from: fmt.month(shorter.from), to: fmt.month(open) }))) : null);
   el.replaceChildren(header, loading());
 
   let variance;
@@ -91,8 +107,10 @@ export async function render(el, ctx) {
 
   const monthly = chart(`/charts/budget/monthly?${scope}`, { name: `budget-vs-actual-${state.from}-${state.to}`, label: t("budget.monthly") });
   const waterfall = chart(`/charts/budget/waterfall?${scope}`, { name: `waterfall-${state.from}-${state.to}`, label: t("budget.waterfall") });
-  const forecastArgs = new URLSearchParams({ year, as_of: state.to, by: state.by });
-  const forecast = chart(`/charts/budget/forecast?${forecastArgs}`, { name: `forecast-${year}`, label: t("budget.forecast", { year, as_of: state.to }) });
+  // past the latest sale, the API's default as_of: the latest sale's month (capped at the year's end)
+  const asOf = past ? open : state.to;
+  const forecastArgs = new URLSearchParams({ year, ...(past ? {} : { as_of: state.to }), by: state.by });
+  const forecast = chart(`/charts/budget/forecast?${forecastArgs}`, { name: `forecast-${year}`, label: t("budget.forecast", { year, as_of: asOf }) });
   const forecastTable = h("div", {}, loading());
   api(`/budget/forecast?${forecastArgs}`).then((f) => {
     const frows = f.rows.map((r) => h("tr", {}, groupCells(r, keys), FORECAST.map((c) => num(r[c]))));
@@ -108,7 +126,7 @@ export async function render(el, ctx) {
     h("div", { class: "grid two" },
       section(t("budget.monthly"), monthly.el),
       section(t("budget.waterfall"), waterfall.el)),
-    section(t("budget.forecast", { year, as_of: fmt.month(state.to) }), forecast.el, forecastTable),
+    section(t("budget.forecast", { year, as_of: fmt.month(asOf) }), forecast.el, forecastTable),
     h("p", {}, h("a", { href: "#/tokens" }, t("nav.tokens"))));
   await Promise.all([monthly.ready, waterfall.ready, forecast.ready]);
 }

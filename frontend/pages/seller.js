@@ -2,19 +2,26 @@
 // bullet chart and its status (colour and word), and the trend of a chosen KPI.
 import { api } from "../api.js";
 import { chart } from "../charts.js";
-import { fmt, t } from "../i18n.js";
+import { fmt, localName, t } from "../i18n.js";
 import {
-  breadcrumb, emptyBox, errorBox, fill, h, lastCompleteMonth, loading, parseTrail, PERIOD_RE, periodControls, RANGES,
-  section, statusBadge, statusOfScore, table,
+  breadcrumb, emptyBox, errorBox, fill, freshnessLine, h, loadDataStatus, loading, noSalesNotice, openPeriod, parseTrail,
+  PERIOD_RE, periodControls, RANGES, section, freshBadge, statusOfScore, table,
 } from "../ui.js";
 
 export const key = "seller";
+// A key account's scorecard is this page on #/accounts/{code} (the card of level `account`, which
+// leaves out the KPIs about people); #/account is the login's own page.
+export const accountPage = { key: "seller", render: (el, ctx) => render(el, { ...ctx, level: "account" }) };
 
 export async function render(el, ctx) {
   const [code] = ctx.match;
+  const level = ctx.level || "seller";
   const q = ctx.query;
+  // without a period in the URL the page opens on the latest month with sales, never on the browser's clock
+  const statusAsked = loadDataStatus();
+  const named = PERIOD_RE.test(q.get("period") || "");
   const state = {
-    period: PERIOD_RE.test(q.get("period") || "") ? q.get("period") : lastCompleteMonth(),
+    period: named ? q.get("period") : openPeriod(await statusAsked),
     range: RANGES.includes(q.get("range")) ? q.get("range") : "ytd",
     kpi: q.get("kpi") || "revenue",
     months: q.get("months") === "24" ? "24" : "12",
@@ -26,7 +33,7 @@ export async function render(el, ctx) {
     return p;
   };
   ctx.setQuery(params(), { replace: true });
-  const base = `/scorecards/seller/${encodeURIComponent(code)}`;
+  const base = `/scorecards/${level}/${encodeURIComponent(code)}`;
   const chartBase = `/charts${base}`;
   const scope = `period=${state.period}&range=${state.range}`;
 
@@ -35,8 +42,8 @@ export async function render(el, ctx) {
   try {
     card = await api(`${base}?${scope}`);
   } catch (err) {
-    // nothing of a unit the caller may not see: the message only, no figures
-    el.replaceChildren(h("h1", {}, `${t("level.seller")} ${code}`), errorBox(err));
+    // nothing of a unit the caller may not see: the message only, no figures (not even how fresh they are)
+    el.replaceChildren(h("h1", {}, `${t(`level.${level}`)} ${code}`), errorBox(err));
     return;
   }
   const trail = parseTrail(state.trail);
@@ -45,38 +52,52 @@ export async function render(el, ctx) {
 
   const header = h("header", { class: "page-head" },
     trail.length ? breadcrumb(trail, `${card.name} (${card.code})`, { period: state.period, range: state.range }) : null,
+    level === "account" && ctx.me?.seller_code ? h("p", { class: "back" }, h("a", {
+      href: `#/seller/${encodeURIComponent(ctx.me.seller_code)}?${new URLSearchParams({ period: state.period, range: state.range })}`,
+    }, t("keyAccount.back"))) : null,
     h("h1", {}, `${card.name} `, h("span", { class: "code" }, card.code)),
-    periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })));
+    periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })),
+    freshnessLine(await statusAsked));
+  const noSales = card.no_sales_yet
+    ? noSalesNotice(card.period, card.data_through, (month) => `#${ctx.path}?${new URLSearchParams({ ...params(), period: month })}`)
+    : null;
 
   const overall = h("div", { class: "overall" },
-    h("div", { class: "big", id: "overall-score" }, fmt.pct(card.overall_score)),
-    h("div", {}, statusBadge(statusOfScore(card.overall_score))),
-    h("div", { class: "muted" }, t("previous", { value: fmt.pct(card.previous_overall_score) })),
+    h("div", { class: "big", id: "overall-score" }, fmt.statusPct(card.overall_score)),
+    h("div", {}, freshBadge(statusOfScore(card.overall_score), card.no_sales_yet)),
+    h("div", { class: "muted" }, t("previous", { value: fmt.statusPct(card.previous_overall_score) })),
     h("div", { class: "muted" }, `${t(`range.${card.range}`)} · ${fmt.month(card.period)}`));
 
   const perspCards = h("div", { class: "tiles" }, card.perspectives.map((p) => h("div", { class: "tile" },
-    h("div", { class: "tile-name" }, p.name),
-    h("div", { class: "tile-value" }, fmt.pct(p.score)),
-    statusBadge(statusOfScore(p.score)))));
+    h("div", { class: "tile-name" }, localName(p)),
+    h("div", { class: "tile-value" }, fmt.statusPct(p.score)),
+    freshBadge(statusOfScore(p.score), card.no_sales_yet))));
 
   const persp = chart(`${chartBase}/perspectives?${scope}`, { name: `perspectives-${code}-${state.period}`, label: t("perspectives") });
   const bullets = chart(`${chartBase}/kpis?${scope}`, { name: `kpis-${code}-${state.period}`, label: t("kpis") });
 
+  // a key account manager's own page links to the scorecards of their key accounts (GET /me)
+  const managed = level === "seller" && ctx.me?.seller_code === code ? ctx.me.key_accounts || [] : [];
+  const keyAccounts = managed.length ? section(t("seller.keyAccounts"), h("ul", { class: "key-accounts" },
+    managed.map((a) => h("li", {}, h("a", {
+      href: `#/accounts/${encodeURIComponent(a.code)}?${new URLSearchParams({ period: state.period, range: state.range })}`,
+    }, `${a.name} (${a.code})`))))) : null;
+
   const rows = [];
   for (const p of card.perspectives) {
-    rows.push(h("tr", { class: "group" }, h("th", { colspan: 5, scope: "rowgroup" }, p.name)));
+    rows.push(h("tr", { class: "group" }, h("th", { colspan: 5, scope: "rowgroup" }, localName(p))));
     for (const k of p.kpis) {
       rows.push(h("tr", { dataset: { kpi: k.code } },
-        h("th", { scope: "row" }, h("a", { href: `#${ctx.path}?${new URLSearchParams({ ...params(), kpi: k.code })}` }, k.name)),
+        h("th", { scope: "row" }, h("a", { href: `#${ctx.path}?${new URLSearchParams({ ...params(), kpi: k.code })}` }, localName(k))),
         h("td", { class: "num" }, fmt.kpi(k.actual, k.unit)),
         h("td", { class: "num" }, fmt.kpi(k.target, k.unit)),
-        h("td", { class: "num" }, fmt.pct(k.attainment)),
-        h("td", {}, statusBadge(k.status))));
+        h("td", { class: "num" }, fmt.attainment(k.attainment, k)),
+        h("td", {}, freshBadge(k.status, card.no_sales_yet && k.target !== null))));
     }
   }
   const kpiTable = table([t("kpi"), t("actual"), t("target"), t("attainment"), t("status")], rows);
 
-  const kpiSelect = h("select", { name: "kpi" }, kpis.map((k) => h("option", { value: k.code, selected: k.code === state.kpi }, k.name)));
+  const kpiSelect = h("select", { name: "kpi" }, kpis.map((k) => h("option", { value: k.code, selected: k.code === state.kpi }, localName(k))));
   const monthsSelect = h("select", { name: "months" }, ["12", "24"].map((m) => h("option", { value: m, selected: m === state.months }, m)));
   const retrend = () => ctx.setQuery({ ...params(), kpi: kpiSelect.value, months: monthsSelect.value });
   kpiSelect.addEventListener("change", retrend);
@@ -87,11 +108,13 @@ export async function render(el, ctx) {
 
   fill(el,
     header,
-    noData ? emptyBox(t("seller.empty")) : null,
+    noSales,
+    noData ? emptyBox(t(level === "account" ? "keyAccount.empty" : "seller.empty")) : null,
     h("div", { class: "grid two" },
       section(t("overall"), overall, perspCards),
       section(t("perspectives"), persp.el)),
     section(t("kpis"), kpiTable),
+    keyAccounts,
     h("div", { class: "grid two" },
       section(`${t("kpis")}: ${t("attainment").toLowerCase()}`, bullets.el),
       section(t("trend"), h("div", { class: "controls" },

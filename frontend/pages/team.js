@@ -2,10 +2,10 @@
 // the unit's perspective scores; click a row to drill down, the breadcrumb leads back up.
 import { api } from "../api.js";
 import { chart } from "../charts.js";
-import { fmt, t } from "../i18n.js";
+import { fmt, localName, t } from "../i18n.js";
 import {
-  breadcrumb, emptyBox, errorBox, h, lastCompleteMonth, loading, parseTrail, PERIOD_RE, periodControls, RANGES,
-  section, statusBadge, statusOfScore, table, trailText,
+  breadcrumb, emptyBox, errorBox, freshnessLine, h, loadDataStatus, loading, noSalesNotice, openPeriod, parseTrail,
+  PERIOD_RE, periodControls, RANGES, section, freshBadge, statusOfScore, table, trailText,
 } from "../ui.js";
 
 export const key = "team";
@@ -14,8 +14,10 @@ const MARKS = { green: "✓", amber: "!", red: "✗", none: "" };
 export async function render(el, ctx) {
   const [level, code] = ctx.match;
   const q = ctx.query;
+  // without a period in the URL the page opens on the latest month with sales, never on the browser's clock
+  const statusAsked = loadDataStatus();
   const state = {
-    period: PERIOD_RE.test(q.get("period") || "") ? q.get("period") : lastCompleteMonth(),
+    period: PERIOD_RE.test(q.get("period") || "") ? q.get("period") : openPeriod(await statusAsked),
     range: RANGES.includes(q.get("range")) ? q.get("range") : "ytd",
     trail: q.get("trail") || "",
   };
@@ -47,11 +49,15 @@ export async function render(el, ctx) {
 
   const header = h("header", { class: "page-head" },
     breadcrumb(trail, here, { period: state.period, range: state.range }),
-    h("h1", {}, level === "company" ? found.name : `${found.name} `, level === "company" ? null : h("span", { class: "code" }, found.code)),
-    periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })));
+    h("h1", {}, level === "company" ? t("level.company") : `${found.name} `, level === "company" ? null : h("span", { class: "code" }, found.code)),
+    periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })),
+    freshnessLine(await statusAsked),
+    card.no_sales_yet
+      ? noSalesNotice(card.period, card.data_through, (month) => `#${ctx.path}?${new URLSearchParams({ ...params(), period: month })}`)
+      : null);
 
   if (!ranked.length) {
-    el.replaceChildren(header, emptyBox(t("team.empty", { name: found.name })));
+    el.replaceChildren(header, emptyBox(t("team.empty", { name: level === "company" ? t("level.company") : found.name })));
     return;
   }
   const rows = ranked.map((c, i) => {
@@ -59,8 +65,8 @@ export async function render(el, ctx) {
     const tr = h("tr", { class: "clickable", dataset: { code: c.code, href }, tabindex: "0" },
       h("td", { class: "num" }, String(i + 1)),
       h("th", { scope: "row" }, h("a", { href }, `${c.name} (${c.code})`)),
-      h("td", { class: "num" }, fmt.pct(c.overall_score)),
-      h("td", {}, statusBadge(statusOfScore(c.overall_score))),
+      h("td", { class: "num" }, fmt.statusPct(c.overall_score)),
+      h("td", {}, freshBadge(statusOfScore(c.overall_score), found.no_sales_yet)),
       kpis.map((k) => {
         const v = c.kpis[k.code];
         const st = v?.status || "none";
@@ -72,7 +78,7 @@ export async function render(el, ctx) {
     tr.addEventListener("keydown", (event) => { if (event.key === "Enter") location.hash = href; });
     return tr;
   });
-  const ranking = table([t("team.rank"), t("team.name"), t("overall"), t("status"), ...kpis.map((k) => k.name)], rows);
+  const ranking = table([t("team.rank"), t("team.name"), t("overall"), t("status"), ...kpis.map((k) => localName(k))], rows);
 
   const byLabel = new Map(ranked.map((c) => [`${c.name} (${c.code})`, c]));
   const heat = chart(`/charts${base}/heatmap?${scope}`, {
@@ -85,12 +91,12 @@ export async function render(el, ctx) {
     header,
     h("div", { class: "grid two" },
       section(t("overall"), h("div", { class: "overall" },
-        h("div", { class: "big", id: "overall-score" }, fmt.pct(card.overall_score)),
-        h("div", {}, statusBadge(statusOfScore(card.overall_score))),
+        h("div", { class: "big", id: "overall-score" }, fmt.statusPct(card.overall_score)),
+        h("div", {}, freshBadge(statusOfScore(card.overall_score), card.no_sales_yet)),
         h("div", { class: "muted" }, `${t(`range.${card.range}`)} · ${fmt.month(card.period)}`)),
         h("div", { class: "tiles" }, card.perspectives.map((p) => h("div", { class: "tile" },
-          h("div", { class: "tile-name" }, p.name), h("div", { class: "tile-value" }, fmt.pct(p.score)),
-          statusBadge(statusOfScore(p.score)))))),
+          h("div", { class: "tile-name" }, localName(p)), h("div", { class: "tile-value" }, fmt.statusPct(p.score)),
+          freshBadge(statusOfScore(p.score), card.no_sales_yet))))),
       section(t("perspectives"), persp.el)),
     section(t("team.ranked"), ranking),
     section(t("team.heatmap"), heat.el));

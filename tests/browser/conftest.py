@@ -74,6 +74,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
 
 DEMO_PASSWORD = "demo-scorecard"  # app/demo/command.py
 DEMO_DOMAIN = "fjordkjokken.example.com"
+DEMO_DAY = "2026-11-27"  # the day the demo is made as of: its data runs 2024-11-01 .. 2026-10-31
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,9 @@ def demo_server(tmp_path_factory) -> Iterator[DemoServer]:
     path = workdir / "demo.db"
     database_url = f"sqlite:///{path.as_posix()}"
     # the demo refuses to replace the database DATABASE_URL names: point that elsewhere
-    done = run_scorecard(["demo", "--no-serve", "--database", str(path)], f"sqlite:///{(workdir / 'other.db').as_posix()}",
+    # made as on DEMO_DAY: its sales end on 31 October 2026, whatever the real clock says
+    done = run_scorecard(["demo", "--no-serve", "--database", str(path), "--today", DEMO_DAY],
+                         f"sqlite:///{(workdir / 'other.db').as_posix()}",
                          workdir, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     with serving(database_url, workdir) as url:

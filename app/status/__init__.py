@@ -1,0 +1,1 @@
+"""How fresh the figures are: GET /data-status."""
