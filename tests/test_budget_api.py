@@ -392,6 +392,16 @@ def test_forecast_as_of_defaults_to_the_month_of_the_latest_sale(client, org, fi
     assert res.status_code == 422 and "as_of" in res.text and "no sales yet" in res.text
 
 
+
+def test_forecast_as_of_never_counts_a_month_still_running(session, org):
+    """The latest sale is on 2026-02-03; on 10 February, February is still running: a run rate would count
+    its three days as a month, so the default stops at January. On 1 March February is complete."""
+    from app.access import EVERYTHING
+    from app.reporting.budget import forecast_report
+    used = [forecast_report(session, scope=EVERYTHING, year=2026, as_of=None, by=["district"], today=today)[1]
+            for today in (date(2026, 2, 10), date(2026, 3, 1))]
+    assert used == ["2026-01", "2026-02"]
+
 def test_forecast_as_of_without_any_sale_is_the_last_complete_month(client, finance):
     last = shift_month(date.today().strftime("%Y-%m"), -1)
     assert _ok(client, finance, FORECAST, year=int(last[:4]))["as_of"] == last

@@ -199,3 +199,13 @@ def test_mask_unloaded_by_hand():
     scored, shown = mask_unloaded(actual, ranges, sales_through=None, activities_through=None)
     assert scored[["revenue", "meetings"]].isna().all().all() and shown["revenue"].isna().all()
     assert scored["my_manual"].tolist() == [7.0, 8.0, 9.0]
+
+
+def test_a_sale_dated_in_the_future_by_mistake_does_not_open_the_pages_there(client, session, shop):
+    """One sale dated 05.11.2062 (a typo for 2026): sales_through says so, but the pages open on the current
+    month at the latest, not in 2062."""
+    _load(session, "sales", "id,date,seller_code,account_code,product_code,quantity,amount,cost\n"
+                            "s9,05.11.2062,S1,A1,P1,1,10.00,\n", shop["admin"])
+    body = _get(client, login(client, shop["admin"]), URL)
+    this_month = datetime.now().strftime("%Y-%m")
+    assert (body["sales_through"], body["open_period"]) == ("2062-11-05", this_month)

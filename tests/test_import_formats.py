@@ -155,6 +155,20 @@ def test_xlsx_text_cell_with_a_bad_grouping_says_so(tmp_path):
     ]
 
 
+
+def test_xlsx_text_cell_that_reads_two_ways_is_refused_not_guessed(tmp_path):
+    """'12,000' is 12000 in English and 12 in Norwegian: a row error naming both readings. '0,125' is
+    one number either way (no English thousands start with 0): 0.125, as the target's four decimals."""
+    spec = DATASETS["targets"]
+    rows = [["level", "code", "kpi", "period", "value"],
+            ["seller", "S1", "revenue", "2026-01", "12,000"],
+            ["seller", "S1", "hit_rate", "2026-01", "0,125"],
+            ["seller", "S1", "meetings", "2026-01", 12000]]
+    typed, found = parse(spec, read_table(_xlsx(tmp_path, rows), "targets.xlsx", spec=spec))
+    assert [(e.row, e.column, e.value) for e in found] == [(2, "value", "12,000")]
+    assert "thousands separator in English and a decimal comma in Norwegian" in found[0].message
+    assert typed["value"].tolist()[1:] == [1250, 120000000]  # 0.1250 and 12000.0000 in ten-thousandths
+
 # --- every problem of every row (database) -------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ against both. The spelling is Intl.NumberFormat's: en-GB `99.5%`, `1,250%`, `-5%
 
 import math
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 
 NBSP = "\u00a0"
 MINUS = "\u2212"
@@ -52,7 +53,10 @@ def shown_percent(value: float, thresholds: Iterable[float] = DEFAULT_THRESHOLDS
 
 def number_text(value: float, decimals: int, lang: str = "en") -> str:
     """`value` with `decimals` decimals and grouped thousands: en `1,234.5`, nb `1 234,5`, `−5`."""
-    text = f"{value:,.{decimals}f}"
+    # halves away from zero on the decimal value (12 significant digits), as Intl.NumberFormat does in
+    # the tables: 0.3125 → 31.3 %, 12.25 → 12.3 (Python's own format rounds the binary value, half to even)
+    exact = Decimal(repr(_clean(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    text = f"{exact:,.{decimals}f}"
     if lang != "nb":
         return text
     return text.replace(",", NBSP).replace(".", ",").replace("-", MINUS)

@@ -376,14 +376,24 @@ def _parse_number(
         # An XLSX text cell written as Norwegian Excel shows a number ('1 234,50'); no text is a number
         # both ways with two values ('1,5' is not one with '.', '1.5' not one with ',').
         comma_text = _np(pc.match_substring_regex(text, f"[,{_GROUP_SPACES}]")).astype(bool) & ~ok
+        # '12,000' is twelve thousand as English writes it and twelve as Norwegian does: refused, not guessed
+        ambiguous = comma_text & _np(pc.match_substring_regex(text, r"^-?[1-9]\d{0,2}(,\d{3})+$")).astype(bool)
+        comma_text &= ~ambiguous
         if comma_text.any():
             ok_comma, minor_comma = _minor_units(_without_thousands(text), ",", scale, int_digits)
             take = comma_text & ok_comma
             ok, minor = ok | take, np.where(take, minor_comma, minor)
+    else:
+        ambiguous = np.zeros(len(stripped), dtype=bool)
     problems: dict[tuple[str, str], str] = {}  # a bad value repeated down a column is explained once
     bad = np.flatnonzero(~ok & ~is_empty)
     # The bad cells as lists at once: .iat on an Arrow-backed column costs microseconds a cell.
     for i, shown, written in zip(bad.tolist(), stripped.iloc[bad].tolist(), cells.iloc[bad].tolist(), strict=True):
+        if ambiguous[i]:
+            errors.append(RowError(int(rows[i]), column.name, written,
+                                   f"'{shown}' is a thousands separator in English and a decimal comma in "
+                                   "Norwegian: write it as a number cell, or without the separator"))
+            continue
         written_as = "," if comma_text[i] and "," in shown else decimal
         if (shown, written_as) not in problems:
             problems[shown, written_as] = _number_problem(shown, written_as, column)

@@ -625,8 +625,9 @@ def forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | N
                     today: date | None = None) -> tuple[Report, str]:
     """The fiscal year's landing per group, for what the caller may see; also the as_of month used.
 
-    `as_of` defaults to the month of the latest sale (the month the pages open on; without any sale,
-    the last complete month before `today`), but not past the fiscal year's last month; ValueError
+    `as_of` defaults to the month of the latest sale (the month the pages open on), but never a month
+    still running (at most the last complete month before `today`, also without any sale) nor past the
+    fiscal year's last month; ValueError
     when the fiscal year has no such month yet, or as_of lies outside it.
     """
     today = today or date.today()  # part of the key: without sales the default as_of moves with the calendar
@@ -642,8 +643,10 @@ def _forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | 
     start_month = load_registry(session).fiscal_start_month
     months = va.fiscal_months(year, start_month)
     if as_of is None:
+        # the latest sale's month, but never a month still running (a run rate over three days of
+        # December would count them as a month): at most the last complete month
         latest = data_dates(session).sales_month
-        as_of = min(latest or last_complete_month(today), months[-1])
+        as_of = min(latest or last_complete_month(today), last_complete_month(today), months[-1])
         if as_of < months[0]:
             raise ValueError(f"fiscal year {year} ({months[0]} to {months[-1]}) has no "
                              f"{'sales' if latest else 'complete month'} yet; give as_of")

@@ -71,5 +71,6 @@ def data_status(session: Session, *, show_who: bool) -> dict:
         "activities_through": dates.activities_through,
         "last_import": None if last is None else {"dataset": last.dataset, "at": last.at,
                                                   "by": last.by if show_who else None},
-        "open_period": dates.sales_month,
+        # never past the current month either: one sale dated 05.11.2062 by mistake must not open every page there
+        "open_period": None if dates.sales_month is None else min(dates.sales_month, date.today().strftime("%Y-%m")),
     }
