@@ -288,3 +288,12 @@ def test_every_dataset_the_admin_page_offers_has_a_name_in_both_languages():
     nb_block = rest.split("\n  },", 1)[0]
     for name in datasets:
         assert f'"dataset.{name}":' in en_block and f'"dataset.{name}":' in nb_block, name
+
+
+def test_chart_numbers_round_halves_away_from_zero_as_the_tables_intl_does():
+    """Intl.NumberFormat (the tables) rounds halves away from zero on the decimal value; Python's format
+    would round 31.25 (binary 31.25 exactly) half to even, '31.2', and 12.25 likewise."""
+    from app.charts.formats import number_text
+    assert [number_text(v, 1) for v in (31.25, 12.25, 0.05, -2.25)] == ["31.3", "12.3", "0.1", "-2.3"]
+    assert number_text(-1234.5, 0, "nb") == "\u22121\u00a0235"
+    assert number_text(5 / 16 * 100, 1) == "31.3"  # a hit rate of 5 won of 16 decided
