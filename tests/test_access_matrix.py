@@ -648,6 +648,8 @@ MOVE_PRINCIPALS = ("ldist", "lreg", "ld3", "admin", "mover", "seller")
 # (Feb 1109.37, Mar 1203.59).
 MOVER_YTD = {"2026-02": 1109.37, "2026-03": 2312.96}
 MOVER_TREND = {"2026-02": [0.0, 1109.37], "2026-03": [1109.37, 1203.59]}
+# The new district's leader (ld3) sees S5 from the move on, and not before: February blanked (null).
+MOVER_TREND_LD3 = {"2026-03": [None, 1203.59]}
 
 
 @dataclass(frozen=True)
@@ -708,7 +710,8 @@ def test_mover_access(case: MoveCase, world: World, fresh: Session) -> None:
         revenue = next(k for p in body["perspectives"] for k in p["kpis"] if k["code"] == "revenue")
         assert revenue["actual"] == pytest.approx(MOVER_YTD[case.period])
     elif case.path == "/scorecards/{level}/{code}/trend":
-        assert [p["kpis"]["revenue"]["actual"] for p in body["points"]] == pytest.approx(MOVER_TREND[case.period])
+        expected = (MOVER_TREND_LD3 if case.principal == "ld3" else MOVER_TREND)[case.period]
+        assert [p["kpis"]["revenue"]["actual"] for p in body["points"]] == pytest.approx(expected)
     elif case.path == "/sellers/{code}":
         assert body["history"] == [{"district_code": "D1", "valid_from": "2020-01-01"},
                                    {"district_code": "D3", "valid_from": MOVE_DAY.isoformat()}]

@@ -12,6 +12,7 @@ SM's sales: 1000.00 to KA on 2026-02-10 (in D1), 250.00 to NA on 2026-03-20 (in 
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from app.access import Scope, scope_for, seller_spans
@@ -29,6 +30,7 @@ from tests.builders import (
     make_user,
     move_seller,
 )
+from tests.test_charts_api import arr, trace
 
 API = "/api/v1"
 MOVE_DAY = date(2026, 3, 16)
@@ -129,8 +131,7 @@ def test_old_and_new_leader_see_the_periods_of_their_time(client, org):
     assert _revenue(get("l1", "2026-02").json()) == pytest.approx(1000.00)
     # L2 from March: YTD March = 1000.00 + 250.00, the earlier month included (it is SM's own card)
     assert _revenue(get("l2", "2026-03").json()) == pytest.approx(1250.00)
-    trend = get("l2", "2026-03", "/trend", "&months=3").json()
-    assert [p["kpis"]["revenue"]["actual"] for p in trend["points"]] == pytest.approx([0.0, 1000.00, 250.00])
+    # ... but a trend reaching back before the move blanks the months before it (tested below)
     for who, period in (("l1", "2026-03"), ("l1", "2026-04"), ("l2", "2026-02"), ("l2", "2025-12")):
         for path, extra in (("", ""), ("/trend", "&months=3"), ("/children", "")):
             res = get(who, period, path, extra)
@@ -141,6 +142,90 @@ def test_old_and_new_leader_see_the_periods_of_their_time(client, org):
     # the admin and SM themselves: every period
     for who in ("admin", "sm"):
         assert [get(who, p).status_code for p in ("2026-02", "2026-03")] == [200, 200]
+
+
+def _revenues(trend: dict) -> list:
+    return [p["kpis"]["revenue"]["actual"] for p in trend["points"]]
+
+
+def test_a_trend_shows_each_leader_only_the_months_of_their_time(client, org):
+    """The trend through March reaches back into January and February, when SM was in D1: the new
+    leader gets those months blanked (kept as points, so the axis keeps its months); the admin all."""
+    h = _headers(client, org)
+    url = f"{API}/scorecards/seller/SM/trend?period=2026-03&months=3"
+    # the admin first, so the figure cache holds the full answer when L2 asks
+    admin = client.get(url, headers=h["admin"]).json()
+    # January no sale (0.0), February 1000.00 (KA, 10 Feb), March 250.00 (NA, 20 Mar)
+    assert _revenues(admin) == pytest.approx([0.0, 1000.00, 250.00])
+    new = client.get(url, headers=h["l2"]).json()
+    assert [p["period"] for p in new["points"]] == ["2026-01", "2026-02", "2026-03"]
+    assert _revenues(new)[:2] == [None, None] and _revenues(new)[2] == pytest.approx(250.00)
+    for point in new["points"][:2]:
+        assert point["overall_score"] is None
+        assert all(k == {"actual": None, "target": None, "attainment": None, "status": "none"}
+                   for k in point["kpis"].values())
+    assert client.get(url, headers=h["admin"]).json() == admin  # the shared cache was not touched
+    # the old leader: a trend through February holds only months before the move, all shown
+    # (December and January no sale, February 1000.00); one through March is refused (404, above)
+    old = client.get(f"{API}/scorecards/seller/SM/trend?period=2026-02&months=3", headers=h["l1"]).json()
+    assert _revenues(old) == pytest.approx([0.0, 0.0, 1000.00])
+    # and the trend chart the same way: L2's has no February actual, the admin's has 1000.00
+    chart = f"{API}/charts/scorecards/seller/SM/trend?period=2026-03&months=3&kpi=revenue"
+    figures = {who: client.get(chart, headers=h[who]).json() for who in ("admin", "l2", "admin")}
+    assert list(arr(trace(figures["admin"], "scatter", "Actual")["y"])) == pytest.approx([0.0, 1000.00, 250.00])
+    np.testing.assert_allclose(arr(trace(figures["l2"], "scatter", "Actual")["y"]), [np.nan, np.nan, 250.00])
+
+
+def test_a_card_shows_the_previous_period_only_to_who_sees_it(client, session, org):
+    """SM's March card for the new leader: March is theirs, February (the previous period) is not:
+    its scores and KPIs are null. The admin sees February's: revenue 1000.00 (KA, 10 Feb) against
+    SM's target 800 (added here): attainment 1000 / 800 = 1.25."""
+    session.add(Target(level="seller", unit_code="SM", kpi_code="revenue", month=date(2026, 2, 1),
+                       value=Decimal(800), source_period="2026-02"))
+    session.flush()
+    h = _headers(client, org)
+    url = f"{API}/scorecards/seller/SM?period=2026-03&range=month"
+    admin = client.get(url, headers=h["admin"]).json()
+    new = client.get(url, headers=h["l2"]).json()
+
+    def revenue(card: dict) -> dict:
+        return next(k for p in card["perspectives"] for k in p["kpis"] if k["code"] == "revenue")
+
+    assert revenue(admin)["previous"]["actual"] == pytest.approx(1000.00)
+    assert revenue(admin)["previous"]["attainment"] == pytest.approx(1.25)
+    financial = next(p for p in admin["perspectives"] if p["key"] == "financial")
+    assert financial["previous_score"] is not None and admin["previous_overall_score"] is not None
+    assert revenue(new)["actual"] == revenue(admin)["actual"] == pytest.approx(250.00)  # March: both see it
+    assert revenue(new)["previous"] == {"actual": None, "target": None, "attainment": None, "status": "none"}
+    assert all(k["previous"]["actual"] is None for p in new["perspectives"] for k in p["kpis"])
+    assert new["previous_period"] == "2026-02" and new["previous_overall_score"] is None
+    assert all(p["previous_score"] is None for p in new["perspectives"])
+    assert client.get(url, headers=h["admin"]).json() == admin  # the shared cache was not touched
+    # the old leader's February card: January is theirs too, its previous shown (no sale: 0.0)
+    old = client.get(f"{API}/scorecards/seller/SM?period=2026-02&range=month", headers=h["l1"]).json()
+    assert revenue(old)["previous"]["actual"] == pytest.approx(0.0)
+    # the perspectives chart: L2's figure has no previous-month markers with values, the admin's is
+    # drawn from the full card (cached apart from L2's)
+    chart = f"{API}/charts/scorecards/seller/SM/perspectives?period=2026-03&range=month"
+    admin_fig, new_fig = (client.get(chart, headers=h[who]).json() for who in ("admin", "l2"))
+    names = [p["name"] for p in admin["perspectives"]]
+    previous = arr(trace(admin_fig, "scatter")["x"])
+    assert not np.isnan(previous[trace(admin_fig, "scatter")["y"].index("Financial")])
+    assert np.isnan(arr(trace(new_fig, "scatter")["x"])).all() and len(names) == len(previous)
+
+
+def test_unseen_months_of_a_seller_who_came_back():
+    """Plain data: seller 7 in D1, in D2 from 16 Mar, back in D1 from 1 Jun. D1's leader misses March
+    to May (their month ends fall in the D2 stay) of a trend through June; others miss nothing."""
+    history = [(7, 1, date(2025, 1, 1)), (7, 2, date(2026, 3, 16)), (7, 1, date(2026, 6, 1))]
+    d1 = Scope(seller_ids=frozenset({7}), seller_spans=seller_spans(history, {1}))
+    seller = scorecards.Unit("seller", 7, "S7", "S7")
+    months = scorecards.covered_months("trend", "2026-06", 6)
+    assert months == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    assert scorecards.unseen_months(d1, seller, months) == {"2026-03", "2026-04", "2026-05"}
+    assert scorecards.unseen_months(Scope(everything=True), seller, months) == set()
+    assert scorecards.unseen_months(Scope(seller_ids=frozenset({7})), seller, months) == set()  # themselves
+    assert scorecards.covered_months("scorecard", "2026-03", "ytd") == ["2026-02"]
 
 
 def test_the_team_overview_links_only_to_periods_its_leader_sees(client, org):

@@ -66,13 +66,20 @@ def _kpi_rows(card: dict, lang: str) -> pd.DataFrame:
 
 
 def _unit_figure(session: SessionDep, scope: ScopeDep, level: str, code: str, period: str, key: tuple,
-                 answer: Callable[[], dict], draw: Callable[[dict], charts.Figure]) -> Response:
+                 answer: Callable[[], dict], draw: Callable[[dict], charts.Figure],
+                 months: list[str] | None = None) -> Response:
     """A figure of one unit for `period`: 404 unless the caller may see the unit for that period (checked
     on every request, so a figure another caller put in the cache never answers for this one); then the
     figure's JSON from the figure cache, drawn from `answer()` (the service's scorecard, overview or
-    trend) only when the cache has no figure for `key`."""
-    if scorecard_service.resolve_unit(session, scope=scope, level=level, code=code, period=period) is None:
+    trend) only when the cache has no figure for `key`. `months`: the other months the figure shows;
+    those the caller may not see are blanked in `answer()`, so the figure is cached under them too
+    (still not under the caller: every caller missing the same months shares it)."""
+    unit = scorecard_service.resolve_unit(session, scope=scope, level=level, code=code, period=period)
+    if unit is None:
         raise _not_found(level, code)
+    hidden = scorecard_service.unseen_months(scope, unit, months or [])
+    if hidden:
+        key = (*key, ("hidden", *sorted(hidden)))
     return _cached_figure(session, key, lambda: draw(answer()))
 
 
@@ -100,7 +107,7 @@ def perspective_bars(level: Level, code: str, period: Period, scope: ScopeDep, s
     key = ("perspectives", level, code, period, range_, lang)
     return _unit_figure(session, scope, level, code, period, key, lambda: (
         scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)),
-        draw)
+        draw, months=scorecard_service.covered_months("scorecard", period, range_))
 
 
 @scorecards.get("/{level}/{code}/trend", responses=FIGURE)
@@ -124,7 +131,8 @@ def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session:
 
     key = ("trend", level, code, period, kpi, months, lang)
     return _unit_figure(session, scope, level, code, period, key, lambda: (
-        scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months)), draw)
+        scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months)), draw,
+        months=scorecard_service.covered_months("trend", period, months))
 
 
 @scorecards.get("/{level}/{code}/heatmap", responses=FIGURE)

@@ -411,11 +411,56 @@ def _answer(session: Session, scope: Scope, kind: str, level: str, code: str, ar
             compute: Callable[[Unit], dict]) -> bytes | None:
     """The `kind` answer for the unit, packed, from the figure cache under (kind, unit, *args), made by
     `compute(unit)` when missing; None when there is no such unit or it is not the caller's to see for
-    the period (`args[0]`; a trend's is the last month's)."""
+    the period (`args[0]`; a trend's is the last month's). The other months the answer shows
+    (`covered_months`) are checked too: those the caller may not see are blanked (`_redact`)."""
     unit = resolve_unit(session, scope=scope, level=level, code=code, period=args[0])
     if unit is None:
         return None
-    return figure_cache.get_or_compute(session, (kind, unit.key, *args), lambda: _pack(kind, compute(unit)))
+    packed = figure_cache.get_or_compute(session, (kind, unit.key, *args), lambda: _pack(kind, compute(unit)))
+    # The cached answer is everyone's; the months of it this caller may not see are blanked in a copy
+    # (a moved seller's new leader, a trend or a card's previous period reaching back before the move).
+    hidden = unseen_months(scope, unit, covered_months(kind, *args))
+    return _redact(kind, packed, hidden) if hidden else packed
+
+
+def covered_months(kind: str, period: str, arg: object) -> list[str]:
+    """The months of a `kind` answer (under its cache key's args) besides its own period, whose
+    figures it shows: a trend's months, a card's previous period; none for an overview."""
+    if kind == "trend":
+        return month_span(shift_month(period, 1 - int(arg)), period)
+    if kind == "scorecard":
+        return [shift_month(period, -1)]
+    return []
+
+
+def unseen_months(scope: Scope, unit: Unit, months: list[str]) -> frozenset[str]:
+    """Those of `months` in which the caller may not see `unit`: only a seller's, for a leader the
+    seller moved to or away from (app.access); empty for everyone else, the common case."""
+    if scope.everything or unit.level != "seller" or not months:
+        return frozenset()
+    return frozenset(m for m in months if not scope.sees_seller(unit.id, m))
+
+
+_BLANK = {"actual": None, "target": None, "attainment": None, "status": "none"}
+
+
+def _redact(kind: str, packed: bytes, hidden: frozenset[str]) -> bytes:
+    """`packed` with the figures of the `hidden` months blanked: a trend keeps each month as a point
+    (so a chart's axis keeps its months) with its score null and its KPIs null and 'none'; a card's
+    previous period's scores and KPIs the same. Parsed and packed again: the rare path."""
+    answer = json.loads(packed)
+    if kind == "trend":
+        for point in answer["points"]:
+            if point["period"] in hidden:
+                point["overall_score"] = None
+                point["kpis"] = {code: dict(_BLANK) for code in point["kpis"]}
+    elif kind == "scorecard" and answer["previous_period"] in hidden:
+        answer["previous_overall_score"] = None
+        for p in answer["perspectives"]:
+            p["previous_score"] = None
+            for k in p["kpis"]:
+                k["previous"] = dict(_BLANK)
+    return _pack(kind, answer)
 
 
 def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
