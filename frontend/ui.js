@@ -68,7 +68,21 @@ function formatMoment(iso) {
 // "Sales" -> "sales" inside a sentence; "KPI values" stays as it is
 const inSentence = (name) => (/^\p{Lu}\p{Ll}/u.test(name) ? name.charAt(0).toLowerCase() + name.slice(1) : name);
 
-// A status badge; in a period whose sales are not loaded yet (`notLoaded`) a missing status reads
+// The built-in KPIs by the facts they are made of (mirrors app/analytics/freshness.py SALES_KPIS /
+// ACTIVITY_KPIS): activities may lag sales, so each KPI is "not loaded yet" by its own facts.
+export const FACT_KPIS = {
+  sales: ["revenue", "gross_margin", "margin_pct", "active_customers", "new_customers", "key_account_share"],
+  activities: ["csat", "meetings", "proposals", "hit_rate", "training_hours", "coaching_sessions"],
+};
+// Whether KPI `code` is not loaded yet in the period of `answer` (a scorecard or children answer with
+// no_sales_yet / no_activities_yet); a manual KPI never is (a missing value is already null).
+export function kpiNotLoaded(code, answer) {
+  if (FACT_KPIS.sales.includes(code)) return Boolean(answer.no_sales_yet);
+  if (FACT_KPIS.activities.includes(code)) return Boolean(answer.no_activities_yet);
+  return false;
+}
+
+// A status badge; in a period whose facts are not loaded yet (`notLoaded`) a missing status reads
 // "not loaded yet", not "no target".
 export function freshBadge(status, notLoaded) {
   return notLoaded && (!status || status === "none")
@@ -79,6 +93,10 @@ export function freshBadge(status, notLoaded) {
 export function freshnessLine(status) {
   if (!status) return null;
   const parts = [status.sales_through ? t("fresh.through", { date: formatDay(status.sales_through) }) : t("fresh.none")];
+  // activities lagging sales: say so, or their KPIs read as if nothing was done
+  if (status.sales_through && status.activities_through && status.activities_through.slice(0, 7) < status.sales_through.slice(0, 7)) {
+    parts.push(t("fresh.activitiesThrough", { date: formatDay(status.activities_through) }));
+  }
   const last = status.last_import;
   if (last) parts.push(t("fresh.import", { when: formatMoment(last.at), dataset: inSentence(t(`dataset.${last.dataset}`)) }));
   return h("p", { class: "freshness muted", id: "freshness" }, parts.join(" · "));

@@ -107,17 +107,30 @@ export async function render(el, ctx) {
 
   const monthly = chart(`/charts/budget/monthly?${scope}`, { name: `budget-vs-actual-${state.from}-${state.to}`, label: t("budget.monthly") });
   const waterfall = chart(`/charts/budget/waterfall?${scope}`, { name: `waterfall-${state.from}-${state.to}`, label: t("budget.waterfall") });
-  // past the latest sale, the API's default as_of: the latest sale's month (capped at the year's end)
+  // past the latest sale, the API's default as_of: the latest sale's month (capped at the year's end and at the
+  // last complete month); the heading then says the month the answer used
   const asOf = past ? open : state.to;
-  const forecastArgs = new URLSearchParams({ year, ...(past ? {} : { as_of: state.to }), by: state.by });
-  const forecast = chart(`/charts/budget/forecast?${forecastArgs}`, { name: `forecast-${year}`, label: t("budget.forecast", { year, as_of: asOf }) });
-  const forecastTable = h("div", {}, loading());
-  api(`/budget/forecast?${forecastArgs}`).then((f) => {
-    const frows = f.rows.map((r) => h("tr", {}, groupCells(r, keys), FORECAST.map((c) => num(r[c]))));
-    const ffoot = h("tr", { class: "totals" }, h("th", { scope: "row", colspan: keys.length }, t("budget.total")),
-      FORECAST.map((c) => num(f.totals[c])));
-    forecastTable.replaceChildren(table([...keys.map((k) => t(`by.${k}`)), ...FORECAST.map((c) => t(`forecast.${c}`))], frows, { foot: ffoot }));
-  }).catch((err) => forecastTable.replaceChildren(errorBox(err)));
+  // a year after the latest sale's has nothing to count yet (the API answers 422): no forecast, a line saying why
+  const noSalesYear = Boolean(open && year > Number(open.slice(0, 4)));
+  let forecastSection;
+  let forecastReady = Promise.resolve();
+  if (noSalesYear) {
+    forecastSection = section(t("budget.forecastYear", { year }), h("p", { class: "notice", role: "status", id: "no-forecast" },
+      t("budget.noForecast", { year, month: fmt.month(open) })));
+  } else {
+    const forecastArgs = new URLSearchParams({ year, ...(past ? {} : { as_of: state.to }), by: state.by });
+    const forecast = chart(`/charts/budget/forecast?${forecastArgs}`, { name: `forecast-${year}`, label: t("budget.forecast", { year, as_of: asOf }) });
+    const forecastTable = h("div", {}, loading());
+    forecastSection = section(t("budget.forecast", { year, as_of: fmt.month(asOf) }), forecast.el, forecastTable);
+    forecastReady = forecast.ready;
+    api(`/budget/forecast?${forecastArgs}`).then((f) => {
+      forecastSection.querySelector("h2").textContent = t("budget.forecast", { year, as_of: fmt.month(f.as_of) });
+      const frows = f.rows.map((r) => h("tr", {}, groupCells(r, keys), FORECAST.map((c) => num(r[c]))));
+      const ffoot = h("tr", { class: "totals" }, h("th", { scope: "row", colspan: keys.length }, t("budget.total")),
+        FORECAST.map((c) => num(f.totals[c])));
+      forecastTable.replaceChildren(table([...keys.map((k) => t(`by.${k}`)), ...FORECAST.map((c) => t(`forecast.${c}`))], frows, { foot: ffoot }));
+    }).catch((err) => forecastTable.replaceChildren(errorBox(err)));
+  }
 
   el.replaceChildren(header,
     section(t("budget.variance"),
@@ -126,7 +139,7 @@ export async function render(el, ctx) {
     h("div", { class: "grid two" },
       section(t("budget.monthly"), monthly.el),
       section(t("budget.waterfall"), waterfall.el)),
-    section(t("budget.forecast", { year, as_of: fmt.month(asOf) }), forecast.el, forecastTable),
+    forecastSection,
     h("p", {}, h("a", { href: "#/tokens" }, t("nav.tokens"))));
-  await Promise.all([monthly.ready, waterfall.ready, forecast.ready]);
+  await Promise.all([monthly.ready, waterfall.ready, forecastReady]);
 }

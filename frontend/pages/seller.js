@@ -5,7 +5,7 @@ import { chart } from "../charts.js";
 import { fmt, localName, t } from "../i18n.js";
 import {
   breadcrumb, emptyBox, errorBox, fill, freshnessLine, h, loadDataStatus, loading, noSalesNotice, openPeriod, parseTrail,
-  PERIOD_RE, periodControls, RANGES, section, freshBadge, statusOfScore, table,
+  PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore, table,
 } from "../ui.js";
 
 export const key = "seller";
@@ -49,6 +49,8 @@ export async function render(el, ctx) {
   const trail = parseTrail(state.trail);
   const kpis = card.perspectives.flatMap((p) => p.kpis);
   const noData = kpis.every((k) => k.target === null && (k.actual === null || k.actual === 0));
+  // a score with no status reads "not loaded yet" when some KPI under it waits for facts (sales or activities)
+  const waits = (list) => list.some((k) => kpiNotLoaded(k.code, card));
 
   const header = h("header", { class: "page-head" },
     trail.length ? breadcrumb(trail, `${card.name} (${card.code})`, { period: state.period, range: state.range }) : null,
@@ -64,14 +66,14 @@ export async function render(el, ctx) {
 
   const overall = h("div", { class: "overall" },
     h("div", { class: "big", id: "overall-score" }, fmt.statusPct(card.overall_score)),
-    h("div", {}, freshBadge(statusOfScore(card.overall_score), card.no_sales_yet)),
+    h("div", {}, freshBadge(statusOfScore(card.overall_score), waits(kpis))),
     h("div", { class: "muted" }, t("previous", { value: fmt.statusPct(card.previous_overall_score) })),
     h("div", { class: "muted" }, `${t(`range.${card.range}`)} · ${fmt.month(card.period)}`));
 
   const perspCards = h("div", { class: "tiles" }, card.perspectives.map((p) => h("div", { class: "tile" },
     h("div", { class: "tile-name" }, localName(p)),
     h("div", { class: "tile-value" }, fmt.statusPct(p.score)),
-    freshBadge(statusOfScore(p.score), card.no_sales_yet))));
+    freshBadge(statusOfScore(p.score), waits(p.kpis)))));
 
   const persp = chart(`${chartBase}/perspectives?${scope}`, { name: `perspectives-${code}-${state.period}`, label: t("perspectives") });
   const bullets = chart(`${chartBase}/kpis?${scope}`, { name: `kpis-${code}-${state.period}`, label: t("kpis") });
@@ -92,7 +94,7 @@ export async function render(el, ctx) {
         h("td", { class: "num" }, fmt.kpi(k.actual, k.unit)),
         h("td", { class: "num" }, fmt.kpi(k.target, k.unit)),
         h("td", { class: "num" }, fmt.attainment(k.attainment, k)),
-        h("td", {}, freshBadge(k.status, card.no_sales_yet && k.target !== null))));
+        h("td", {}, freshBadge(k.status, kpiNotLoaded(k.code, card) && k.target !== null))));
     }
   }
   const kpiTable = table([t("kpi"), t("actual"), t("target"), t("attainment"), t("status")], rows);

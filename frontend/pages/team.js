@@ -5,7 +5,7 @@ import { chart } from "../charts.js";
 import { fmt, localName, t } from "../i18n.js";
 import {
   breadcrumb, emptyBox, errorBox, freshnessLine, h, loadDataStatus, loading, noSalesNotice, openPeriod, parseTrail,
-  PERIOD_RE, periodControls, RANGES, section, freshBadge, statusOfScore, table, trailText,
+  PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore, table, trailText,
 } from "../ui.js";
 
 export const key = "team";
@@ -35,6 +35,8 @@ export async function render(el, ctx) {
     return;
   }
   const kpis = card.perspectives.flatMap((p) => p.kpis);  // the scorecard's display order
+  // a score with no status reads "not loaded yet" when some KPI under it waits for facts (sales or activities)
+  const waits = (list, answer) => list.some((k) => kpiNotLoaded(k.code, answer));
   const trail = parseTrail(state.trail);
   const here = level === "company" ? t("level.company") : `${t(`level.${level}`)} ${found.name} (${found.code})`;
   const downTrail = trailText([...trail, { level, code }]);
@@ -66,12 +68,13 @@ export async function render(el, ctx) {
       h("td", { class: "num" }, String(i + 1)),
       h("th", { scope: "row" }, h("a", { href }, `${c.name} (${c.code})`)),
       h("td", { class: "num" }, fmt.statusPct(c.overall_score)),
-      h("td", {}, freshBadge(statusOfScore(c.overall_score), found.no_sales_yet)),
+      h("td", {}, freshBadge(statusOfScore(c.overall_score), waits(kpis, found))),
       kpis.map((k) => {
         const v = c.kpis[k.code];
         const st = v?.status || "none";
-        // the status as a mark too, not by the cell colour alone
-        return h("td", { class: `num cell-${st}`, title: t(`status.${st}`) },
+        // the status as a mark too, not by the cell colour alone; no status in a month not loaded is not "no target"
+        const title = st === "none" && kpiNotLoaded(k.code, found) ? t("status.notLoaded") : t(`status.${st}`);
+        return h("td", { class: `num cell-${st}`, title },
           h("span", { class: "mark" }, MARKS[st]), " ", v ? fmt.kpi(v.actual, k.unit) : "–");
       }));
     tr.addEventListener("click", (event) => { if (!event.target.closest("a")) location.hash = href; });
@@ -92,11 +95,11 @@ export async function render(el, ctx) {
     h("div", { class: "grid two" },
       section(t("overall"), h("div", { class: "overall" },
         h("div", { class: "big", id: "overall-score" }, fmt.statusPct(card.overall_score)),
-        h("div", {}, freshBadge(statusOfScore(card.overall_score), card.no_sales_yet)),
+        h("div", {}, freshBadge(statusOfScore(card.overall_score), waits(kpis, card))),
         h("div", { class: "muted" }, `${t(`range.${card.range}`)} · ${fmt.month(card.period)}`)),
         h("div", { class: "tiles" }, card.perspectives.map((p) => h("div", { class: "tile" },
           h("div", { class: "tile-name" }, localName(p)), h("div", { class: "tile-value" }, fmt.statusPct(p.score)),
-          freshBadge(statusOfScore(p.score), card.no_sales_yet))))),
+          freshBadge(statusOfScore(p.score), waits(p.kpis, card)))))),
       section(t("perspectives"), persp.el)),
     section(t("team.ranked"), ranking),
     section(t("team.heatmap"), heat.el));

@@ -78,3 +78,47 @@ def test_pages_open_on_the_latest_month_with_sales_whatever_the_clock(page: Page
     expect(page.locator("#freshness")).to_have_text(
         re.compile(rf"^tall til og med {day.day}\. okt\. 2026 · siste import {local.day}\. \S+ {local.year} "
                    rf"{local:%H:%M}, budsjetter$"), timeout=TIMEOUT)
+
+
+ACTIVITY_KPIS = ("csat", "meetings", "proposals", "hit_rate", "training_hours", "coaching_sessions")
+
+
+def _activities_through_september(route) -> None:
+    """The demo's answers as they would read with activities loaded through September only (sales through
+    October): data-status says so, and the scorecards' activity KPIs have no status in October."""
+    response = route.fetch()
+    body = response.json()
+    if "sales_through" in body:
+        body["activities_through"] = "2026-09-30"
+    else:
+        body["no_activities_yet"] = True
+        for kpi in [k for p in body.get("perspectives", []) for k in p["kpis"]]:
+            if kpi["code"] in ACTIVITY_KPIS:
+                kpi.update(status=None, attainment=None)
+        for child in body.get("children", []):
+            for code in ACTIVITY_KPIS:
+                if child["kpis"].get(code):
+                    child["kpis"][code].update(status=None, attainment=None)
+    route.fulfill(response=response, json=body)
+
+
+@pytest.mark.browser_context_args(timezone_id="Europe/Oslo", locale="en-GB")
+def test_activities_lagging_sales_read_not_loaded_yet_and_a_year_without_sales_has_no_forecast(page: Page, demo_server):
+    page.route(re.compile(r"/api/v1/(data-status|scorecards/)"), _activities_through_september)
+    sign_in(page, demo_server, "hilde.andersen")
+    expect(page).to_have_url(re.compile(r"#/team/region/VEST\?period=2026-10&range=ytd"), timeout=TIMEOUT)
+    expect(page.locator("#freshness")).to_contain_text("· activities through 30 Sept 2026 ·", timeout=TIMEOUT)
+    page.locator("table tbody tr a").first.click()  # the region's first district, then its first seller
+    expect(page).to_have_url(re.compile(r"#/team/district/"), timeout=TIMEOUT)
+    expect(page.locator("td[title='not loaded yet']").first).to_be_visible(timeout=TIMEOUT)  # not "no target"
+    page.locator("table tbody tr a").first.click()
+    expect(page).to_have_url(re.compile(r"#/seller/"), timeout=TIMEOUT)
+    expect(page.locator("tr[data-kpi=meetings] .status")).to_have_text("– not loaded yet", timeout=TIMEOUT)
+    expect(page.locator("tr[data-kpi=revenue] .status")).not_to_have_text(re.compile("not loaded"))  # sales are
+
+    # a budget range into 2027, after the latest sale's year (the demo budgets 2026 only, so November and December
+    # have rows): no forecast for 2027 asked for (the API would answer 422 without as_of), a line saying why
+    page.goto(f"{demo_server.url}/#/budget?from=2026-11&to=2027-02&by=district")
+    expect(page.locator("#no-forecast")).to_have_text(
+        "No sales loaded for 2027 yet, so there is no forecast for it; sales run through October 2026.", timeout=TIMEOUT)
+    expect(page.get_by_role("heading", name="Forecast for 2027", exact=True)).to_be_visible()
