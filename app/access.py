@@ -117,8 +117,11 @@ def leader_for(session: Session, user: User) -> Leader | None:
 
 def _managed_accounts(session: Session, seller: Seller) -> list[Account]:
     """The key accounts `seller` manages, by code."""
-    return list(session.scalars(
-        select(Account).where(Account.key_account, Account.kam_seller_id == seller.id).order_by(Account.code)))
+    return list(
+        session.scalars(
+            select(Account).where(Account.key_account, Account.kam_seller_id == seller.id).order_by(Account.code)
+        )
+    )
 
 
 def seller_spans(history: list[tuple[int, int, date]], district_ids: set[int]) -> dict[int, tuple[Span, ...]]:
@@ -153,8 +156,9 @@ def scope_for(session: Session, user: User) -> Scope:
         seller = seller_for(session, user)
         if seller is None:
             return NOTHING
-        return Scope(seller_ids=frozenset({seller.id}),
-                     account_ids=frozenset(a.id for a in _managed_accounts(session, seller)))
+        return Scope(
+            seller_ids=frozenset({seller.id}), account_ids=frozenset(a.id for a in _managed_accounts(session, seller))
+        )
     leader = leader_for(session, user)
     if leader is None:
         return NOTHING
@@ -166,23 +170,28 @@ def scope_for(session: Session, user: User) -> Scope:
     region_codes = [code for level, code in units if level == "region"]
     district_codes = [code for level, code in units if level == "district"]
     region_ids = set(session.scalars(select(Region.id).where(Region.code.in_(region_codes))))
-    district_ids = set(session.scalars(
-        select(District.id).where(
-            District.code.in_(district_codes) | District.region_id.in_(region_ids)
+    district_ids = set(
+        session.scalars(
+            select(District.id).where(District.code.in_(district_codes) | District.region_id.in_(region_ids))
         )
-    ))
+    )
     # every assignment of every seller who has ever belonged to one of the districts: the spans
     # need each assignment's end, which is the seller's next assignment, wherever that is
     members = select(SellerDistrict.seller_id).where(SellerDistrict.district_id.in_(district_ids))
     history = session.execute(
-        select(SellerDistrict.seller_id, SellerDistrict.district_id, SellerDistrict.valid_from)
-        .where(SellerDistrict.seller_id.in_(members.scalar_subquery()))
+        select(SellerDistrict.seller_id, SellerDistrict.district_id, SellerDistrict.valid_from).where(
+            SellerDistrict.seller_id.in_(members.scalar_subquery())
+        )
     ).all()
     spans = seller_spans([tuple(row) for row in history], district_ids)
     # seen in at least one period: some month's last day falls in one of the spans
     seen = {sid for sid, found in spans.items() if any(_covers_a_month_end(span) for span in found)}
-    return Scope(region_ids=frozenset(region_ids), district_ids=frozenset(district_ids),
-                 seller_ids=frozenset(seen), seller_spans={sid: spans[sid] for sid in seen})
+    return Scope(
+        region_ids=frozenset(region_ids),
+        district_ids=frozenset(district_ids),
+        seller_ids=frozenset(seen),
+        seller_spans={sid: spans[sid] for sid in seen},
+    )
 
 
 def describe_scope(session: Session, user: User) -> MeRead:
@@ -193,5 +202,10 @@ def describe_scope(session: Session, user: User) -> MeRead:
         for unit in sorted(leader.units, key=lambda u: (u.level, u.unit_code)):
             units.append("company" if unit.level == "company" else f"{unit.level}:{unit.unit_code}")
     managed = _managed_accounts(session, seller) if seller else []
-    return MeRead(email=user.email, role=user.role, seller_code=seller.code if seller else None,
-                  units=units, key_accounts=[KeyAccountRead(code=a.code, name=a.name) for a in managed])
+    return MeRead(
+        email=user.email,
+        role=user.role,
+        seller_code=seller.code if seller else None,
+        units=units,
+        key_accounts=[KeyAccountRead(code=a.code, name=a.name) for a in managed],
+    )

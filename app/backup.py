@@ -84,8 +84,9 @@ def backup_sqlite(url: URL, dest: Path) -> BackupResult:
 
 def pg_dump_command(url: URL, dest: Path) -> list[str]:
     """The pg_dump command line for `url` (no password in it: libpq takes that from PGPASSWORD or ~/.pgpass)."""
-    libpq = URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
-                       query=url.query).render_as_string(hide_password=False)
+    libpq = URL.create(
+        "postgresql", username=url.username, host=url.host, port=url.port, database=url.database, query=url.query
+    ).render_as_string(hide_password=False)
     return ["pg_dump", "--format=custom", f"--file={dest}", f"--dbname={libpq}"]
 
 
@@ -95,8 +96,10 @@ def backup_postgresql(url: URL, dest: Path) -> BackupResult:
     command = pg_dump_command(url, dest)
     shown = " ".join(command)
     if shutil.which("pg_dump") is None:
-        raise BackupError("pg_dump is not on PATH. Back up PostgreSQL with pg_dump (same major version as the "
-                          f"server or newer), e.g.:\n  {shown}\n(the password from PGPASSWORD or ~/.pgpass)")
+        raise BackupError(
+            "pg_dump is not on PATH. Back up PostgreSQL with pg_dump (same major version as the "
+            f"server or newer), e.g.:\n  {shown}\n(the password from PGPASSWORD or ~/.pgpass)"
+        )
     env = dict(os.environ)
     if url.password is not None:
         env["PGPASSWORD"] = str(url.password)

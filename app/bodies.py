@@ -45,6 +45,7 @@ class PatchModel(BaseModel):
     @classmethod
     def _no_null(cls, value: object) -> object:
         if value is None:
-            raise PydanticCustomError("null_not_allowed", "null is not a value here; leave the field out to keep "
-                                      "it as it is")
+            raise PydanticCustomError(
+                "null_not_allowed", "null is not a value here; leave the field out to keep it as it is"
+            )
         return value

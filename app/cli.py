@@ -7,8 +7,9 @@ import sys
 from app.config import get_settings
 
 
-def run_server(host: str, port: int, workers: int | None, *, access_log: bool = True,
-               forwarded_allow_ips: str | None = None) -> None:
+def run_server(
+    host: str, port: int, workers: int | None, *, access_log: bool = True, forwarded_allow_ips: str | None = None
+) -> None:
     """uvicorn serving the app on DATABASE_URL (`scorecard serve` and `scorecard demo`)."""
     import uvicorn
 
@@ -18,11 +19,21 @@ def run_server(host: str, port: int, workers: int | None, *, access_log: bool = 
     from uvicorn.config import LOGGING_CONFIG
 
     # The app's own messages (say, the figure precomputer's) beside uvicorn's, at INFO and above.
-    log_config = {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"],
-                                                "app": {"handlers": ["default"], "level": "INFO", "propagate": False}}}
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", log_config=log_config, access_log=access_log,
-                forwarded_allow_ips=forwarded_allow_ips)
+    log_config = {
+        **LOGGING_CONFIG,
+        "loggers": {**LOGGING_CONFIG["loggers"], "app": {"handlers": ["default"], "level": "INFO", "propagate": False}},
+    }
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        log_config=log_config,
+        access_log=access_log,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 def _positive(text: str) -> int:
@@ -41,8 +52,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if (problem := settings_problem()) is not None:  # one clear line, not a traceback from each worker
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    run_server(args.host, args.port, args.workers, access_log=args.access_log,
-               forwarded_allow_ips=args.forwarded_allow_ips)
+    run_server(
+        args.host, args.port, args.workers, access_log=args.access_log, forwarded_allow_ips=args.forwarded_allow_ips
+    )
     return 0
 
 
@@ -65,8 +77,10 @@ def cmd_rebuild_aggregates(args: argparse.Namespace) -> int:
     with get_sessionmaker(write=True)() as session:
         rebuild(session)
         session.commit()
-    print(f"monthly aggregates rebuilt from the sales, activities and seller histories "
-          f"in {time.perf_counter() - start:.1f} s")
+    print(
+        f"monthly aggregates rebuilt from the sales, activities and seller histories "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
     return 0
 
 
@@ -103,8 +117,9 @@ def _error_table(errors: list, limit: int | None = 50) -> str:
     shown = errors if limit is None else errors[:limit]
     rows = [("row", "column", "value", "message")]
     for e in shown:
-        rows.append(("-" if e.row is None else str(e.row), e.column or "-",
-                     "" if e.value is None else repr(e.value), e.message))
+        rows.append(
+            ("-" if e.row is None else str(e.row), e.column or "-", "" if e.value is None else repr(e.value), e.message)
+        )
     lines = _columns(rows)
     if len(errors) > len(shown):
         lines.append(f"... and {len(errors) - len(shown)} more (--all-errors lists every one)")
@@ -135,8 +150,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from app.imports.specs import DATASETS
 
     if args.dataset not in DATASETS:
-        print(f"error: unknown dataset {args.dataset!r}; the datasets are: {', '.join(DATASETS)}",
-              file=sys.stderr)
+        print(f"error: unknown dataset {args.dataset!r}; the datasets are: {', '.join(DATASETS)}", file=sys.stderr)
         return 2
     path = Path(args.file)
     if not path.is_file():
@@ -158,9 +172,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     # instead of failing with "database is locked".
     with get_sessionmaker(write=True)() as session:
         try:
-            result = import_file(session, dataset=args.dataset, data=path, filename=path.name,
-                                 dry_run=args.dry_run,
-                                 progress=progress if size >= 1_000_000 else None)
+            result = import_file(
+                session,
+                dataset=args.dataset,
+                data=path,
+                filename=path.name,
+                dry_run=args.dry_run,
+                progress=progress if size >= 1_000_000 else None,
+            )
         except ImportRejected as exc:
             if len(exc.errors) == 1 and exc.errors[0].row is None:  # the whole file: one message says it
                 print(f"{args.dataset}: {exc.errors[0].message}", file=sys.stderr)
@@ -175,8 +194,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not args.dry_run:
             session.commit()
     note = " (dry run: nothing written)" if args.dry_run else ""
-    print(f"{result.dataset}: {result.rows} rows, {result.inserted} inserted, {result.updated} updated, "
-          f"{result.unchanged} unchanged{note}")
+    print(
+        f"{result.dataset}: {result.rows} rows, {result.inserted} inserted, {result.updated} updated, "
+        f"{result.unchanged} unchanged{note}"
+    )
     return 0
 
 
@@ -205,14 +226,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the app on DATABASE_URL")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=_positive, default=None,
-                       help="worker processes (default: WEB_CONCURRENCY, else 1); about one per CPU core")
-    serve.add_argument("--no-access-log", dest="access_log", action="store_false",
-                       help="do not log a line per request")
-    serve.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
-                       help="comma-separated addresses of the reverse proxies / load balancers whose "
-                            "X-Forwarded-For is trusted for the client address (default: FORWARDED_ALLOW_IPS, "
-                            "else 127.0.0.1); '*' trusts any")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="worker processes (default: WEB_CONCURRENCY, else 1); about one per CPU core",
+    )
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log a line per request")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help="comma-separated addresses of the reverse proxies / load balancers whose "
+        "X-Forwarded-For is trusted for the client address (default: FORWARDED_ALLOW_IPS, "
+        "else 127.0.0.1); '*' trusts any",
+    )
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="migrate DATABASE_URL to the newest schema")
@@ -220,12 +248,18 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(func=cmd_migrate)
 
     imp = sub.add_parser("import", help="load a CSV or XLSX file into DATABASE_URL, all or nothing")
-    imp.add_argument("dataset", help="regions, districts, sellers, leaders, accounts, products, seasonality, "
-                                     "sales, activities, targets, kpi_values or budgets")
+    imp.add_argument(
+        "dataset",
+        help="regions, districts, sellers, leaders, accounts, products, seasonality, "
+        "sales, activities, targets, kpi_values or budgets",
+    )
     imp.add_argument("file", help="the CSV (UTF-8) or XLSX file")
     imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
-    imp.add_argument("--all-errors", action="store_true",
-                     help="list every problem of a rejected file (default: a summary and the first 50)")
+    imp.add_argument(
+        "--all-errors",
+        action="store_true",
+        help="list every problem of a rejected file (default: a summary and the first 50)",
+    )
     imp.set_defaults(func=cmd_import)
 
     cu = sub.add_parser("create-user", help="create a login (password from standard input or a prompt)")
@@ -233,13 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     cu.add_argument("--role", required=True, choices=["admin", "leader", "seller", "finance"])
     cu.set_defaults(func=cmd_create_user)
 
-    ra = sub.add_parser("rebuild-aggregates",
-                        help="recompute the monthly aggregates from the raw facts (after rows were written "
-                             "outside `scorecard import`, e.g. by a bulk load with the database's own tools)")
+    ra = sub.add_parser(
+        "rebuild-aggregates",
+        help="recompute the monthly aggregates from the raw facts (after rows were written "
+        "outside `scorecard import`, e.g. by a bulk load with the database's own tools)",
+    )
     ra.set_defaults(func=cmd_rebuild_aggregates)
 
-    bk = sub.add_parser("backup", help="a consistent copy of DATABASE_URL while the app runs (SQLite: a checked "
-                                       "copy; PostgreSQL: pg_dump -Fc)")
+    bk = sub.add_parser(
+        "backup",
+        help="a consistent copy of DATABASE_URL while the app runs (SQLite: a checked copy; PostgreSQL: pg_dump -Fc)",
+    )
     bk.add_argument("dest", help="the new file, or a folder to write a dated file into")
     bk.set_defaults(func=cmd_backup)
 
@@ -257,8 +295,11 @@ def main(argv: list[str] | None = None) -> int:
         # An unreachable or unmigrated database: say which and what to do, not a traceback.
         url = get_settings().database_url
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        print(f"error: the database at DATABASE_URL ({_safe(url)}) cannot be used: {reason}\n"
-              "check that it is reachable, and run `scorecard migrate` if it is new", file=sys.stderr)
+        print(
+            f"error: the database at DATABASE_URL ({_safe(url)}) cannot be used: {reason}\n"
+            "check that it is reachable, and run `scorecard migrate` if it is new",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -268,7 +309,7 @@ def _safe(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001  (an unparseable URL is shown as is)
+    except Exception:
         return url
 
 

@@ -28,37 +28,76 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1)
     currency: str = "NOK"
     max_upload_mb: int = Field(default=200, ge=1, description="Largest import file accepted by the API.")
-    xlsx_max_rows: int = Field(default=500_000, ge=1, description="Data rows an XLSX import's sheet may have "
-                               "(about 30 s of reading at this many); a longer sheet is refused before it is "
-                               "parsed. CSV files have no such limit.")
-    xlsx_max_uncompressed_mb: int = Field(default=500, ge=1, description="The size an XLSX file may inflate "
-                                          "to, all its parts together, as its zip directory declares it "
-                                          "(checked before anything is inflated).")
-    xlsx_max_ratio: float = Field(default=100, gt=1, description="How many times an XLSX file, and each of "
-                                  "its parts over 1 MB, may inflate (a real sheet: 5 to 15; a zip bomb: 300 to 1000).")
-    xlsx_max_seconds: float = Field(default=120, gt=0, description="Seconds reading one XLSX file may take "
-                                    "(checks, parse and the table) before it is refused.")
+    xlsx_max_rows: int = Field(
+        default=500_000,
+        ge=1,
+        description="Data rows an XLSX import's sheet may have "
+        "(about 30 s of reading at this many); a longer sheet is refused before it is "
+        "parsed. CSV files have no such limit.",
+    )
+    xlsx_max_uncompressed_mb: int = Field(
+        default=500,
+        ge=1,
+        description="The size an XLSX file may inflate "
+        "to, all its parts together, as its zip directory declares it "
+        "(checked before anything is inflated).",
+    )
+    xlsx_max_ratio: float = Field(
+        default=100,
+        gt=1,
+        description="How many times an XLSX file, and each of "
+        "its parts over 1 MB, may inflate (a real sheet: 5 to 15; a zip bomb: 300 to 1000).",
+    )
+    xlsx_max_seconds: float = Field(
+        default=120,
+        gt=0,
+        description="Seconds reading one XLSX file may take (checks, parse and the table) before it is refused.",
+    )
     environment: str = Field(default="development", description="`production` refuses the default secret.")
-    login_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins for one e-mail from one client "
-                                    "address, within LOGIN_WINDOW_SECONDS, after which that e-mail is refused (429) "
-                                    "from that address for a back-off (LOGIN_BACKOFF_SECONDS, doubling).")
-    login_max_failures_per_ip: int = Field(default=20, ge=1, description="The same, counted per client address "
-                                           "whatever the e-mail.")
-    login_window_seconds: int = Field(default=900, ge=1, description="The window failed sign-ins are counted in, "
-                                      "and the longest back-off.")
-    login_backoff_seconds: int = Field(default=30, ge=1, description="The first back-off once a limit is reached; "
-                                       "each further failure doubles it, up to LOGIN_WINDOW_SECONDS.")
-    precompute_figures: bool = Field(default=True, description="Each app process computes every unit's "
-                                     "scorecard, overview and 12-month trend for the pages' opening periods in the "
-                                     "background after every data change (app.reporting.precompute).")
-    figure_cache_entries: int = Field(default=20_000, ge=100, description="Computed figures each app process keeps "
-                                      "(scorecards, overviews, trends, charts; about 10 KB each).")
-    database_connections: int = Field(default=20, ge=2, description="Database connections each app process "
-                                      "opens at most (request sessions and the precomputer's one); requests beyond "
-                                      "them wait their turn. On PostgreSQL, processes × this must stay under "
-                                      "max_connections.")
-    cors_origins: str = Field(default="", description="Comma-separated origins (https://host[:port]) that may call "
-                                                     "the API from a browser; empty: no CORS headers at all.")
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins for one e-mail from one client "
+        "address, within LOGIN_WINDOW_SECONDS, after which that e-mail is refused (429) "
+        "from that address for a back-off (LOGIN_BACKOFF_SECONDS, doubling).",
+    )
+    login_max_failures_per_ip: int = Field(
+        default=20, ge=1, description="The same, counted per client address whatever the e-mail."
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="The window failed sign-ins are counted in, and the longest back-off."
+    )
+    login_backoff_seconds: int = Field(
+        default=30,
+        ge=1,
+        description="The first back-off once a limit is reached; "
+        "each further failure doubles it, up to LOGIN_WINDOW_SECONDS.",
+    )
+    precompute_figures: bool = Field(
+        default=True,
+        description="Each app process computes every unit's "
+        "scorecard, overview and 12-month trend for the pages' opening periods in the "
+        "background after every data change (app.reporting.precompute).",
+    )
+    figure_cache_entries: int = Field(
+        default=20_000,
+        ge=100,
+        description="Computed figures each app process keeps "
+        "(scorecards, overviews, trends, charts; about 10 KB each).",
+    )
+    database_connections: int = Field(
+        default=20,
+        ge=2,
+        description="Database connections each app process "
+        "opens at most (request sessions and the precomputer's one); requests beyond "
+        "them wait their turn. On PostgreSQL, processes × this must stay under "
+        "max_connections.",
+    )
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins (https://host[:port]) that may call "
+        "the API from a browser; empty: no CORS headers at all.",
+    )
 
 
 @lru_cache

@@ -110,8 +110,11 @@ def make_engine(url: str, *, connections: int = 20) -> Engine:
     with the SQLite settings applied when it is SQLite."""
     if url.startswith("sqlite"):
         memory = make_url(url).database in (None, "", ":memory:")
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               **({} if memory else {"pool_size": connections, "max_overflow": 0}))
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if memory else {"pool_size": connections, "max_overflow": 0}),
+        )
         _configure_sqlite(engine)
         return engine
     engine = create_engine(url, pool_size=connections, max_overflow=0)
@@ -210,11 +213,16 @@ async def database_error_handler(request: Request, exc: Exception) -> JSONRespon
     - the server could not be reached, or a connection died (the pool has already replaced it).
     Any other OperationalError is re-raised to the app's 500 handler."""
     if is_locked(exc):
-        return JSONResponse({"detail": "the database is busy with another change (a large import, say); "
-                                       "try again in a moment"}, status_code=503, headers={"Retry-After": "10"})
+        return JSONResponse(
+            {"detail": "the database is busy with another change (a large import, say); try again in a moment"},
+            status_code=503,
+            headers={"Retry-After": "10"},
+        )
     if is_unreachable(exc):
-        log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
-                    getattr(exc, "orig", exc))
-        return JSONResponse({"detail": "the database could not be reached; try again in a moment"},
-                            status_code=503, headers={"Retry-After": "5"})
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path, getattr(exc, "orig", exc))
+        return JSONResponse(
+            {"detail": "the database could not be reached; try again in a moment"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     raise exc

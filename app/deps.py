@@ -29,8 +29,6 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-
-
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: a person signed in (token_id None, every scope) or an API token acting as its user."""
@@ -55,8 +53,9 @@ def _forbidden(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail)
 
 
-def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)],
-                  session: SessionDep) -> Principal:
+def get_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep
+) -> Principal:
     """The caller of a bearer credential, a login JWT or an API token; 401 for a missing or bad one."""
     if not token:
         raise _unauthorized("not signed in: send an Authorization: Bearer token")

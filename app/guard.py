@@ -61,22 +61,30 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body is larger than the {_size(limit)} allowed here{hint}")
 
 
-def bad_text(value: object, loc: tuple[str | int, ...], pattern: re.Pattern[str] = NOT_IN_TEXT,
-             ) -> Iterator[dict[str, Any]]:
+def bad_text(
+    value: object,
+    loc: tuple[str | int, ...],
+    pattern: re.Pattern[str] = NOT_IN_TEXT,
+) -> Iterator[dict[str, Any]]:
     """FastAPI-shaped validation errors for every string in `value` (nested lists and objects, keys
     too) that holds a character `pattern` refuses."""
     if isinstance(value, str):
         found = pattern.search(value)
         if found:
-            yield {"type": "string_unstorable_character", "loc": list(loc),
-                   "msg": f"the text holds {describe(found.group())}; remove it",
-                   "input": value.encode("utf-8", "backslashreplace").decode("utf-8")[:100]}
+            yield {
+                "type": "string_unstorable_character",
+                "loc": list(loc),
+                "msg": f"the text holds {describe(found.group())}; remove it",
+                "input": value.encode("utf-8", "backslashreplace").decode("utf-8")[:100],
+            }
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and (found := pattern.search(key)):
-                yield {"type": "string_unstorable_character", "loc": [*loc, key.encode("utf-8", "backslashreplace")
-                                                                       .decode("utf-8")[:100]],
-                       "msg": f"the field name holds {describe(found.group())}; remove it"}
+                yield {
+                    "type": "string_unstorable_character",
+                    "loc": [*loc, key.encode("utf-8", "backslashreplace").decode("utf-8")[:100]],
+                    "msg": f"the field name holds {describe(found.group())}; remove it",
+                }
             yield from bad_text(item, (*loc, key), pattern)
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -154,8 +162,9 @@ class RequestGuard:
     bodies themselves; every other body may be `small` bytes.
     """
 
-    def __init__(self, app: ASGIApp, *, small: int = SMALL_BODY_LIMIT,
-                 large: Mapping[str, tuple[int, str]] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, small: int = SMALL_BODY_LIMIT, large: Mapping[str, tuple[int, str]] | None = None
+    ) -> None:
         self.app = app
         self.small = small
         self.large = dict(large or {})

@@ -74,8 +74,11 @@ async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
                 allowed.add(method)
                 break
     listed = ", ".join(m for m in _METHODS if m in allowed)
-    return JSONResponse({"detail": f"{request.method} is not allowed here; this address takes {listed}"},
-                        status_code=status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": listed})
+    return JSONResponse(
+        {"detail": f"{request.method} is not allowed here; this address takes {listed}"},
+        status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+        headers={"Allow": listed},
+    )
 
 
 def create_app(*, precompute: bool | None = None) -> FastAPI:
@@ -109,13 +112,27 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     api = APIRouter(prefix="/api/v1")
-    for router in (health_router, auth_router, org_router, scorecards_router, kpis_router, imports_router,
-                   tokens_router, budget_router, charts_router, audit_router, status_router):
+    for router in (
+        health_router,
+        auth_router,
+        org_router,
+        scorecards_router,
+        kpis_router,
+        imports_router,
+        tokens_router,
+        budget_router,
+        charts_router,
+        audit_router,
+        status_router,
+    ):
         api.include_router(router)
     app.include_router(api)
     # Inside the CORS and security-header layers, so its refusals carry their headers.
-    app.add_middleware(RequestGuard, small=SMALL_BODY_LIMIT,
-                       large={f"{api.prefix}{imports_router.prefix}/": (settings.max_upload_mb * MIB, "MAX_UPLOAD_MB")})
+    app.add_middleware(
+        RequestGuard,
+        small=SMALL_BODY_LIMIT,
+        large={f"{api.prefix}{imports_router.prefix}/": (settings.max_upload_mb * MIB, "MAX_UPLOAD_MB")},
+    )
     install_security(app, settings)
     install_openapi(app)  # the shared 400/401/403/422 answers, documented
 
@@ -126,8 +143,11 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         # This answer leaves by the outermost middleware, around the security headers one: add them here.
-        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500,
-                            headers=dict(SECURITY_HEADERS))
+        return JSONResponse(
+            {"detail": "internal error; the server log has the details"},
+            status_code=500,
+            headers=dict(SECURITY_HEADERS),
+        )
 
     plotly_js = Path(plotly.__file__).parent / "package_data"
     app.mount("/vendor", StaticFiles(directory=plotly_js), name="vendor")

@@ -9,8 +9,10 @@ from app.config import resource_dir
 def alembic_config(url: str) -> Config:
     migrations = resource_dir("migrations")
     # A checkout keeps alembic.ini beside migrations/; the wheel ships it inside app/_migrations/.
-    ini = next((f for f in (migrations / "alembic.ini", migrations.parent / "alembic.ini") if f.is_file()),
-               migrations.parent / "alembic.ini")
+    ini = next(
+        (f for f in (migrations / "alembic.ini", migrations.parent / "alembic.ini") if f.is_file()),
+        migrations.parent / "alembic.ini",
+    )
     cfg = Config(str(ini)) if ini.is_file() else Config()
     cfg.set_main_option("script_location", str(migrations))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

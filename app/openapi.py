@@ -73,15 +73,25 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if operation.get("security"):
                 responses.setdefault("401", _message("not signed in, or the token is invalid, expired or revoked"))
-                responses.setdefault("403", _message("signed in but not allowed: the role, the API token's scopes, "
-                                                     "or an API token asking to change something"))
+                responses.setdefault(
+                    "403",
+                    _message(
+                        "signed in but not allowed: the role, the API token's scopes, "
+                        "or an API token asking to change something"
+                    ),
+                )
             if "requestBody" in operation:
                 responses.setdefault("400", _message("the request body could not be parsed"))
                 responses.setdefault("413", _message("the request body is larger than this route allows"))
             if any(p.get("in") == "path" for p in operation.get("parameters", ())):
                 responses.setdefault("404", _message("no such thing, or not one the caller may see"))
-            responses.setdefault("422", {"description": "a parameter or a field is not valid (a control character "
-                                                        "in a text, say): `detail` says which and why"})
+            responses.setdefault(
+                "422",
+                {
+                    "description": "a parameter or a field is not valid (a control character "
+                    "in a text, say): `detail` says which and why"
+                },
+            )
             if "422" in responses:
                 _both_422_shapes(responses["422"], has_validation="HTTPValidationError" in components)
             for parameter in operation.get("parameters", ()):

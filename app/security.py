@@ -41,10 +41,18 @@ def parse_origins(value: str) -> list[str]:
         if not origin:
             continue
         scheme, sep, host = origin.partition("://")
-        if origin == "*" or not sep or scheme not in ("http", "https") or not host or "/" in host \
-                or any(c.isspace() for c in host):
-            raise ConfigError(f"CORS_ORIGINS: {part.strip()!r} is not an origin like https://example.com "
-                              "or http://localhost:5173 (list each origin; '*' is not allowed)")
+        if (
+            origin == "*"
+            or not sep
+            or scheme not in ("http", "https")
+            or not host
+            or "/" in host
+            or any(c.isspace() for c in host)
+        ):
+            raise ConfigError(
+                f"CORS_ORIGINS: {part.strip()!r} is not an origin like https://example.com "
+                "or http://localhost:5173 (list each origin; '*' is not allowed)"
+            )
         origins.append(origin)
     return origins
 
@@ -52,8 +60,10 @@ def parse_origins(value: str) -> list[str]:
 def check_settings(settings: Settings) -> None:
     """Raise ConfigError for settings the app must not start with."""
     if settings.environment == "production" and settings.secret_key == DEFAULT_SECRET:
-        raise ConfigError("SECRET_KEY must be set to a secret of your own in production (ENVIRONMENT=production); "
-                          "for example: export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')")
+        raise ConfigError(
+            "SECRET_KEY must be set to a secret of your own in production (ENVIRONMENT=production); "
+            "for example: export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
     parse_origins(settings.cors_origins)
 
 
@@ -107,10 +117,8 @@ def _lock_address(session: Session, address: str) -> None:
     """PostgreSQL: wait until no other sign-in attempt from `address` is between its check and its
     outcome; hold that until this transaction ends. (SQLite: a write transaction is one at a time.)"""
     if session.get_bind().dialect.name == "postgresql":
-        (code,) = struct.unpack("<i", hashlib.blake2b(address.encode("utf-8", "surrogatepass"),
-                                                       digest_size=4).digest())
-        session.execute(select(func.pg_advisory_xact_lock(literal(_LOGIN_LOCK_CLASS, Integer),
-                                                          literal(code, Integer))))
+        (code,) = struct.unpack("<i", hashlib.blake2b(address.encode("utf-8", "surrogatepass"), digest_size=4).digest())
+        session.execute(select(func.pg_advisory_xact_lock(literal(_LOGIN_LOCK_CLASS, Integer), literal(code, Integer))))
 
 
 class LoginThrottle:
@@ -130,8 +138,15 @@ class LoginThrottle:
     The caller commits: the route does, even when it answers 401.
     """
 
-    def __init__(self, *, max_failures: int = 5, max_failures_per_ip: int = 20, window_seconds: float = 900,
-                 backoff_seconds: float = 30, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        *,
+        max_failures: int = 5,
+        max_failures_per_ip: int = 20,
+        window_seconds: float = 900,
+        backoff_seconds: float = 30,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self.limits = {"pair": max_failures, "address": max_failures_per_ip}
         self.window = timedelta(seconds=window_seconds)
         self.backoffs = [timedelta(seconds=s) for s in backoff_steps(backoff_seconds, window_seconds)]
@@ -139,8 +154,12 @@ class LoginThrottle:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LoginThrottle":
-        return cls(max_failures=settings.login_max_failures, max_failures_per_ip=settings.login_max_failures_per_ip,
-                   window_seconds=settings.login_window_seconds, backoff_seconds=settings.login_backoff_seconds)
+        return cls(
+            max_failures=settings.login_max_failures,
+            max_failures_per_ip=settings.login_max_failures_per_ip,
+            window_seconds=settings.login_window_seconds,
+            backoff_seconds=settings.login_backoff_seconds,
+        )
 
     @staticmethod
     def keys(email: str, address: str) -> dict[str, str]:
@@ -172,8 +191,9 @@ class LoginThrottle:
             session.execute(self._count(insert, kind, key, now))
         table = LoginFailure.__table__
         # Rows another transaction holds are skipped (PostgreSQL): pruning never waits, so never deadlocks.
-        stale = (select(table.c.key).where(table.c.expires_at <= now).limit(_PRUNE_BATCH)
-                 .with_for_update(skip_locked=True))
+        stale = (
+            select(table.c.key).where(table.c.expires_at <= now).limit(_PRUNE_BATCH).with_for_update(skip_locked=True)
+        )
         session.execute(delete(table).where(table.c.key.in_(stale)))
 
     def succeeded(self, session: Session, email: str, address: str) -> None:
@@ -184,8 +204,11 @@ class LoginThrottle:
 
     @staticmethod
     def _blocks(session: Session, keys: dict[str, str]) -> list[tuple[str, datetime | None]]:
-        return list(session.execute(select(LoginFailure.kind, LoginFailure.blocked_until)
-                                    .where(LoginFailure.key.in_(keys.values()))))
+        return list(
+            session.execute(
+                select(LoginFailure.kind, LoginFailure.blocked_until).where(LoginFailure.key.in_(keys.values()))
+            )
+        )
 
     def _count(self, insert: Callable, kind: str, key: str, now: datetime) -> Executable:
         """INSERT ... ON CONFLICT DO UPDATE counting one failure for `key` in one statement, so that
@@ -201,21 +224,34 @@ class LoginThrottle:
             return literal(moment, UtcDateTime())
 
         first_block = blocks[0] if limit == 1 else None
-        row = insert(table).values(key=key, kind=kind, failures=1, window_start=now, last_failure=now,
-                                   blocked_until=first_block, expires_at=(first_block or now) + window)
+        row = insert(table).values(
+            key=key,
+            kind=kind,
+            failures=1,
+            window_start=now,
+            last_failure=now,
+            blocked_until=first_block,
+            expires_at=(first_block or now) + window,
+        )
         expired = table.c.expires_at <= at(now)
         failures = case((expired, 1), else_=table.c.failures + 1)
         steps = [(failures == limit + n, until) for n, until in enumerate(blocks[:-1])]
         blocked_until = case((failures < limit, null()), *((c, at(u)) for c, u in steps), else_=at(blocks[-1]))
-        expires_at = case((failures < limit, case((expired, at(now + window)), else_=table.c.expires_at)),
-                          *((c, at(u + window)) for c, u in steps), else_=at(blocks[-1] + window))
-        return row.on_conflict_do_update(index_elements=[table.c.key], set_={
-            "failures": failures,
-            "window_start": case((expired, at(now)), else_=table.c.window_start),
-            "last_failure": at(now),
-            "blocked_until": blocked_until,
-            "expires_at": expires_at,
-        })
+        expires_at = case(
+            (failures < limit, case((expired, at(now + window)), else_=table.c.expires_at)),
+            *((c, at(u + window)) for c, u in steps),
+            else_=at(blocks[-1] + window),
+        )
+        return row.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "failures": failures,
+                "window_start": case((expired, at(now)), else_=table.c.window_start),
+                "last_failure": at(now),
+                "blocked_until": blocked_until,
+                "expires_at": expires_at,
+            },
+        )
 
 
 def client_address(request: Request) -> str:
@@ -253,18 +289,20 @@ def too_many_attempts(seconds: int, what: str) -> HTTPException:
 
 # plotly.js (served from /vendor) draws with SVG and sets inline styles, hence 'unsafe-inline' for
 # styles only; scripts come from this origin alone, with no eval.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 SECURITY_HEADERS: Mapping[str, str] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -332,14 +370,14 @@ def install_api_docs(app: FastAPI, path: str = "/api/docs") -> None:
         root = request.scope.get("root_path", "")
         esc = html.escape
         return HTMLResponse(
-            "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{esc(app.title)} – API</title>\n"
-            f"<link rel=\"icon\" href=\"{esc(root + path)}/assets/favicon.png\">\n"
-            f"<link rel=\"stylesheet\" href=\"{esc(root + path)}/assets/swagger-ui.css\">\n"
+            f'<link rel="icon" href="{esc(root + path)}/assets/favicon.png">\n'
+            f'<link rel="stylesheet" href="{esc(root + path)}/assets/swagger-ui.css">\n'
             "</head>\n<body>\n"
-            f"<div id=\"swagger-ui\" data-openapi-url=\"{esc(root + (app.openapi_url or ''))}\"></div>\n"
-            f"<script src=\"{esc(root + path)}/assets/swagger-ui-bundle.js\"></script>\n"
-            f"<script src=\"{esc(root + path)}/init.js\"></script>\n"
+            f'<div id="swagger-ui" data-openapi-url="{esc(root + (app.openapi_url or ""))}"></div>\n'
+            f'<script src="{esc(root + path)}/assets/swagger-ui-bundle.js"></script>\n'
+            f'<script src="{esc(root + path)}/init.js"></script>\n'
             "</body>\n</html>\n"
         )
 
@@ -353,10 +391,15 @@ def install(app: FastAPI, settings: Settings) -> None:
     origins = parse_origins(settings.cors_origins)
     if origins:
         # Bearer tokens, no cookies: credentials stay off.
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=False,
-                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type"],
-                           expose_headers=["Content-Disposition", "Retry-After"], max_age=600)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Content-Disposition", "Retry-After"],
+            max_age=600,
+        )
     # Added last, so outermost: CORS preflights and errors get the headers too.
     app.add_middleware(SecurityHeadersMiddleware)
     install_api_docs(app)

@@ -39,8 +39,18 @@ import numpy as np
 import pandas as pd
 
 BUILTIN_ACTUALS = (
-    "revenue", "gross_margin", "margin_pct", "active_customers", "new_customers", "key_account_share",
-    "csat", "meetings", "proposals", "hit_rate", "training_hours", "coaching_sessions",
+    "revenue",
+    "gross_margin",
+    "margin_pct",
+    "active_customers",
+    "new_customers",
+    "key_account_share",
+    "csat",
+    "meetings",
+    "proposals",
+    "hit_rate",
+    "training_hours",
+    "coaching_sessions",
 )
 
 _ALL = "__all__"
@@ -78,8 +88,9 @@ def _index(keys: pd.Series, by: str | None, groups: list | None) -> pd.Index:
     return pd.Index([_ALL] if by is None else sorted(set(keys)), name=by or "group")
 
 
-def kpi_actuals(sales: pd.DataFrame, activities: pd.DataFrame, *, by: str | None = None,
-                groups: list | None = None) -> pd.DataFrame:
+def kpi_actuals(
+    sales: pd.DataFrame, activities: pd.DataFrame, *, by: str | None = None, groups: list | None = None
+) -> pd.DataFrame:
     """One row per group of `by` (a column of both frames), or one row (index `__all__`) for None.
 
     `groups` lists the groups to report even when they have no rows (their sums are 0, their
@@ -105,8 +116,7 @@ def actuals_from_sums(sums: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFr
 
     def act(*kinds: str, measure: int = 0) -> np.ndarray:
         """Σ of `kinds` per group: hundredths of value (measure 0) or rows (1), as int64."""
-        return np.array([sum(totals.get((g, kind), (0, 0))[measure] for kind in kinds) for g in index],
-                        dtype="int64")
+        return np.array([sum(totals.get((g, kind), (0, 0))[measure] for kind in kinds) for g in index], dtype="int64")
 
     def money(cents: pd.Series) -> pd.Series:
         return cents.astype("int64") / 100  # one correctly rounded division per figure
@@ -114,18 +124,21 @@ def actuals_from_sums(sums: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFr
     has_cost = sums["costed_lines"] > 0
     no_sales = sums["lines"] == 0
     won, lost = act("won"), act("lost")
-    out = pd.DataFrame({
-        "revenue": money(sums["amount"]),
-        "gross_margin": money(sums["margin"]).where(has_cost | no_sales),
-        "margin_pct": _ratio(sums["margin"], sums["costed_amount"]).where(has_cost),
-        "active_customers": sums["active"].astype("int64"),
-        "new_customers": sums["new"].astype("int64"),
-        "key_account_share": _ratio(sums["key_amount"], sums["amount"]),
-        "csat": _ratio(pd.Series(act("csat"), index=index), pd.Series(act("csat", measure=1) * 100, index=index)),
-        "meetings": act("meeting") / 100,
-        "proposals": act("proposal") / 100,
-        "hit_rate": _ratio(pd.Series(won, index=index), pd.Series(won + lost, index=index)),
-        "training_hours": act("training_hours") / 100,
-        "coaching_sessions": act("coaching_session", "goal_conversation") / 100,
-    }, index=index)
+    out = pd.DataFrame(
+        {
+            "revenue": money(sums["amount"]),
+            "gross_margin": money(sums["margin"]).where(has_cost | no_sales),
+            "margin_pct": _ratio(sums["margin"], sums["costed_amount"]).where(has_cost),
+            "active_customers": sums["active"].astype("int64"),
+            "new_customers": sums["new"].astype("int64"),
+            "key_account_share": _ratio(sums["key_amount"], sums["amount"]),
+            "csat": _ratio(pd.Series(act("csat"), index=index), pd.Series(act("csat", measure=1) * 100, index=index)),
+            "meetings": act("meeting") / 100,
+            "proposals": act("proposal") / 100,
+            "hit_rate": _ratio(pd.Series(won, index=index), pd.Series(won + lost, index=index)),
+            "training_hours": act("training_hours") / 100,
+            "coaching_sessions": act("coaching_session", "goal_conversation") / 100,
+        },
+        index=index,
+    )
     return out.replace([np.inf, -np.inf], np.nan)

@@ -23,8 +23,9 @@ def not_loaded(period: str, through: str | None) -> bool:
     return through is None or period > through
 
 
-def mask_unloaded(actual: pd.DataFrame, ranges: list[tuple[str, str]], *, sales_through: str | None,
-                  activities_through: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def mask_unloaded(
+    actual: pd.DataFrame, ranges: list[tuple[str, str]], *, sales_through: str | None, activities_through: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(actuals to score, actuals to show) for rows of `actual` (one per range, in order) whose range
     (first month, last month) ends after what is loaded.
 

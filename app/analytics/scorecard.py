@@ -70,8 +70,9 @@ def overall_score(perspectives: pd.DataFrame) -> float:
     return weighted_mean(perspectives["score"], perspectives["weight"])
 
 
-def score_units(actuals: pd.DataFrame, targets: pd.DataFrame, *, kpis: pd.DataFrame,
-                perspectives: pd.DataFrame, cap: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+def score_units(
+    actuals: pd.DataFrame, targets: pd.DataFrame, *, kpis: pd.DataFrame, perspectives: pd.DataFrame, cap: float
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """Score many units at once.
 
     `actuals` and `targets`: one row per unit (same index), a column per KPI code (missing = NaN).
@@ -83,28 +84,32 @@ def score_units(actuals: pd.DataFrame, targets: pd.DataFrame, *, kpis: pd.DataFr
     """
     codes = list(kpis["code"])
     units = actuals.index
-    long = pd.DataFrame({
-        "entity": np.repeat(units.to_numpy(dtype=object), len(codes)),
-        "code": np.tile(np.array(codes, dtype=object), len(units)),
-        "actual": actuals.reindex(columns=codes).to_numpy(dtype="float64").ravel(),
-        "target": targets.reindex(index=units, columns=codes).to_numpy(dtype="float64").ravel(),
-    }).merge(kpis, on="code", how="left")
+    long = pd.DataFrame(
+        {
+            "entity": np.repeat(units.to_numpy(dtype=object), len(codes)),
+            "code": np.tile(np.array(codes, dtype=object), len(units)),
+            "actual": actuals.reindex(columns=codes).to_numpy(dtype="float64").ravel(),
+            "target": targets.reindex(index=units, columns=codes).to_numpy(dtype="float64").ravel(),
+        }
+    ).merge(kpis, on="code", how="left")
     att = attainment(long["actual"], long["target"], long["direction"])
     long = long.assign(
         attainment=att,
         score=score(att, cap),
         status=status(att, long["green_threshold"], long["amber_threshold"]),
     )
-    scored = long.assign(_w=long["weight"].where(long["score"].notna()),
-                         _ws=long["score"] * long["weight"])
+    scored = long.assign(_w=long["weight"].where(long["score"].notna()), _ws=long["score"] * long["weight"])
     agg = scored.groupby(["entity", "perspective"], sort=False)[["_w", "_ws"]].sum(min_count=1)
     persp_score = (agg["_ws"] / agg["_w"].where(agg["_w"] > 0)).rename("score")
-    persp = pd.DataFrame({
-        "entity": np.repeat(units.to_numpy(dtype=object), len(perspectives)),
-        "key": np.tile(perspectives["key"].to_numpy(dtype=object), len(units)),
-    }).merge(perspectives, on="key", how="left")
-    persp = persp.merge(persp_score.reset_index().rename(columns={"perspective": "key"}),
-                        on=["entity", "key"], how="left")
+    persp = pd.DataFrame(
+        {
+            "entity": np.repeat(units.to_numpy(dtype=object), len(perspectives)),
+            "key": np.tile(perspectives["key"].to_numpy(dtype=object), len(units)),
+        }
+    ).merge(perspectives, on="key", how="left")
+    persp = persp.merge(
+        persp_score.reset_index().rename(columns={"perspective": "key"}), on=["entity", "key"], how="left"
+    )
     pw = persp.assign(_w=persp["weight"].where(persp["score"].notna()), _ws=persp["score"] * persp["weight"])
     ov = pw.groupby("entity", sort=False)[["_w", "_ws"]].sum(min_count=1)
     overall = (ov["_ws"] / ov["_w"].where(ov["_w"] > 0)).reindex(units).rename("overall_score")

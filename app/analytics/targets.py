@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 TARGET_SCALE = 4  # decimals of a stored target or manual KPI value: Numeric(18, 4) in app.models.plans
-SCALE = 10 ** TARGET_SCALE
+SCALE = 10**TARGET_SCALE
 # Below this magnitude `to_units` is provably exact (see there); a stored value is at most 10^14.
-EXACT_BELOW = 2.0 ** 50 / SCALE  # about 1.1e11
+EXACT_BELOW = 2.0**50 / SCALE  # about 1.1e11
 
 
 def to_units(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def units_of_float_sums(total: np.ndarray, size: np.ndarray, n: np.ndarray) -> t
     `exact` is false (`units` 0) and the caller sums those groups exactly another way.
     """
     total = np.asarray(total, dtype="float64")
-    bound = (np.asarray(n, dtype="float64") + 2) * np.asarray(size, dtype="float64") * SCALE * 2.0 ** -53
+    bound = (np.asarray(n, dtype="float64") + 2) * np.asarray(size, dtype="float64") * SCALE * 2.0**-53
     exact = bound < 0.25
     return np.where(exact, np.rint(np.where(exact, total, 0.0) * SCALE), 0).astype("int64"), exact
 
@@ -81,9 +81,14 @@ def range_targets(targets: pd.DataFrame, *, months: list[str], time_rollup: dict
     return out.assign(target=from_units(out["units"]))[[*cols, "target", "units"]]
 
 
-def resolve_targets(own: pd.DataFrame, *, units: list[tuple[str, str]],
-                    children: dict[tuple[str, str], list[tuple[str, str]]],
-                    additive: set[str], kpis: list[str]) -> pd.DataFrame:
+def resolve_targets(
+    own: pd.DataFrame,
+    *,
+    units: list[tuple[str, str]],
+    children: dict[tuple[str, str], list[tuple[str, str]]],
+    additive: set[str],
+    kpis: list[str],
+) -> pd.DataFrame:
     """The target of each unit in `units` for each KPI in `kpis`.
 
     A unit's target is the one set for it (`own`, as `range_targets` returns: level, unit_code,
@@ -94,8 +99,9 @@ def resolve_targets(own: pd.DataFrame, *, units: list[tuple[str, str]],
     float64 column per KPI.
     """
     own, exact = _known(own, "target")
-    own_map = dict(zip(own[["level", "unit_code", "kpi_code"]].itertuples(index=False, name=None), exact.tolist(),
-                       strict=True))
+    own_map = dict(
+        zip(own[["level", "unit_code", "kpi_code"]].itertuples(index=False, name=None), exact.tolist(), strict=True)
+    )
     memo: dict[tuple[str, str, str], int | None] = {}
 
     def target(unit: tuple[str, str], kpi: str) -> int | None:

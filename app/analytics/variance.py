@@ -53,12 +53,27 @@ GROUP_KEYS: dict[str, tuple[str, str]] = {
 }
 
 VARIANCE_COLUMNS = (
-    "budget_amount", "actual_amount", "variance_amount", "variance_pct", "favorable",
-    "budget_quantity", "actual_quantity", "price_effect", "volume_effect", "mix_effect",
-    "budget_margin", "actual_margin", "margin_variance",
+    "budget_amount",
+    "actual_amount",
+    "variance_amount",
+    "variance_pct",
+    "favorable",
+    "budget_quantity",
+    "actual_quantity",
+    "price_effect",
+    "volume_effect",
+    "mix_effect",
+    "budget_margin",
+    "actual_margin",
+    "margin_variance",
 )
 FORECAST_COLUMNS = (
-    "budget", "budget_to_date", "actual_to_date", "budget_remainder", "run_rate", "seasonal",
+    "budget",
+    "budget_to_date",
+    "actual_to_date",
+    "budget_remainder",
+    "run_rate",
+    "seasonal",
 )
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -186,8 +201,13 @@ def _source_columns(by: list[str]) -> list[str]:
     return list(dict.fromkeys(c for k in by for c in GROUP_KEYS[k]))
 
 
-def _stack(budget: pd.DataFrame | None, actual: pd.DataFrame, keys: list[str],
-           budget_cols: dict[str, str], actual_cols: dict[str, str]) -> pd.DataFrame:
+def _stack(
+    budget: pd.DataFrame | None,
+    actual: pd.DataFrame,
+    keys: list[str],
+    budget_cols: dict[str, str],
+    actual_cols: dict[str, str],
+) -> pd.DataFrame:
     """Budget and actual side by side at the grain `keys` (UNION ALL + GROUP BY, zeros for absent).
 
     `budget_cols`/`actual_cols` map output column -> source column; the result has `keys` and
@@ -196,12 +216,16 @@ def _stack(budget: pd.DataFrame | None, actual: pd.DataFrame, keys: list[str],
     names = [*budget_cols, *actual_cols]
     parts = []
     if budget is not None:
-        parts.append(budget[keys].assign(
-            **{c: budget[src].to_numpy("int64") for c, src in budget_cols.items()},
-            **{c: 0 for c in actual_cols}))
-    parts.append(actual[keys].assign(
-        **{c: 0 for c in budget_cols},
-        **{c: actual[src].to_numpy("int64") for c, src in actual_cols.items()}))
+        parts.append(
+            budget[keys].assign(
+                **{c: budget[src].to_numpy("int64") for c, src in budget_cols.items()}, **dict.fromkeys(actual_cols, 0)
+            )
+        )
+    parts.append(
+        actual[keys].assign(
+            **dict.fromkeys(budget_cols, 0), **{c: actual[src].to_numpy("int64") for c, src in actual_cols.items()}
+        )
+    )
     both = pd.concat(parts, ignore_index=True)
     both[names] = both[names].astype("int64")
     if not keys:
@@ -279,13 +303,18 @@ def price_volume_mix(cells: pd.DataFrame, group: str) -> pd.DataFrame:
     ap = np.zeros(len(cells))
     np.divide(aa, aq, out=ap, where=aq != 0)
     bp = np.where(has_bq, bp, ap)  # sold without a (quantity) budget: BP = AP
-    terms = pd.DataFrame({
-        "g": cells[group].to_numpy(),
-        "bq": bq, "ba": ba, "aq": aq, "aa": aa,
-        "ba_q": np.where(has_bq, ba, 0),  # budget amount explained by a budget quantity
-        "price_raw": aa - bp * aq,
-        "aq_bp": aq * bp,
-    })
+    terms = pd.DataFrame(
+        {
+            "g": cells[group].to_numpy(),
+            "bq": bq,
+            "ba": ba,
+            "aq": aq,
+            "aa": aa,
+            "ba_q": np.where(has_bq, ba, 0),  # budget amount explained by a budget quantity
+            "price_raw": aa - bp * aq,
+            "aq_bp": aq * bp,
+        }
+    )
     s = terms.groupby("g", sort=False).sum()
     sbq = s["bq"].to_numpy("int64")
     saq = s["aq"].to_numpy("int64")
@@ -295,13 +324,13 @@ def price_volume_mix(cells: pd.DataFrame, group: str) -> pd.DataFrame:
     aq_bp = s["aq_bp"].to_numpy("float64")
 
     pbar = np.zeros(len(s))
-    np.divide(sba_q, sbq, out=pbar, where=sbq != 0)           # Σ m·BP with m = BQ/ΣBQ
+    np.divide(sba_q, sbq, out=pbar, where=sbq != 0)  # Σ m·BP with m = BQ/ΣBQ
     alt = np.zeros(len(s))
-    np.divide(aq_bp, saq, out=alt, where=saq != 0)            # Σ m·BP with m = AQ/ΣAQ
+    np.divide(aq_bp, saq, out=alt, where=saq != 0)  # Σ m·BP with m = AQ/ΣAQ
     pbar = np.where(sbq != 0, pbar, alt)
     volume = (saq - sbq) * pbar
     mix = aq_bp - saq * pbar
-    remainder = np.where(sbq != 0, -(sba - sba_q), -sba)      # exact, int64
+    remainder = np.where(sbq != 0, -(sba - sba_q), -sba)  # exact, int64
     price = s["price_raw"].to_numpy("float64") + remainder
 
     variance = saa - sba
@@ -315,8 +344,9 @@ def price_volume_mix(cells: pd.DataFrame, group: str) -> pd.DataFrame:
     )
 
 
-def variance(budget: pd.DataFrame, actual: pd.DataFrame, *, by: list[str] | tuple[str, ...],
-             per_month: bool = False) -> pd.DataFrame:
+def variance(
+    budget: pd.DataFrame, actual: pd.DataFrame, *, by: list[str] | tuple[str, ...], per_month: bool = False
+) -> pd.DataFrame:
     """Budget against actual per group (by ⊂ district, region, product, product_group, seller).
 
     One row per group (and `period` 'YYYY-MM' when `per_month`) that has a budget or a sale in the
@@ -452,8 +482,7 @@ class RunningTotals:
         if "variance_amount" in cols and "budget_amount" in cols:
             v, b = out.get("variance_amount"), out.get("budget_amount")
             if "variance_pct" in cols:
-                out["variance_pct"] = (None if v is None or b is None or b == 0
-                                       else round(v / abs(b), 6))
+                out["variance_pct"] = None if v is None or b is None or b == 0 else round(v / abs(b), 6)
             if "favorable" in cols:
                 out["favorable"] = None if v is None else bool(v >= 0)
         # keep the frame's column order
@@ -471,8 +500,15 @@ def fiscal_months(year: int, start_month: int = 1) -> list[str]:
     return [f"{year + (start_month - 1 + i) // 12}-{(start_month - 1 + i) % 12 + 1:02d}" for i in range(12)]
 
 
-def forecast(budget: pd.DataFrame, actual: pd.DataFrame, *, year: int, as_of_month: str | dt.date,
-             by: list[str] | tuple[str, ...], fiscal_start_month: int = 1) -> pd.DataFrame:
+def forecast(
+    budget: pd.DataFrame,
+    actual: pd.DataFrame,
+    *,
+    year: int,
+    as_of_month: str | dt.date,
+    by: list[str] | tuple[str, ...],
+    fiscal_start_month: int = 1,
+) -> pd.DataFrame:
     """Where the fiscal year lands, per group, counting actuals through `as_of_month`.
 
     Fiscal year `year` is the 12 months from `fiscal_start_month` of `year` (start 7: 2026-07 to
@@ -493,8 +529,7 @@ def forecast(budget: pd.DataFrame, actual: pd.DataFrame, *, year: int, as_of_mon
     """
     by = _check_by(by)
     months = fiscal_months(year, fiscal_start_month)
-    as_of = (as_of_month.strftime("%Y-%m") if isinstance(as_of_month, (dt.date, pd.Timestamp))
-             else str(as_of_month))
+    as_of = as_of_month.strftime("%Y-%m") if isinstance(as_of_month, (dt.date, pd.Timestamp)) else str(as_of_month)
     if as_of not in months:
         raise ValueError(f"as_of {as_of} is outside fiscal year {year} ({months[0]} to {months[-1]})")
     n = months.index(as_of) + 1

@@ -14,14 +14,22 @@ class AuditEventRead(BaseModel):
     at: datetime
     actor_user_id: int | None = Field(description="null when the change came from the command line")
     actor: str = Field(description="the user's e-mail, or `cli:<os user>`")
-    action: str = Field(description="`import`, `kpi.create`, `kpi.update`, `perspective.update`, "
-                                    "`settings.update`, `user.create`, `token.create`, `token.revoke`")
+    action: str = Field(
+        description="`import`, `kpi.create`, `kpi.update`, `perspective.update`, "
+        "`settings.update`, `user.create`, `token.create`, `token.revoke`"
+    )
     entity: str = Field(description="what changed: a dataset, `kpi:<code>`, `user:<e-mail>`, `token:<prefix>`, ...")
-    before: Any = Field(None, description="the changed fields before (for an import: a sample of the rows it "
-                                          "changed, then null for each inserted row of the sample)")
-    after: Any = Field(None, description="the changed fields after (for an import: the same rows after, then the "
-                                         "inserted rows; rows name units, sellers, accounts and products by "
-                                         "code and leaders by e-mail, as the files do)")
+    before: Any = Field(
+        None,
+        description="the changed fields before (for an import: a sample of the rows it "
+        "changed, then null for each inserted row of the sample)",
+    )
+    after: Any = Field(
+        None,
+        description="the changed fields after (for an import: the same rows after, then the "
+        "inserted rows; rows name units, sellers, accounts and products by "
+        "code and leaders by e-mail, as the files do)",
+    )
     dataset: str | None = None
     file_name: str | None = None
     file_size: int | None = Field(None, description="bytes")
@@ -30,9 +38,12 @@ class AuditEventRead(BaseModel):
     inserted: int | None = None
     updated: int | None = None
     unchanged: int | None = None
-    changed_rows: int | None = Field(None, description="stored rows changed by an import (a yearly row is 12 "
-                                                       "monthly rows); `before`/`after` hold at most 20 of them, "
-                                                       "and at most 20 inserted rows")
+    changed_rows: int | None = Field(
+        None,
+        description="stored rows changed by an import (a yearly row is 12 "
+        "monthly rows); `before`/`after` hold at most 20 of them, "
+        "and at most 20 inserted rows",
+    )
 
     @field_validator("before", "after", mode="before")
     @classmethod

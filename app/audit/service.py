@@ -18,7 +18,7 @@ from app.models import AuditEvent, User
 def _os_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name in some containers; the event is still worth keeping
+    except Exception:
         return "unknown"
 
 
@@ -50,12 +50,26 @@ def snapshot(obj: object, fields: list[str] | tuple[str, ...]) -> dict[str, Any]
     return {f: _plain(getattr(obj, f)) for f in fields}
 
 
-def record(session: Session, *, actor: User | None, action: str, entity: str, before: Any = None,
-           after: Any = None, **import_fields: Any) -> AuditEvent:
+def record(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    entity: str,
+    before: Any = None,
+    after: Any = None,
+    **import_fields: Any,
+) -> AuditEvent:
     """Add one event to the session's transaction; it commits or rolls back with the change it describes."""
     event = AuditEvent(
-        at=datetime.now(UTC), actor_user_id=actor.id if actor is not None else None, actor=actor_label(actor),
-        action=action, entity=entity[:300], before=to_json(before), after=to_json(after), **import_fields,
+        at=datetime.now(UTC),
+        actor_user_id=actor.id if actor is not None else None,
+        actor=actor_label(actor),
+        action=action,
+        entity=entity[:300],
+        before=to_json(before),
+        after=to_json(after),
+        **import_fields,
     )
     session.add(event)
     session.flush()
@@ -80,11 +94,13 @@ def _like_escape(text: str) -> str:
 
 def _filtered(stmt: Select, f: AuditFilter) -> Select:
     if f.action:
-        stmt = stmt.where(or_(AuditEvent.action == f.action,
-                              AuditEvent.action.like(_like_escape(f.action) + ".%", escape="\\")))
+        stmt = stmt.where(
+            or_(AuditEvent.action == f.action, AuditEvent.action.like(_like_escape(f.action) + ".%", escape="\\"))
+        )
     if f.entity:
-        stmt = stmt.where(or_(AuditEvent.entity == f.entity,
-                              AuditEvent.entity.like(_like_escape(f.entity) + ":%", escape="\\")))
+        stmt = stmt.where(
+            or_(AuditEvent.entity == f.entity, AuditEvent.entity.like(_like_escape(f.entity) + ":%", escape="\\"))
+        )
     if f.actor:
         stmt = stmt.where(func.lower(AuditEvent.actor) == f.actor.strip().lower())
     if f.date_from:
@@ -97,8 +113,12 @@ def _filtered(stmt: Select, f: AuditFilter) -> Select:
 def list_events(session: Session, f: AuditFilter, *, limit: int, offset: int) -> tuple[list[AuditEvent], int]:
     """One page of the matching events, newest first, and how many match in all."""
     total = session.scalar(_filtered(select(func.count()).select_from(AuditEvent), f)) or 0
-    rows = session.scalars(_filtered(select(AuditEvent), f)
-                           .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset))
+    rows = session.scalars(
+        _filtered(select(AuditEvent), f)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return list(rows), total
 
 

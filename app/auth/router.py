@@ -19,13 +19,18 @@ from app.security import client_address, login_throttle, too_many_attempts
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", response_model=TokenRead, responses={
-    401: {"description": "Wrong e-mail or password"},
-    429: {"description": "Too many failed sign-ins for the e-mail from this address, or from this address; "
-                         "`Retry-After` says how many seconds to wait"},
-})
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
-          request: Request) -> TokenRead:
+@router.post(
+    "/auth/token",
+    response_model=TokenRead,
+    responses={
+        401: {"description": "Wrong e-mail or password"},
+        429: {
+            "description": "Too many failed sign-ins for the e-mail from this address, or from this address; "
+            "`Retry-After` says how many seconds to wait"
+        },
+    },
+)
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, request: Request) -> TokenRead:
     """Exchange e-mail and password for a bearer access token (failed attempts are throttled)."""
     throttle, email, address = login_throttle(request), normalize_email(form.username), client_address(request)
     # Checked before any password hashing, so a flood of guesses costs little.
@@ -36,7 +41,8 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
         throttle.failed(session, email, address)
         session.commit()  # the failure counts, though the answer is an error
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password",
+            status.HTTP_401_UNAUTHORIZED,
+            "wrong e-mail or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
     throttle.succeeded(session, email, address)
@@ -64,8 +70,9 @@ def add_user(body: UserCreate, admin: AdminUser, session: SessionDep) -> User:
 def _unprocessable(exc: UserError) -> HTTPException:
     """A UserError ("field: message") as FastAPI's validation answer naming the field."""
     field, _, message = str(exc).partition(": ")
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                         [{"loc": ["body", field], "msg": message, "type": "value_error"}])
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": ["body", field], "msg": message, "type": "value_error"}]
+    )
 
 
 def _user(session: Session, user_id: int) -> User:
@@ -84,8 +91,9 @@ def change_user(user_id: UserId, body: UserUpdate, admin: AdminUser, session: Se
     """Change a login's role, or switch it off or on (administrators). Switched off, its login and API
     tokens fail at once, on every instance; its comments and actions keep its name."""
     try:
-        user = service.update_user(session, user=_user(session, user_id), actor=admin, active=body.active,
-                                   role=body.role)
+        user = service.update_user(
+            session, user=_user(session, user_id), actor=admin, active=body.active, role=body.role
+        )
     except UserError as exc:
         raise _unprocessable(exc) from exc
     session.commit()
@@ -103,10 +111,16 @@ def reset_password(user_id: UserId, body: PasswordSet, admin: AdminUser, session
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/me/password", response_model=TokenRead, responses={
-    429: {"description": "Too many wrong passwords for this login from this address (they count as failed "
-                         "sign-ins); `Retry-After` says how many seconds to wait"},
-})
+@router.post(
+    "/me/password",
+    response_model=TokenRead,
+    responses={
+        429: {
+            "description": "Too many wrong passwords for this login from this address (they count as failed "
+            "sign-ins); `Retry-After` says how many seconds to wait"
+        },
+    },
+)
 def change_own_password(body: PasswordChange, user: LoginUser, session: SessionDep, request: Request) -> TokenRead:
     """Change your own password, giving the current one. Your other sessions end; the answer is a new
     token for this one. A wrong current password counts as a failed sign-in (a stolen token cannot be
@@ -115,8 +129,9 @@ def change_own_password(body: PasswordChange, user: LoginUser, session: SessionD
     if (blocked := throttle.retry_after(session, user.email, address)) is not None:
         raise too_many_attempts(*blocked)
     try:
-        service.set_password(session, user=user, password=body.new_password, actor=user,
-                             current_password=body.current_password)
+        service.set_password(
+            session, user=user, password=body.new_password, actor=user, current_password=body.current_password
+        )
     except WrongPassword as exc:
         throttle.failed(session, user.email, address)
         session.commit()  # the failure counts, though the answer is an error

@@ -24,10 +24,14 @@ class UserCreate(BaseModel):
 class UserUpdate(PatchModel):
     """Either or both; what is left out stays as it is. No one can switch off or demote their own login."""
 
-    active: bool | None = Field(default=None, description="false switches the login off: its login tokens fail "
-                                "at once and its API tokens are revoked; true lets it sign in again")
-    role: Role | None = Field(default=None, description="a seller or leader role needs a seller or leader with "
-                              "the login's e-mail")
+    active: bool | None = Field(
+        default=None,
+        description="false switches the login off: its login tokens fail "
+        "at once and its API tokens are revoked; true lets it sign in again",
+    )
+    role: Role | None = Field(
+        default=None, description="a seller or leader role needs a seller or leader with the login's e-mail"
+    )
 
 
 class PasswordSet(BaseModel):
@@ -68,5 +72,7 @@ class MeRead(BaseModel):
     seller_code: str | None
     units: list[str] = Field(description="units led, as `level:code` (`company` for the whole company)")
     key_accounts: list[KeyAccountRead] = Field(
-        default_factory=list, description="the key accounts a seller manages (their scorecards are the seller's "
-        "to read), by code; empty for everyone else")
+        default_factory=list,
+        description="the key accounts a seller manages (their scorecards are the seller's "
+        "to read), by code; empty for everyone else",
+    )

@@ -42,8 +42,13 @@ def create_user(session: Session, *, email: str, password: str, role: str, actor
     session.add(user)
     session.flush()
     # Never the password nor its hash.
-    record_audit(session, actor=actor, action="user.create", entity=f"user:{email}",
-                 after={"email": email, "role": role, "is_active": True})
+    record_audit(
+        session,
+        actor=actor,
+        action="user.create",
+        entity=f"user:{email}",
+        after={"email": email, "role": role, "is_active": True},
+    )
     return user
 
 
@@ -66,8 +71,9 @@ def _end_sessions(user: User) -> None:
     user.session_version = User.session_version + 1  # read back from the row when next used
 
 
-def update_user(session: Session, *, user: User, actor: User, active: bool | None = None,
-                role: str | None = None) -> User:
+def update_user(
+    session: Session, *, user: User, actor: User, active: bool | None = None, role: str | None = None
+) -> User:
     """Change a login's role, or switch it off (its login tokens fail at once and its API tokens are
     revoked) or on again (it signs in with its password; revoked API tokens stay revoked).
 
@@ -76,8 +82,11 @@ def update_user(session: Session, *, user: User, actor: User, active: bool | Non
     before = {"role": user.role, "is_active": user.is_active}
     revoked = 0
     if user.id == actor.id and (active is False or (role is not None and role != "admin")):
-        raise UserError("active: you cannot switch off or demote your own login; ask another administrator"
-                        if active is False else "role: you cannot demote your own login; ask another administrator")
+        raise UserError(
+            "active: you cannot switch off or demote your own login; ask another administrator"
+            if active is False
+            else "role: you cannot demote your own login; ask another administrator"
+        )
     if role is not None and role != user.role:
         _check_role_link(session, user.email, role, "role")
         user.role = role
@@ -85,19 +94,28 @@ def update_user(session: Session, *, user: User, actor: User, active: bool | Non
         user.is_active = active
         if not active:
             _end_sessions(user)
-            revoked = session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                                             ApiToken.revoked_at.is_(None))
-                                      .values(revoked_at=datetime.now(UTC))).rowcount
+            revoked = session.execute(
+                update(ApiToken)
+                .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            ).rowcount
     after = {"role": user.role, "is_active": user.is_active}
     session.flush()
     if after != before:
-        record_audit(session, actor=actor, action="user.update", entity=f"user:{user.email}", before=before,
-                     after={**after, "api_tokens_revoked": revoked} if revoked else after)
+        record_audit(
+            session,
+            actor=actor,
+            action="user.update",
+            entity=f"user:{user.email}",
+            before=before,
+            after={**after, "api_tokens_revoked": revoked} if revoked else after,
+        )
     return user
 
 
-def set_password(session: Session, *, user: User, password: str, actor: User,
-                 current_password: str | None = None) -> User:
+def set_password(
+    session: Session, *, user: User, password: str, actor: User, current_password: str | None = None
+) -> User:
     """A new password for `user`, set by an administrator, or by the user with `current_password`
     (checked; a wrong one is a UserError). Every login token issued before fails from now on; API
     tokens keep working (revoke them, or switch the login off, to end them too)."""
@@ -113,8 +131,13 @@ def set_password(session: Session, *, user: User, password: str, actor: User,
     _end_sessions(user)
     session.flush()
     # Never the password nor its hash.
-    record_audit(session, actor=actor, action="user.password", entity=f"user:{user.email}",
-                 after={"changed_by": "the user" if own else "an administrator"})
+    record_audit(
+        session,
+        actor=actor,
+        action="user.password",
+        entity=f"user:{user.email}",
+        after={"changed_by": "the user" if own else "an administrator"},
+    )
     return user
 
 

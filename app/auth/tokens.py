@@ -28,8 +28,9 @@ def decode_access_token(token: str) -> AccessClaims | None:
     """The claims of a valid, unexpired access token; None for anything else. A token from before
     session versions (no `ver`) counts as version 0."""
     try:
-        payload = jwt.decode(token, get_settings().secret_key, algorithms=[ALGORITHM],
-                             options={"require": ["sub", "exp"]})
+        payload = jwt.decode(
+            token, get_settings().secret_key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+        )
     except jwt.PyJWTError:
         return None
     if payload.get("typ") != "access":

@@ -30,9 +30,13 @@ MAX_JSON_ROWS = 100_000
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-01"])]
 Format = Annotated[Literal["json", "csv", "xlsx", "parquet"], Query(alias="format")]
 Delimiter = Annotated[Literal[",", ";"], Query(description="CSV only: `;` for Norwegian Excel")]
-Decimal = Annotated[Literal[".", ","] | None,
-                    Query(description="CSV only: decimal separator; default `,` with delimiter `;`, else `.`; must "
-                                      "differ from `delimiter` (422 otherwise)")]
+Decimal = Annotated[
+    Literal[".", ","] | None,
+    Query(
+        description="CSV only: decimal separator; default `,` with delimiter `;`, else `.`; must "
+        "differ from `delimiter` (422 otherwise)"
+    ),
+]
 Bom = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")]
 BY_HELP = f"comma-separated group keys from {', '.join(service.GROUP_KEYS)}"
 
@@ -41,18 +45,26 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "parquet": "application/vnd.apache.parquet",
 }
-EXPORTS = {200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["parquet"]: {}},
-                 "description": "JSON, or the export asked for by `format`"},
-           403: {"description": "an API token without budgets:read, or a seller (sellers do not read budgets)"},
-           422: {"description": "a bad query parameter; the message says which and why (also: a JSON variance "
-                         f"over {MAX_JSON_ROWS:,} rows, or an XLSX over Excel's row limit: use format=csv or "
-                         "parquet, or a narrower query)"}}
+EXPORTS = {
+    200: {
+        "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["parquet"]: {}},
+        "description": "JSON, or the export asked for by `format`",
+    },
+    403: {"description": "an API token without budgets:read, or a seller (sellers do not read budgets)"},
+    422: {
+        "description": "a bad query parameter; the message says which and why (also: a JSON variance "
+        f"over {MAX_JSON_ROWS:,} rows, or an XLSX over Excel's row limit: use format=csv or "
+        "parquet, or a narrower query)"
+    },
+}
 
 
 def _invalid(field: str, value: object, message: str) -> HTTPException:
     """422 in FastAPI's own validation-error shape, naming the query parameter."""
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                         [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}])
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}],
+    )
 
 
 def budget_scope(user: CurrentUser, scope: ScopeDep) -> Scope:
@@ -75,8 +87,12 @@ def _by(value: str) -> list[str]:
 
 
 def _too_many(fmt: str, exc: service.TooManyRows) -> HTTPException:
-    return _invalid("format", fmt, f"{exc}: a JSON answer holds at most {exc.limit:,}; use format=csv or parquet, "
-                                   "or a narrower query (fewer keys or months, no per=month)")
+    return _invalid(
+        "format",
+        fmt,
+        f"{exc}: a JSON answer holds at most {exc.limit:,}; use format=csv or parquet, "
+        "or a narrower query (fewer keys or months, no per=month)",
+    )
 
 
 def _decimal(delimiter: str, decimal: str | None) -> str:
@@ -86,8 +102,16 @@ def _decimal(delimiter: str, decimal: str | None) -> str:
     return decimal
 
 
-def _export(report: service.Report | service.Streamed, fmt: str, stem: str, *, sheet: str, delimiter: str,
-            decimal: str, bom: bool) -> Response:
+def _export(
+    report: service.Report | service.Streamed,
+    fmt: str,
+    stem: str,
+    *,
+    sheet: str,
+    delimiter: str,
+    decimal: str,
+    bom: bool,
+) -> Response:
     """The export asked for: a whole report, or a streamed one (computed part by part)."""
     disposition = {"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'}
     if isinstance(report, service.Report):
@@ -112,8 +136,9 @@ def _export(report: service.Report | service.Streamed, fmt: str, stem: str, *, s
         raise
     size = spool.tell()
     spool.seek(0)
-    return StreamingResponse(_blocks(spool), media_type=MEDIA[fmt],
-                             headers={**disposition, "Content-Length": str(size)})
+    return StreamingResponse(
+        _blocks(spool), media_type=MEDIA[fmt], headers={**disposition, "Content-Length": str(size)}
+    )
 
 
 def _blocks(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
@@ -127,13 +152,24 @@ def _blocks(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
 
 @router.get("/variance", response_model=VarianceRead, responses=EXPORTS)
 def get_variance(
-    from_: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, YYYY-MM; not after "
-                                "`to`, and at most 60 months before it (422 otherwise)", examples=["2026-01"])],
+    from_: Annotated[
+        str,
+        Query(
+            alias="from",
+            pattern=MONTH_PATTERN,
+            description="first month, YYYY-MM; not after `to`, and at most 60 months before it (422 otherwise)",
+            examples=["2026-01"],
+        ),
+    ],
     to: Annotated[str, Query(pattern=MONTH_PATTERN, description="last month, YYYY-MM", examples=["2026-06"])],
-    scope: BudgetScope, session: SessionDep,
+    scope: BudgetScope,
+    session: SessionDep,
     by: Annotated[str, Query(description=BY_HELP, examples=["district,product"])] = "district",
     per: Annotated[Literal["month"] | None, Query(description="`month` splits every group per month")] = None,
-    fmt: Format = "json", delimiter: Delimiter = ",", decimal: Decimal = None, bom: Bom = False,
+    fmt: Format = "json",
+    delimiter: Delimiter = ",",
+    decimal: Decimal = None,
+    bom: Bom = False,
 ) -> Response:
     """Budget against actual per group over a range of months (at most 60), with price/volume/mix.
     JSON answers at most 100,000 rows (422 beyond: use format=csv or parquet); exports have no limit
@@ -143,16 +179,26 @@ def get_variance(
     try:
         service.check_range(from_, to)
     except ValueError as exc:
-        raise _invalid("to" if "months" in str(exc) or "after" in str(exc) else "from", f"{from_}..{to}",
-                       str(exc)) from None
+        raise _invalid(
+            "to" if "months" in str(exc) or "after" in str(exc) else "from", f"{from_}..{to}", str(exc)
+        ) from None
     if fmt == "json":
         try:
-            report = service.variance_report(session, scope=scope, from_=from_, to=to, by=keys,
-                                             per_month=per == "month", max_rows=MAX_JSON_ROWS)
+            report = service.variance_report(
+                session, scope=scope, from_=from_, to=to, by=keys, per_month=per == "month", max_rows=MAX_JSON_ROWS
+            )
         except service.TooManyRows as exc:
             raise _too_many(fmt, exc) from None
-        return JSONResponse({"from": from_, "to": to, "by": keys, "per": per,
-                             "rows": json_records(report.rows), "totals": report.totals})
+        return JSONResponse(
+            {
+                "from": from_,
+                "to": to,
+                "by": keys,
+                "per": per,
+                "rows": json_records(report.rows),
+                "totals": report.totals,
+            }
+        )
     stream = service.variance_stream(session, scope=scope, from_=from_, to=to, by=keys, per_month=per == "month")
     stem = f"variance_{from_}_{to}_{'-'.join(keys)}" + ("_month" if per else "")
     return _export(stream, fmt, stem, sheet="Variance", delimiter=delimiter, decimal=decimal, bom=bom)
@@ -160,14 +206,30 @@ def get_variance(
 
 @router.get("/forecast", response_model=ForecastRead, responses=EXPORTS)
 def get_forecast(
-    year: Annotated[int, Query(ge=1900, le=2999, description="the fiscal year (it starts in the configured "
-                                                             "fiscal start month of this year)")],
-    scope: BudgetScope, session: SessionDep,
-    as_of: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="count actuals through this month; "
-                                       "default the month of the latest sale, the month the pages open on "
-                                       "(without sales, the last complete month), capped at the year's end")] = None,
+    year: Annotated[
+        int,
+        Query(
+            ge=1900,
+            le=2999,
+            description="the fiscal year (it starts in the configured fiscal start month of this year)",
+        ),
+    ],
+    scope: BudgetScope,
+    session: SessionDep,
+    as_of: Annotated[
+        str | None,
+        Query(
+            pattern=MONTH_PATTERN,
+            description="count actuals through this month; "
+            "default the month of the latest sale, the month the pages open on "
+            "(without sales, the last complete month), capped at the year's end",
+        ),
+    ] = None,
     by: Annotated[str, Query(description=BY_HELP, examples=["district"])] = "district",
-    fmt: Format = "json", delimiter: Delimiter = ",", decimal: Decimal = None, bom: Bom = False,
+    fmt: Format = "json",
+    delimiter: Delimiter = ",",
+    decimal: Decimal = None,
+    bom: Bom = False,
 ) -> Response:
     """Where the fiscal year lands per group: budget_remainder, run_rate and seasonal. JSON answers
     at most 100,000 rows (422 beyond: use format=csv or parquet)."""
@@ -180,7 +242,8 @@ def get_forecast(
     if fmt == "json":
         if len(report.rows) > MAX_JSON_ROWS:
             raise _too_many(fmt, service.TooManyRows(MAX_JSON_ROWS))
-        return JSONResponse({"year": year, "as_of": used, "by": keys,
-                             "rows": json_records(report.rows), "totals": report.totals})
+        return JSONResponse(
+            {"year": year, "as_of": used, "by": keys, "rows": json_records(report.rows), "totals": report.totals}
+        )
     stem = f"forecast_{year}_{used}_{'-'.join(keys)}"
     return _export(report, fmt, stem, sheet="Forecast", delimiter=delimiter, decimal=decimal, bom=bom)

@@ -51,8 +51,9 @@ class VarianceRead(BaseModel):
     by: list[str]
     per: Literal["month"] | None
     rows: list[VarianceRow]
-    totals: VarianceFigures = Field(description="sums of the rows, exact to the cent; "
-                                                "variance_pct and favorable from the summed figures")
+    totals: VarianceFigures = Field(
+        description="sums of the rows, exact to the cent; variance_pct and favorable from the summed figures"
+    )
 
 
 class ForecastFigures(BaseModel):
@@ -61,8 +62,9 @@ class ForecastFigures(BaseModel):
     actual_to_date: Money = Field(description="actual through as_of")
     budget_remainder: Money = Field(description="actual to date + budget of the remaining months")
     run_rate: Money = Field(description="actual to date / months elapsed × 12")
-    seasonal: Money = Field(description="actual to date / budget to date × full-year budget; "
-                                        "null when the budget to date is 0")
+    seasonal: Money = Field(
+        description="actual to date / budget to date × full-year budget; null when the budget to date is 0"
+    )
 
 
 class ForecastRow(GroupKeys, ForecastFigures):

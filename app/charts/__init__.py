@@ -13,6 +13,16 @@ from app.charts.palette import STATUS_COLOR, STATUS_SYMBOL, Figure, status_word,
 from app.charts.scorecard import kpi_bullets, kpi_trend, perspective_bars, team_heatmap
 
 __all__ = [
-    "STATUS_COLOR", "STATUS_SYMBOL", "Figure", "budget_vs_actual", "forecast_bars", "kpi_bullets", "kpi_trend",
-    "perspective_bars", "status_word", "team_heatmap", "to_json", "variance_waterfall",
+    "STATUS_COLOR",
+    "STATUS_SYMBOL",
+    "Figure",
+    "budget_vs_actual",
+    "forecast_bars",
+    "kpi_bullets",
+    "kpi_trend",
+    "perspective_bars",
+    "status_word",
+    "team_heatmap",
+    "to_json",
+    "variance_waterfall",
 ]

@@ -37,7 +37,7 @@ def shown_percent(value: float, thresholds: Iterable[float] = DEFAULT_THRESHOLDS
     p = _clean(value * 100)
     cuts = [t for t in thresholds if t is not None and math.isfinite(t)]
     lo = max((_clean(t * 100) for t in cuts if value >= t), default=-math.inf)  # the highest reached
-    hi = min((_clean(t * 100) for t in cuts if value < t), default=math.inf)    # the lowest not reached
+    hi = min((_clean(t * 100) for t in cuts if value < t), default=math.inf)  # the lowest not reached
     for decimals in range(MAX_DECIMALS + 1):
         scale = 10**decimals
         shown = _clean(math.floor(_clean(p * scale) + 0.5) / scale)
@@ -62,8 +62,9 @@ def number_text(value: float, decimals: int, lang: str = "en") -> str:
     return text.replace(",", NBSP).replace(".", ",").replace("-", MINUS)
 
 
-def percent_text(value: float | None, lang: str = "en", *, thresholds: Iterable[float] = DEFAULT_THRESHOLDS,
-                 missing: str = "–") -> str:
+def percent_text(
+    value: float | None, lang: str = "en", *, thresholds: Iterable[float] = DEFAULT_THRESHOLDS, missing: str = "–"
+) -> str:
     """The ratio `value` as a percent that agrees with its status (`shown_percent`): en `99.5%`, nb
     `99,5 %`; `missing` for None or NaN."""
     if value is None or not math.isfinite(value):

@@ -30,8 +30,7 @@ BULLET_MAX = 1.5  # attainment beyond 150 % is drawn at the edge (the text still
 _BANDS = ("#d9d9d9", "#e6e6e6", "#f3f3f3")  # behind / close / on-target zones, light to stay behind the bar
 
 # d3 formats for a KPI's unit (plotly.js applies the page's decimal and thousands separators)
-UNIT_FORMAT = {"currency": ",.0f", "ratio": ".1%", "count": ",.0f", "hours": ",.1f", "score": ",.2f",
-               "days": ",.1f"}
+UNIT_FORMAT = {"currency": ",.0f", "ratio": ".1%", "count": ",.0f", "hours": ",.1f", "score": ",.2f", "days": ",.1f"}
 # the same as text: decimals per unit (a ratio as a percent with one decimal, as the tables show it)
 UNIT_DECIMALS = {"currency": 0, "ratio": 1, "count": 0, "hours": 1, "score": 2, "days": 1}
 
@@ -50,8 +49,11 @@ def _percent_ticks(low: float, top: float, lang: str, *, step: float = 0.25, dec
     (plotly.js draws those inside the axis range)."""
     first, last = int(np.floor(low / step + 1e-9)), int(np.floor(top / step + 1e-9))
     values = [round(i * step, 10) for i in range(first, last + 1)]
-    return {"tickmode": "array", "tickvals": values,
-            "ticktext": [fixed_percent_text(v, decimals, lang) for v in values]}
+    return {
+        "tickmode": "array",
+        "tickvals": values,
+        "ticktext": [fixed_percent_text(v, decimals, lang) for v in values],
+    }
 
 
 def _ratio_ticks(values: np.ndarray, lang: str) -> dict:
@@ -83,8 +85,7 @@ def _month_dates(periods) -> np.ndarray:
 
 def status_of(score: np.ndarray, *, green: float = 1.0, amber: float = 0.9) -> list[str]:
     """green ≥ `green`, amber ≥ `amber`, red below, none where missing (PRODUCT.md §2)."""
-    return ["none" if np.isnan(s) else "green" if s >= green else "amber" if s >= amber else "red"
-            for s in score]
+    return ["none" if np.isnan(s) else "green" if s >= green else "amber" if s >= amber else "red" for s in score]
 
 
 def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
@@ -104,41 +105,104 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
     shown = np.clip(att, 0, BULLET_MAX)
     att_text = [percent_text(a, lang, thresholds=(am, gr)) for a, am, gr in zip(att, amber, green, strict=True)]
     custom = np.column_stack([_floats(kpis["actual"]), _floats(kpis["target"]), att]) if n else np.empty((0, 3))
-    zones = ((np.zeros(n), amber, label("red", lang)), (amber, green - amber, label("amber", lang)),
-             (green, np.maximum(BULLET_MAX - green, 0), label("green", lang)))
+    zones = (
+        (np.zeros(n), amber, label("red", lang)),
+        (amber, green - amber, label("amber", lang)),
+        (green, np.maximum(BULLET_MAX - green, 0), label("green", lang)),
+    )
     # (`base` as a list: what Plotly's validation makes of it)
-    traces = [trace("bar", y=names, x=width, base=base.tolist(), orientation="h", marker={"color": color}, width=0.8,
-                    hoverinfo="skip", showlegend=False, name=zone)
-              for color, (base, width, zone) in zip(_BANDS, zones, strict=True)]
-    traces.append(trace(
-        "bar", y=names, x=shown, orientation="h", width=0.36, name=label("attainment", lang), showlegend=False,
-        marker={"color": [STATUS_COLOR[s] for s in statuses]}, customdata=custom, hovertext=att_text,
-        hovertemplate=(f"%{{y}}<br>{label('actual', lang)}: %{{customdata[0]:,.4~f}}"
-                       f"<br>{label('target', lang)}: %{{customdata[1]:,.4~f}}"
-                       f"<br>{label('attainment', lang)}: %{{hovertext}}<extra></extra>"),
-    ))
-    traces.append(trace(
-        "scatter", y=names, x=np.ones(n), mode="markers", name=label("target", lang), hoverinfo="skip",
-        marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": INK}},
-    ))
-    traces.append(trace(
-        "scatter", y=names, x=np.nan_to_num(shown, nan=0.0), mode="markers+text", name=label("score", lang),
-        showlegend=False, hoverinfo="skip", cliponaxis=False,
-        text=[status_word(s, lang) for s in statuses], textposition="middle right",
-        marker={"symbol": [STATUS_SYMBOL[s] for s in statuses], "size": 11,
-                "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1.5, "color": INK}},
-    ))
+    traces = [
+        trace(
+            "bar",
+            y=names,
+            x=width,
+            base=base.tolist(),
+            orientation="h",
+            marker={"color": color},
+            width=0.8,
+            hoverinfo="skip",
+            showlegend=False,
+            name=zone,
+        )
+        for color, (base, width, zone) in zip(_BANDS, zones, strict=True)
+    ]
+    traces.append(
+        trace(
+            "bar",
+            y=names,
+            x=shown,
+            orientation="h",
+            width=0.36,
+            name=label("attainment", lang),
+            showlegend=False,
+            marker={"color": [STATUS_COLOR[s] for s in statuses]},
+            customdata=custom,
+            hovertext=att_text,
+            hovertemplate=(
+                f"%{{y}}<br>{label('actual', lang)}: %{{customdata[0]:,.4~f}}"
+                f"<br>{label('target', lang)}: %{{customdata[1]:,.4~f}}"
+                f"<br>{label('attainment', lang)}: %{{hovertext}}<extra></extra>"
+            ),
+        )
+    )
+    traces.append(
+        trace(
+            "scatter",
+            y=names,
+            x=np.ones(n),
+            mode="markers",
+            name=label("target", lang),
+            hoverinfo="skip",
+            marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": INK}},
+        )
+    )
+    traces.append(
+        trace(
+            "scatter",
+            y=names,
+            x=np.nan_to_num(shown, nan=0.0),
+            mode="markers+text",
+            name=label("score", lang),
+            showlegend=False,
+            hoverinfo="skip",
+            cliponaxis=False,
+            text=[status_word(s, lang) for s in statuses],
+            textposition="middle right",
+            marker={
+                "symbol": [STATUS_SYMBOL[s] for s in statuses],
+                "size": 11,
+                "color": [STATUS_COLOR[s] for s in statuses],
+                "line": {"width": 1.5, "color": INK},
+            },
+        )
+    )
     return figure(
-        traces, barmode="overlay", height=60 + 42 * max(n, 1), showlegend=False, separators=separators(lang),
-        xaxis={"range": [0, BULLET_MAX + 0.45], "tickformat": ".0%", "tickvals": [0, 0.5, 0.9, 1, 1.5],
-               "ticktext": [fixed_percent_text(v, 0, lang) for v in (0, 0.5, 0.9, 1, 1.5)],
-               "title": {"text": label("attainment", lang)}, "zeroline": False, "automargin": True},
+        traces,
+        barmode="overlay",
+        height=60 + 42 * max(n, 1),
+        showlegend=False,
+        separators=separators(lang),
+        xaxis={
+            "range": [0, BULLET_MAX + 0.45],
+            "tickformat": ".0%",
+            "tickvals": [0, 0.5, 0.9, 1, 1.5],
+            "ticktext": [fixed_percent_text(v, 0, lang) for v in (0, 0.5, 0.9, 1, 1.5)],
+            "title": {"text": label("attainment", lang)},
+            "zeroline": False,
+            "automargin": True,
+        },
         yaxis={"autorange": "reversed", "automargin": True},
     )
 
 
-def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str = "en",
-              thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> Figure:
+def kpi_trend(
+    points: pd.DataFrame,
+    *,
+    name: str,
+    unit: str = "count",
+    lang: str = "en",
+    thresholds: tuple[float, float] = DEFAULT_THRESHOLDS,
+) -> Figure:
     """One KPI month by month: the actual (markers in the status colour and symbol) against the
     monthly target (dashed); the hover gives each month's value, attainment and status.
 
@@ -150,19 +214,36 @@ def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str
     fmt = UNIT_FORMAT.get(unit, ",.2~f")
     actual_y, target_y = _floats(points["actual"]), _floats(points["target"])
     att = _floats(points["attainment"]) if "attainment" in points else np.full(len(points), np.nan)
-    beside = [status_word(s, lang) if np.isnan(a) else f"{percent_text(a, lang, thresholds=thresholds)} "
-              f"{status_word(s, lang)}" for a, s in zip(att, statuses, strict=True)]
+    beside = [
+        status_word(s, lang)
+        if np.isnan(a)
+        else f"{percent_text(a, lang, thresholds=thresholds)} {status_word(s, lang)}"
+        for a, s in zip(att, statuses, strict=True)
+    ]
     target = trace(
-        "scatter", x=x, y=target_y, mode="lines", name=label("target", lang),
-        line={"color": INK, "dash": "dash", "width": 2}, connectgaps=False,
+        "scatter",
+        x=x,
+        y=target_y,
+        mode="lines",
+        name=label("target", lang),
+        line={"color": INK, "dash": "dash", "width": 2},
+        connectgaps=False,
         text=[value_text(v, unit, lang) for v in target_y],
         hovertemplate=f"%{{x|%Y-%m}}: %{{text}}<extra>{label('target', lang)}</extra>",
     )
     actual = trace(
-        "scatter", x=x, y=actual_y, mode="lines+markers", name=label("actual", lang),
+        "scatter",
+        x=x,
+        y=actual_y,
+        mode="lines+markers",
+        name=label("actual", lang),
         line={"color": BLUE, "width": 2.5},
-        marker={"size": 10, "symbol": [STATUS_SYMBOL[s] for s in statuses],
-                "color": [STATUS_COLOR[s] for s in statuses], "line": {"width": 1, "color": INK}},
+        marker={
+            "size": 10,
+            "symbol": [STATUS_SYMBOL[s] for s in statuses],
+            "color": [STATUS_COLOR[s] for s in statuses],
+            "line": {"width": 1, "color": INK},
+        },
         text=[f"{value_text(v, unit, lang)} ({b})" for v, b in zip(actual_y, beside, strict=True)],
         hovertemplate=f"%{{x|%Y-%m}}: %{{text}}<extra>{label('actual', lang)}</extra>",
     )
@@ -172,15 +253,22 @@ def kpi_trend(points: pd.DataFrame, *, name: str, unit: str = "count", lang: str
     return figure(
         [target, actual],
         title={"text": name, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 14}},
-        height=340, margin={"l": 10, "r": 10, "t": 60, "b": 10}, separators=separators(lang),
+        height=340,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        separators=separators(lang),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
         xaxis={"tickformat": "%Y-%m", "automargin": True},
         yaxis=yaxis,
     )
 
 
-def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = "en",
-                 thresholds: Mapping[str, tuple[float, float]] | None = None) -> Figure:
+def team_heatmap(
+    attainment: pd.DataFrame,
+    status: pd.DataFrame,
+    *,
+    lang: str = "en",
+    thresholds: Mapping[str, tuple[float, float]] | None = None,
+) -> Figure:
     """Rows (units or sellers) × KPIs coloured by attainment, each cell with its status symbol and
     percent (on the status's side of the column's thresholds: "! 99.5%", never "! 100%"); a missing
     attainment is a blank cell marked '–'.
@@ -192,24 +280,47 @@ def team_heatmap(attainment: pd.DataFrame, status: pd.DataFrame, *, lang: str = 
     z = attainment.to_numpy(dtype="float64")
     marks = status.reindex(index=attainment.index, columns=attainment.columns).fillna("none").to_numpy()
     cuts = [(thresholds or {}).get(c, DEFAULT_THRESHOLDS) for c in attainment.columns]
-    text = np.array([[STATUS_MARK["none"] if np.isnan(v)
-                      else f"{STATUS_MARK.get(m, '–')} {percent_text(v, lang, thresholds=cut)}"
-                      for v, m, cut in zip(row, mrow, cuts, strict=True)] for row, mrow in zip(z, marks, strict=True)],
-                    dtype=object).reshape(z.shape)
+    text = np.array(
+        [
+            [
+                STATUS_MARK["none"]
+                if np.isnan(v)
+                else f"{STATUS_MARK.get(m, '–')} {percent_text(v, lang, thresholds=cut)}"
+                for v, m, cut in zip(row, mrow, cuts, strict=True)
+            ]
+            for row, mrow in zip(z, marks, strict=True)
+        ],
+        dtype=object,
+    ).reshape(z.shape)
     heat = trace(
-        "heatmap", z=z, x=np.array(attainment.columns, dtype=object), y=np.array(attainment.index, dtype=object),
-        text=text, texttemplate="%{text}", textfont={"size": 11, "color": INK},
-        zmin=0.5, zmax=1.5, xgap=2, ygap=2, hoverongaps=False,
+        "heatmap",
+        z=z,
+        x=np.array(attainment.columns, dtype=object),
+        y=np.array(attainment.index, dtype=object),
+        text=text,
+        texttemplate="%{text}",
+        textfont={"size": 11, "color": INK},
+        zmin=0.5,
+        zmax=1.5,
+        xgap=2,
+        ygap=2,
+        hoverongaps=False,
         colorscale=[[0.0, VERMILLION], [0.38, "#F5B971"], [0.5, "#F2F2F2"], [0.62, "#A6DBC9"], [1.0, GREEN]],
-        colorbar={"title": {"text": label("attainment_short", lang), "side": "right"}, "tickformat": ".0%",
-                  "tickmode": "array", "tickvals": [0.5, 0.75, 1.0, 1.25, 1.5],
-                  "ticktext": [fixed_percent_text(v, 0, lang) for v in (0.5, 0.75, 1.0, 1.25, 1.5)],
-                  "thickness": 12},
+        colorbar={
+            "title": {"text": label("attainment_short", lang), "side": "right"},
+            "tickformat": ".0%",
+            "tickmode": "array",
+            "tickvals": [0.5, 0.75, 1.0, 1.25, 1.5],
+            "ticktext": [fixed_percent_text(v, 0, lang) for v in (0.5, 0.75, 1.0, 1.25, 1.5)],
+            "thickness": 12,
+        },
         hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
     )
     return figure(
-        [heat], height=140 + 30 * max(len(attainment.index), 1),
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, separators=separators(lang),
+        [heat],
+        height=140 + 30 * max(len(attainment.index), 1),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        separators=separators(lang),
         xaxis={"side": "top", "tickangle": -35, "automargin": True},
         yaxis={"autorange": "reversed", "automargin": True},
     )
@@ -224,27 +335,54 @@ def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> Figure:
     names = perspectives["name"].astype(str).to_numpy(dtype=object)
     score = _floats(perspectives["score"])
     statuses = status_of(score)
-    traces = [trace(
-        "bar", y=names, x=score, orientation="h", name=label("score", lang),
-        marker={"color": [STATUS_COLOR[s] for s in statuses]},
-        text=[status_word(s, lang) for s in statuses], textposition="inside", insidetextanchor="start",
-        textfont={"color": "#ffffff"}, hovertext=[percent_text(v, lang) for v in score],
-        hovertemplate=f"%{{y}}: %{{hovertext}}<extra>{label('score', lang)}</extra>",
-    )]
+    traces = [
+        trace(
+            "bar",
+            y=names,
+            x=score,
+            orientation="h",
+            name=label("score", lang),
+            marker={"color": [STATUS_COLOR[s] for s in statuses]},
+            text=[status_word(s, lang) for s in statuses],
+            textposition="inside",
+            insidetextanchor="start",
+            textfont={"color": "#ffffff"},
+            hovertext=[percent_text(v, lang) for v in score],
+            hovertemplate=f"%{{y}}: %{{hovertext}}<extra>{label('score', lang)}</extra>",
+        )
+    ]
     if "previous_score" in perspectives:
         previous = _floats(perspectives["previous_score"])
-        traces.append(trace(
-            "scatter", y=names, x=previous, mode="markers", name=label("previous", lang),
-            marker={"symbol": "diamond-open", "size": 12, "color": INK, "line": {"width": 2}},
-            hovertext=[percent_text(v, lang) for v in previous],
-            hovertemplate=f"%{{y}}: %{{hovertext}}<extra>{label('previous', lang)}</extra>",
-        ))
+        traces.append(
+            trace(
+                "scatter",
+                y=names,
+                x=previous,
+                mode="markers",
+                name=label("previous", lang),
+                marker={"symbol": "diamond-open", "size": 12, "color": INK, "line": {"width": 2}},
+                hovertext=[percent_text(v, lang) for v in previous],
+                hovertemplate=f"%{{y}}: %{{hovertext}}<extra>{label('previous', lang)}</extra>",
+            )
+        )
     top = np.nanmax(np.append(score, 1.2)) if len(score) else 1.2
     right = max(1.25, float(top) + 0.05)
     return figure(
-        traces, height=80 + 48 * max(len(names), 1), separators=separators(lang),
+        traces,
+        height=80 + 48 * max(len(names), 1),
+        separators=separators(lang),
         xaxis={"tickformat": ".0%", "range": [0, right], "automargin": True, **_percent_ticks(0.0, right, lang)},
         yaxis={"autorange": "reversed", "automargin": True},
-        shapes=[{"type": "line", "x0": 1.0, "x1": 1.0, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
-                 "line": {"color": INK, "width": 1.5, "dash": "dot"}}],  # 100 %, as add_vline draws it
+        shapes=[
+            {
+                "type": "line",
+                "x0": 1.0,
+                "x1": 1.0,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "line": {"color": INK, "width": 1.5, "dash": "dot"},
+            }
+        ],  # 100 %, as add_vline draws it
     )

@@ -25,8 +25,10 @@ from app.scorecards.router import Level, Period, Range
 
 Lang = Annotated[Literal["en", "nb"], Query(description="language of the figure's labels")]
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
-FIGURE = {200: {"content": {"application/json": {}}, "description": "a Plotly figure (data, layout)"},
-          404: {"description": "no such unit, or not the caller's to see"}}
+FIGURE = {
+    200: {"content": {"application/json": {}}, "description": "a Plotly figure (data, layout)"},
+    404: {"description": "no such unit, or not the caller's to see"},
+}
 
 router = APIRouter(prefix="/charts", tags=["charts"])
 scorecards = APIRouter(prefix="/scorecards", dependencies=[Depends(require_scope("scorecards:read"))])
@@ -49,8 +51,10 @@ def _not_found(level: str, code: str) -> HTTPException:
 
 
 def _invalid(field: str, value: object, message: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                         [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}])
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}],
+    )
 
 
 def _name(lang: str) -> str:
@@ -60,14 +64,24 @@ def _name(lang: str) -> str:
 
 def _kpi_rows(card: dict, lang: str) -> pd.DataFrame:
     """The card's KPIs, `name` in the figure's language."""
-    rows = pd.DataFrame([k for p in card["perspectives"] for k in p["kpis"]],
-                        columns=["code", _name(lang), "unit", "actual", "target", "attainment", "status"])
+    rows = pd.DataFrame(
+        [k for p in card["perspectives"] for k in p["kpis"]],
+        columns=["code", _name(lang), "unit", "actual", "target", "attainment", "status"],
+    )
     return rows.rename(columns={_name(lang): "name"})
 
 
-def _unit_figure(session: SessionDep, scope: ScopeDep, level: str, code: str, period: str, key: tuple,
-                 answer: Callable[[], dict], draw: Callable[[dict], charts.Figure],
-                 months: list[str] | None = None) -> Response:
+def _unit_figure(
+    session: SessionDep,
+    scope: ScopeDep,
+    level: str,
+    code: str,
+    period: str,
+    key: tuple,
+    answer: Callable[[], dict],
+    draw: Callable[[dict], charts.Figure],
+    months: list[str] | None = None,
+) -> Response:
     """A figure of one unit for `period`: 404 unless the caller may see the unit for that period (checked
     on every request, so a figure another caller put in the cache never answers for this one); then the
     figure's JSON from the figure cache, drawn from `answer()` (the service's scorecard, overview or
@@ -84,77 +98,154 @@ def _unit_figure(session: SessionDep, scope: ScopeDep, level: str, code: str, pe
 
 
 @scorecards.get("/{level}/{code}/kpis", responses=FIGURE)
-def kpi_bullets(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-                range_: Range = "ytd", lang: Lang = "en") -> Response:
+def kpi_bullets(
+    level: Level,
+    code: str,
+    period: Period,
+    scope: ScopeDep,
+    session: SessionDep,
+    range_: Range = "ytd",
+    lang: Lang = "en",
+) -> Response:
     """Bullet chart of every KPI of one unit's scorecard: attainment against the thresholds, status."""
+
     def draw(card: dict) -> charts.Figure:
         thresholds = load_registry(session).kpis[["code", "amber_threshold", "green_threshold"]]
         return charts.kpi_bullets(_kpi_rows(card, lang).merge(thresholds, on="code", how="left"), lang=lang)
 
-    return _unit_figure(session, scope, level, code, period, ("kpis", level, code, period, range_, lang), lambda: (
-        scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)),
-        draw)
+    return _unit_figure(
+        session,
+        scope,
+        level,
+        code,
+        period,
+        ("kpis", level, code, period, range_, lang),
+        lambda: scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_),
+        draw,
+    )
 
 
 @scorecards.get("/{level}/{code}/perspectives", responses=FIGURE)
-def perspective_bars(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-                     range_: Range = "ytd", lang: Lang = "en") -> Response:
+def perspective_bars(
+    level: Level,
+    code: str,
+    period: Period,
+    scope: ScopeDep,
+    session: SessionDep,
+    range_: Range = "ytd",
+    lang: Lang = "en",
+) -> Response:
     """One unit's perspective scores, with the previous month's beside them."""
+
     def draw(card: dict) -> charts.Figure:
         frame = pd.DataFrame(card["perspectives"], columns=["key", _name(lang), "score", "previous_score"])
         return charts.perspective_bars(frame.rename(columns={_name(lang): "name"}), lang=lang)
 
     key = ("perspectives", level, code, period, range_, lang)
-    return _unit_figure(session, scope, level, code, period, key, lambda: (
-        scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)),
-        draw, months=scorecard_service.covered_months("scorecard", period, range_))
+    return _unit_figure(
+        session,
+        scope,
+        level,
+        code,
+        period,
+        key,
+        lambda: scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_),
+        draw,
+        months=scorecard_service.covered_months("scorecard", period, range_),
+    )
 
 
 @scorecards.get("/{level}/{code}/trend", responses=FIGURE)
-def kpi_trend(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-              kpi: Annotated[str, Query(description="the KPI code", examples=["revenue"])] = "revenue",
-              months: Annotated[int, Query(ge=1, le=36)] = 12, lang: Lang = "en") -> Response:
+def kpi_trend(
+    level: Level,
+    code: str,
+    period: Period,
+    scope: ScopeDep,
+    session: SessionDep,
+    kpi: Annotated[str, Query(description="the KPI code", examples=["revenue"])] = "revenue",
+    months: Annotated[int, Query(ge=1, le=36)] = 12,
+    lang: Lang = "en",
+) -> Response:
     """One KPI of one unit month by month against its monthly target."""
     registry = scorecard_service.card_registry(load_registry(session), level)  # an account's has fewer KPIs
     codes = list(registry.kpis["code"])
     if kpi not in codes:
-        raise _invalid("kpi", kpi,
-                       f"unknown or inactive KPI {kpi!r}; the KPIs of a {level}'s card are {', '.join(codes)}")
+        raise _invalid(
+            "kpi", kpi, f"unknown or inactive KPI {kpi!r}; the KPIs of a {level}'s card are {', '.join(codes)}"
+        )
 
     def draw(found: dict) -> charts.Figure:
         kpis = registry.kpis.set_index("code")
-        points = pd.DataFrame([{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
-                              columns=["period", "actual", "target", "attainment", "status"])
-        return charts.kpi_trend(points, name=str(kpis.at[kpi, _name(lang)]), unit=str(kpis.at[kpi, "unit"]),
-                                thresholds=(float(kpis.at[kpi, "amber_threshold"]),
-                                            float(kpis.at[kpi, "green_threshold"])), lang=lang)
+        points = pd.DataFrame(
+            [{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
+            columns=["period", "actual", "target", "attainment", "status"],
+        )
+        return charts.kpi_trend(
+            points,
+            name=str(kpis.at[kpi, _name(lang)]),
+            unit=str(kpis.at[kpi, "unit"]),
+            thresholds=(float(kpis.at[kpi, "amber_threshold"]), float(kpis.at[kpi, "green_threshold"])),
+            lang=lang,
+        )
 
     key = ("trend", level, code, period, kpi, months, lang)
-    return _unit_figure(session, scope, level, code, period, key, lambda: (
-        scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months)), draw,
-        months=scorecard_service.covered_months("trend", period, months))
+    return _unit_figure(
+        session,
+        scope,
+        level,
+        code,
+        period,
+        key,
+        lambda: scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months),
+        draw,
+        months=scorecard_service.covered_months("trend", period, months),
+    )
 
 
 @scorecards.get("/{level}/{code}/heatmap", responses=FIGURE)
-def team_heatmap(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-                 range_: Range = "ytd", lang: Lang = "en") -> Response:
+def team_heatmap(
+    level: Level,
+    code: str,
+    period: Period,
+    scope: ScopeDep,
+    session: SessionDep,
+    range_: Range = "ytd",
+    lang: Lang = "en",
+) -> Response:
     """The units (or sellers) below one unit × KPIs, coloured by attainment, ranked by overall score."""
+
     def draw(found: dict) -> charts.Figure:
         kpis = load_registry(session).kpis
-        kids = sorted(found["children"],
-                      key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"]))
+        kids = sorted(
+            found["children"], key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"])
+        )
         rows = [f"{c['name']} ({c['code']})" for c in kids]
         names = list(kpis[_name(lang)])
-        att = pd.DataFrame([[c["kpis"].get(k, {}).get("attainment") for k in kpis["code"]] for c in kids],
-                           index=rows, columns=names, dtype="float64")
-        st = pd.DataFrame([[c["kpis"].get(k, {}).get("status", "none") for k in kpis["code"]] for c in kids],
-                          index=rows, columns=names, dtype="object")
+        att = pd.DataFrame(
+            [[c["kpis"].get(k, {}).get("attainment") for k in kpis["code"]] for c in kids],
+            index=rows,
+            columns=names,
+            dtype="float64",
+        )
+        st = pd.DataFrame(
+            [[c["kpis"].get(k, {}).get("status", "none") for k in kpis["code"]] for c in kids],
+            index=rows,
+            columns=names,
+            dtype="object",
+        )
         thresholds = dict(zip(names, zip(kpis["amber_threshold"], kpis["green_threshold"], strict=True), strict=True))
         return charts.team_heatmap(att, st, lang=lang, thresholds=thresholds)
 
-    return _unit_figure(session, scope, level, code, period, ("heatmap", level, code, period, range_, lang), lambda: (
-        scorecard_service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)),
-        draw)
+    return _unit_figure(
+        session,
+        scope,
+        level,
+        code,
+        period,
+        ("heatmap", level, code, period, range_, lang),
+        lambda: scorecard_service.children(session, scope=scope, level=level, code=code, period=period, range_=range_),
+        draw,
+    )
 
 
 def _by(value: str) -> list[str]:
@@ -173,14 +264,16 @@ def _variance(session, scope, from_: str, to: str, by: str, per_month: bool) -> 
     return budget_service.variance_report(session, scope=scope, from_=from_, to=to, by=keys, per_month=per_month)
 
 
-FromQ = Annotated[str, Query(alias="from", pattern=MONTH_PATTERN,
-                             description="first month, YYYY-MM; not after `to` (422 otherwise)")]
+FromQ = Annotated[
+    str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, YYYY-MM; not after `to` (422 otherwise)")
+]
 ByQ = Annotated[str, Query(description="comma-separated group keys, as for /budget/variance")]
 
 
 @budget.get("/monthly", responses=FIGURE)
-def budget_vs_actual(from_: FromQ, to: Month, scope: BudgetScope, session: SessionDep, by: ByQ = "district",
-                     lang: Lang = "en") -> Response:
+def budget_vs_actual(
+    from_: FromQ, to: Month, scope: BudgetScope, session: SessionDep, by: ByQ = "district", lang: Lang = "en"
+) -> Response:
     """Budget and actual per month over the range (summed over the groups), with cumulative lines."""
     report = _variance(session, scope, from_, to, by, per_month=True)
     months = budget_service.check_range(from_, to)
@@ -193,25 +286,39 @@ def budget_vs_actual(from_: FromQ, to: Month, scope: BudgetScope, session: Sessi
         has_null = cents.isna().groupby(rows["period"]).any()
         return (cents.groupby(rows["period"]).sum().where(~has_null) / 100).reindex(months, fill_value=0.0)
 
-    monthly = pd.DataFrame({"period": months, "budget_amount": per_month("budget_amount").to_numpy(),
-                            "actual_amount": per_month("actual_amount").to_numpy()})
+    monthly = pd.DataFrame(
+        {
+            "period": months,
+            "budget_amount": per_month("budget_amount").to_numpy(),
+            "actual_amount": per_month("actual_amount").to_numpy(),
+        }
+    )
     return _figure(charts.budget_vs_actual(monthly, lang=lang))
 
 
 @budget.get("/waterfall", responses=FIGURE)
-def variance_waterfall(from_: FromQ, to: Month, scope: BudgetScope, session: SessionDep, by: ByQ = "district",
-                       lang: Lang = "en") -> Response:
+def variance_waterfall(
+    from_: FromQ, to: Month, scope: BudgetScope, session: SessionDep, by: ByQ = "district", lang: Lang = "en"
+) -> Response:
     """From budget through price, volume and mix to actual, over the range (the variance totals)."""
     report = _variance(session, scope, from_, to, by, per_month=False)
-    totals = report.totals if not report.rows.empty else {
-        "budget_amount": 0.0, "price_effect": 0.0, "volume_effect": 0.0, "mix_effect": 0.0, "actual_amount": 0.0}
+    totals = (
+        report.totals
+        if not report.rows.empty
+        else {"budget_amount": 0.0, "price_effect": 0.0, "volume_effect": 0.0, "mix_effect": 0.0, "actual_amount": 0.0}
+    )
     return _figure(charts.variance_waterfall(totals, lang=lang))
 
 
 @budget.get("/forecast", responses=FIGURE)
-def forecast_bars(year: Annotated[int, Query(ge=1900, le=2999)], scope: BudgetScope, session: SessionDep,
-                  as_of: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None, by: ByQ = "district",
-                  lang: Lang = "en") -> Response:
+def forecast_bars(
+    year: Annotated[int, Query(ge=1900, le=2999)],
+    scope: BudgetScope,
+    session: SessionDep,
+    as_of: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+    by: ByQ = "district",
+    lang: Lang = "en",
+) -> Response:
     """Where the year lands by each forecast method (the forecast totals) beside the budget."""
     keys = _by(by)
     try:

@@ -24,8 +24,12 @@ def _say(text: str) -> None:
 
 def _remove_database(path: Path) -> None:
     """Delete an old demo file and its WAL/shared-memory companions."""
-    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
-              path.with_name(path.name + "-journal")):
+    for p in (
+        path,
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+        path.with_name(path.name + "-journal"),
+    ):
         if p.exists():
             p.unlink()
 
@@ -61,8 +65,7 @@ def build_demo(path: Path, *, seed: int | None = None, today: date | None = None
         with Session(engine) as session:
             for dataset, text in company.files.items():
                 t = time.perf_counter()
-                result = import_file(session, dataset=dataset, data=text.encode("utf-8"),
-                                     filename=f"{dataset}.csv")
+                result = import_file(session, dataset=dataset, data=text.encode("utf-8"), filename=f"{dataset}.csv")
                 session.commit()  # one dataset at a time, as a user would load the files
                 rows[dataset] = result.rows
                 _say(f"  loaded {dataset:<11} {result.rows:>7} rows  ({time.perf_counter() - t:.1f} s)")
@@ -120,8 +123,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     path = Path(args.database)
     if _is_configured_database(path):
-        print(f"error: {path} is the database DATABASE_URL names; the demo never replaces it. "
-              "Give another file with --database.", file=sys.stderr)
+        print(
+            f"error: {path} is the database DATABASE_URL names; the demo never replaces it. "
+            "Give another file with --database.",
+            file=sys.stderr,
+        )
         return 2
     try:
         company, _rows = build_demo(path, today=args.today)
@@ -167,15 +173,21 @@ def _day(text: str) -> date:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `scorecard demo` on the CLI's subparsers."""
     demo = sub.add_parser("demo", help="create a demo company in a fresh SQLite file and serve it")
-    demo.add_argument("--database", default=DEFAULT_DATABASE,
-                      help=f"the SQLite file to (re)create (default ./{DEFAULT_DATABASE}); "
-                           "DATABASE_URL's database is never touched")
+    demo.add_argument(
+        "--database",
+        default=DEFAULT_DATABASE,
+        help=f"the SQLite file to (re)create (default ./{DEFAULT_DATABASE}); DATABASE_URL's database is never touched",
+    )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--no-serve", action="store_true", help="load the demo and exit")
-    demo.add_argument("--export", metavar="DIR",
-                      help="write the demo's CSV files (the import formats) to DIR and exit")
-    demo.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD",
-                      help="make the demo as on this day: its data ends on the last day of the month before "
-                           "(default: today); the same month gives the same data")
+    demo.add_argument("--export", metavar="DIR", help="write the demo's CSV files (the import formats) to DIR and exit")
+    demo.add_argument(
+        "--today",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="make the demo as on this day: its data ends on the last day of the month before "
+        "(default: today); the same month gives the same data",
+    )
     demo.set_defaults(func=cmd_demo)

@@ -37,8 +37,17 @@ STORY_START = N_MONTHS - 10  # month index where the story's ten months begin (2
 
 # Loading order: every file only refers to what is loaded before it.
 DATASET_ORDER = (
-    "regions", "districts", "sellers", "leaders", "accounts", "products", "seasonality",
-    "sales", "activities", "targets", "budgets",
+    "regions",
+    "districts",
+    "sellers",
+    "leaders",
+    "accounts",
+    "products",
+    "seasonality",
+    "sales",
+    "activities",
+    "targets",
+    "budgets",
 )
 
 # Month weights (sum 100): a quiet July, a strong November/December.
@@ -122,32 +131,135 @@ PRODUCTS = (
 BUDGET_DISCOUNT = 0.05  # the plan assumes 5 % off list price
 
 FIRST_NAMES = (
-    "Ola", "Kari", "Per", "Ingrid", "Lars", "Anne", "Jon", "Marit", "Knut", "Silje", "Erik", "Hilde",
-    "Bjørn", "Tone", "Hans", "Liv", "Magnus", "Nora", "Sindre", "Ida", "Øyvind", "Åse", "Torbjørn",
-    "Solveig", "Geir", "Mette", "Espen", "Ragnhild", "Håkon", "Sigrid", "Trond", "Kristin", "Eirik",
-    "Hanne", "Vegard", "Camilla", "Jørgen", "Thea", "Stian", "Maria", "Arne", "Linn", "Rune", "Heidi",
-    "Fredrik", "Tuva", "Martin", "Ane", "Sverre", "Guro",
+    "Ola",
+    "Kari",
+    "Per",
+    "Ingrid",
+    "Lars",
+    "Anne",
+    "Jon",
+    "Marit",
+    "Knut",
+    "Silje",
+    "Erik",
+    "Hilde",
+    "Bjørn",
+    "Tone",
+    "Hans",
+    "Liv",
+    "Magnus",
+    "Nora",
+    "Sindre",
+    "Ida",
+    "Øyvind",
+    "Åse",
+    "Torbjørn",
+    "Solveig",
+    "Geir",
+    "Mette",
+    "Espen",
+    "Ragnhild",
+    "Håkon",
+    "Sigrid",
+    "Trond",
+    "Kristin",
+    "Eirik",
+    "Hanne",
+    "Vegard",
+    "Camilla",
+    "Jørgen",
+    "Thea",
+    "Stian",
+    "Maria",
+    "Arne",
+    "Linn",
+    "Rune",
+    "Heidi",
+    "Fredrik",
+    "Tuva",
+    "Martin",
+    "Ane",
+    "Sverre",
+    "Guro",
 )
 LAST_NAMES = (
-    "Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Kristiansen", "Jensen",
-    "Karlsen", "Berg", "Haugen", "Hagen", "Bakken", "Solberg", "Dahl", "Lie", "Strand", "Moen",
-    "Ødegård", "Bjørnstad", "Sæther", "Fjeld", "Lunde", "Aas", "Nygård", "Vik", "Myhre", "Holm",
-    "Eide", "Brekke", "Halvorsen", "Tveit", "Rønning", "Sørensen", "Jakobsen", "Lien", "Næss",
-    "Aune", "Amundsen",
+    "Hansen",
+    "Johansen",
+    "Olsen",
+    "Larsen",
+    "Andersen",
+    "Pedersen",
+    "Nilsen",
+    "Kristiansen",
+    "Jensen",
+    "Karlsen",
+    "Berg",
+    "Haugen",
+    "Hagen",
+    "Bakken",
+    "Solberg",
+    "Dahl",
+    "Lie",
+    "Strand",
+    "Moen",
+    "Ødegård",
+    "Bjørnstad",
+    "Sæther",
+    "Fjeld",
+    "Lunde",
+    "Aas",
+    "Nygård",
+    "Vik",
+    "Myhre",
+    "Holm",
+    "Eide",
+    "Brekke",
+    "Halvorsen",
+    "Tveit",
+    "Rønning",
+    "Sørensen",
+    "Jakobsen",
+    "Lien",
+    "Næss",
+    "Aune",
+    "Amundsen",
 )
 # account type, segment
 ACCOUNT_TYPES = (
-    ("Hotell", "HoReCa"), ("Restaurant", "HoReCa"), ("Kafé", "HoReCa"), ("Pizzeria", "HoReCa"),
-    ("Brasserie", "HoReCa"), ("Kantine", "Kantine"), ("Catering", "Kantine"), ("Bakeri", "Dagligvare"),
-    ("Matbutikk", "Dagligvare"), ("Sykehjem", "Offentlig"), ("Skole", "Offentlig"), ("Barnehage", "Offentlig"),
+    ("Hotell", "HoReCa"),
+    ("Restaurant", "HoReCa"),
+    ("Kafé", "HoReCa"),
+    ("Pizzeria", "HoReCa"),
+    ("Brasserie", "HoReCa"),
+    ("Kantine", "Kantine"),
+    ("Catering", "Kantine"),
+    ("Bakeri", "Dagligvare"),
+    ("Matbutikk", "Dagligvare"),
+    ("Sykehjem", "Offentlig"),
+    ("Skole", "Offentlig"),
+    ("Barnehage", "Offentlig"),
 )
-PUBLIC_TYPES = (("Sykehjem", "Offentlig"), ("Skole", "Offentlig"), ("Barnehage", "Offentlig"),
-                ("Helsehus", "Offentlig"), ("Kommunekjøkken", "Offentlig"))
-CHAIN_TYPES = (("Burgerbar", "Kjede"), ("Kaffebar", "Kjede"), ("Kiosk", "Kjede"), ("Pizzakjede", "Kjede"),
-               ("Bakerikjede", "Kjede"))
+PUBLIC_TYPES = (
+    ("Sykehjem", "Offentlig"),
+    ("Skole", "Offentlig"),
+    ("Barnehage", "Offentlig"),
+    ("Helsehus", "Offentlig"),
+    ("Kommunekjøkken", "Offentlig"),
+)
+CHAIN_TYPES = (
+    ("Burgerbar", "Kjede"),
+    ("Kaffebar", "Kjede"),
+    ("Kiosk", "Kjede"),
+    ("Pizzakjede", "Kjede"),
+    ("Bakerikjede", "Kjede"),
+)
 KEY_ACCOUNT_NAMES = (
-    "{town} kommune storkjøkken", "Fjordhotellene {town}", "Nordisk Kantinedrift {town}",
-    "{town} universitetssykehus", "Kystbaker {town}", "Helse {town} innkjøp",
+    "{town} kommune storkjøkken",
+    "Fjordhotellene {town}",
+    "Nordisk Kantinedrift {town}",
+    "{town} universitetssykehus",
+    "Kystbaker {town}",
+    "Helse {town} innkjøp",
 )
 
 # Story roles by (district, position of the seller in the district).
@@ -156,10 +268,10 @@ BEHIND = (("TRO", 1), ("OFF", 2), ("KJD", 1))
 DISCOUNTER = ("VIK", 1)
 # Month indices count from the data's first month (0); the dates are those of a demo made in November 2026.
 MOVERS = {  # (district, position) -> (new district, month index of the move)
-    ("TRO", 3): ("BOD", 10),   # 2025-09-01
-    ("MRE", 4): ("BGN", 5),    # 2025-04-01
-    ("VIK", 4): ("OSL", 14),   # 2026-01-01
-    ("KJD", 3): ("VIK", 18),   # 2026-05-01
+    ("TRO", 3): ("BOD", 10),  # 2025-09-01
+    ("MRE", 4): ("BGN", 5),  # 2025-04-01
+    ("VIK", 4): ("OSL", 14),  # 2026-01-01
+    ("KJD", 3): ("VIK", 18),  # 2026-05-01
 }
 NEW_HIRES = {("TRD", 5): 9, ("OSL", 5): 16}  # hired 2025-08-01 and 2026-03-01
 STRONG_DISTRICT = "BGN"
@@ -169,9 +281,9 @@ RAMP = (0.4, 0.6, 0.8, 0.9)  # a new hire's share of a full target in their firs
 
 @dataclass(frozen=True)
 class Login:
-    role: str      # admin, finance, leader or seller
+    role: str  # admin, finance, leader or seller
     email: str
-    who: str       # who this is in the story
+    who: str  # who this is in the story
 
 
 @dataclass(frozen=True)
@@ -189,7 +301,7 @@ class _Seller:
     code: str
     name: str
     email: str
-    home: str                 # district at hire / start of the data
+    home: str  # district at hire / start of the data
     position: int
     stints: list[tuple[int, str]]  # (first month index, district)
     first_valid_from: date
@@ -198,8 +310,8 @@ class _Seller:
     hit: float
     discount: float
     csat: float
-    target_prev: int = 0   # the yearly revenue target of the year before the data's last year
-    target_year: int = 0   # ... and of the data's last year
+    target_prev: int = 0  # the yearly revenue target of the year before the data's last year
+    target_year: int = 0  # ... and of the data's last year
     portfolios: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
@@ -243,8 +355,7 @@ def _csv(columns: dict[str, list | np.ndarray]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns.keys())
-    writer.writerows(zip(*(v.tolist() if isinstance(v, np.ndarray) else v for v in columns.values()),
-                         strict=True))
+    writer.writerows(zip(*(v.tolist() if isinstance(v, np.ndarray) else v for v in columns.values()), strict=True))
     return out.getvalue()
 
 
@@ -282,10 +393,14 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
 
     # --- organization -------------------------------------------------------------------------
     files["regions"] = _csv({"code": [c for c, _ in REGIONS], "name": [n for _, n in REGIONS]})
-    files["districts"] = _csv({
-        "code": [d[0] for d in DISTRICTS], "name": [d[1] for d in DISTRICTS],
-        "basis": [d[2] for d in DISTRICTS], "region_code": [d[3] for d in DISTRICTS],
-    })
+    files["districts"] = _csv(
+        {
+            "code": [d[0] for d in DISTRICTS],
+            "name": [d[1] for d in DISTRICTS],
+            "basis": [d[2] for d in DISTRICTS],
+            "region_code": [d[3] for d in DISTRICTS],
+        }
+    )
     district_info = {d[0]: d for d in DISTRICTS}
 
     n_sellers = sum(d[6] for d in DISTRICTS)
@@ -306,11 +421,18 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
                 new_d, at = MOVERS[(dcode, pos)]
                 stints.append((at, new_d))
             s = _Seller(
-                code=f"S{len(sellers) + 101}", name=name, email=email, home=dcode, position=pos,
-                stints=stints, first_valid_from=first,
-                skill=float(rng.normal(1.0, 0.035)), activity=float(rng.normal(1.0, 0.06)),
+                code=f"S{len(sellers) + 101}",
+                name=name,
+                email=email,
+                home=dcode,
+                position=pos,
+                stints=stints,
+                first_valid_from=first,
+                skill=float(rng.normal(1.0, 0.035)),
+                activity=float(rng.normal(1.0, 0.06)),
                 hit=float(np.clip(rng.normal(0.42, 0.035), 0.33, 0.5)),
-                discount=float(rng.uniform(0.03, 0.075)), csat=float(rng.normal(4.25, 0.15)),
+                discount=float(rng.uniform(0.03, 0.075)),
+                csat=float(rng.normal(4.25, 0.15)),
             )
             base = 9_000_000 * rng.uniform(0.8, 1.25)
             s.target_prev = int(round(base, -4))
@@ -344,12 +466,14 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
         if dcode == "OSL":
             leader_units.append((idx, dcode, ""))
             idx += 1
-    files["leaders"] = _csv({
-        "email": [leader_people[i][1] for i, _, _ in leader_units],
-        "name": [leader_people[i][0] for i, _, _ in leader_units],
-        "district_code": [d for _, d, _ in leader_units],
-        "region_code": [r for _, _, r in leader_units],
-    })
+    files["leaders"] = _csv(
+        {
+            "email": [leader_people[i][1] for i, _, _ in leader_units],
+            "name": [leader_people[i][0] for i, _, _ in leader_units],
+            "district_code": [d for _, d, _ in leader_units],
+            "region_code": [r for _, _, r in leader_units],
+        }
+    )
     leader_of = {(d or r or "company"): leader_people[i] for i, d, r in reversed(leader_units)}
 
     # Accounts: 50 per district, a few key accounts whose KAM is the district's senior seller.
@@ -382,21 +506,33 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
             acc_key.append(k < n_key)
             acc_kam.append(by_role[(dcode, 0)].code if k < n_key else "")
             acc_size.append(float(rng.lognormal(0, 0.7)) * (6.0 if k < n_key else 1.0))
-    files["accounts"] = _csv({
-        "code": acc_code, "name": acc_name, "district_code": acc_district, "segment": acc_segment,
-        "key_account": ["true" if k else "false" for k in acc_key], "kam_seller_code": acc_kam,
-    })
+    files["accounts"] = _csv(
+        {
+            "code": acc_code,
+            "name": acc_name,
+            "district_code": acc_district,
+            "segment": acc_segment,
+            "key_account": ["true" if k else "false" for k in acc_key],
+            "kam_seller_code": acc_kam,
+        }
+    )
     acc_district_arr = np.array(acc_district)
     acc_size_arr = np.array(acc_size)
     acc_key_arr = np.array(acc_key)
 
-    files["products"] = _csv({
-        "code": [p[0] for p in PRODUCTS], "name": [p[1] for p in PRODUCTS],
-        "product_group": [GROUPS[p[2]] for p in PRODUCTS],
-    })
-    files["seasonality"] = _csv({
-        "month": [str(m) for m in range(1, 13)], "weight": [f"{w:.1f}" for w in SEASONALITY],
-    })
+    files["products"] = _csv(
+        {
+            "code": [p[0] for p in PRODUCTS],
+            "name": [p[1] for p in PRODUCTS],
+            "product_group": [GROUPS[p[2]] for p in PRODUCTS],
+        }
+    )
+    files["seasonality"] = _csv(
+        {
+            "month": [str(m) for m in range(1, 13)],
+            "weight": [f"{w:.1f}" for w in SEASONALITY],
+        }
+    )
 
     # --- product economics per district mix ---------------------------------------------------
     p_group = np.array([p[2] for p in PRODUCTS])
@@ -433,8 +569,11 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
             pick = rng.choice(pool, size=n, replace=False, p=acc_size_arr[pool] / acc_size_arr[pool].sum())
             if s.position == 0 and d == s.home:
                 pick = np.concatenate([np.flatnonzero((acc_district_arr == d) & acc_key_arr), pick])
-            start = np.where(rng.random(len(pick)) < 0.8, at,
-                             rng.integers(at + 1, N_MONTHS - 1, len(pick)) if at + 1 < N_MONTHS - 1 else at)
+            start = np.where(
+                rng.random(len(pick)) < 0.8,
+                at,
+                rng.integers(at + 1, N_MONTHS - 1, len(pick)) if at + 1 < N_MONTHS - 1 else at,
+            )
             start[acc_key_arr[pick]] = at
             s.portfolios[at] = (pick, start, acc_size_arr[pick])
 
@@ -459,8 +598,7 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
         hire = NEW_HIRES.get((s.home, s.position))
         if hire is not None and i < hire:
             return 0.0
-        yearly = (s.target_year if years[i] == year else s.target_prev if years[i] == prev_year
-                  else s.target_prev / 1.05)
+        yearly = s.target_year if years[i] == year else s.target_prev if years[i] == prev_year else s.target_prev / 1.05
         ramp = RAMP[i - hire] if hire is not None and i - hire < len(RAMP) else 1.0
         return yearly * season[month_no[i] - 1] * ramp
 
@@ -472,13 +610,13 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
         if role in AHEAD:
             f = 1.22 if story else 1.04
         elif role in BEHIND:
-            f = 0.9 - 0.022 * (i - STORY_START) if story else 0.97   # 0.90 in its first month to 0.70 in its last
+            f = 0.9 - 0.022 * (i - STORY_START) if story else 0.97  # 0.90 in its first month to 0.70 in its last
         elif role == DISCOUNTER:
             f = 1.04 if story else 1.0
         d = district_at(s, i)
         if d == STRONG_DISTRICT and story:
             f *= 1.13
-        if d == WEAK_DISTRICT and i >= 11:                              # from 2025-10 on
+        if d == WEAK_DISTRICT and i >= 11:  # from 2025-10 on
             f *= max(0.72, 1 - 0.035 * (i - 10))
         return f
 
@@ -487,7 +625,7 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
         a = s.activity
         if role in AHEAD:
             a = 1.15
-        elif role in BEHIND and i >= 10:                                 # meetings fall from 2025-09
+        elif role in BEHIND and i >= 10:  # meetings fall from 2025-09
             a = max(0.55, 1.0 - 0.05 * (i - 9))
         if district_at(s, i) == STRONG_DISTRICT:
             a *= 1.08
@@ -496,7 +634,7 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
     def hit_rate(s: _Seller, i: int) -> float:
         role = (s.home, s.position)
         h = 0.5 if role in AHEAD else 0.32 if role in BEHIND and i >= 12 else s.hit
-        if district_at(s, i) == WEAK_DISTRICT and i >= 6:               # falls from 2025-05
+        if district_at(s, i) == WEAK_DISTRICT and i >= 6:  # falls from 2025-05
             h = max(0.16, h - 0.025 * (i - 5))
         return h
 
@@ -555,8 +693,9 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
                 rows.append((days[rng.integers(0, len(days), n)], typ, draw(accounts, acc_p, n), [""] * n))
             mondays = mondays_of[i]
             calls = rng.poisson(7 * lvl, len(mondays))
-            rows.append((mondays[calls > 0], "call", np.full(int((calls > 0).sum()), -1),
-                         [str(c) for c in calls[calls > 0]]))
+            rows.append(
+                (mondays[calls > 0], "call", np.full(int((calls > 0).sum()), -1), [str(c) for c in calls[calls > 0]])
+            )
             n = int(rng.poisson(0.55))
             hours = rng.choice(np.array(["2", "3", "4", "4", "7.5"]), n)
             rows.append((days[rng.integers(0, len(days), n)], "training_hours", np.full(n, -1), list(hours)))
@@ -567,8 +706,9 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
             n = int(rng.poisson(2.2))
             mu = s.csat - (0.55 if d == WEAK_DISTRICT and i >= 12 else 0.0)
             score = np.clip(np.round(rng.normal(mu, 0.7, n)), 1, 5).astype(int)
-            rows.append((days[rng.integers(0, len(days), n)], "csat", draw(accounts, acc_p, n),
-                         [str(v) for v in score]))
+            rows.append(
+                (days[rng.integers(0, len(days), n)], "csat", draw(accounts, acc_p, n), [str(v) for v in score])
+            )
             for day_a, typ, acc_a, val in rows:
                 if len(day_a):
                     act_parts.append((day_a, si, typ, acc_a, val))
@@ -585,12 +725,18 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
     seller_codes = np.array([s.code for s in sellers])
     acc_codes = np.array(acc_code)
     prod_codes = np.array([p[0] for p in PRODUCTS])
-    files["sales"] = _csv({
-        "id": [f"F{n:07d}" for n in range(1, len(order) + 1)],
-        "date": day[order], "seller_code": seller_codes[sel[order]], "account_code": acc_codes[acc[order]],
-        "product_code": prod_codes[prod[order]], "quantity": [str(q) for q in qty[order].tolist()],
-        "amount": _money(amount[order]), "cost": _money(cost[order]),
-    })
+    files["sales"] = _csv(
+        {
+            "id": [f"F{n:07d}" for n in range(1, len(order) + 1)],
+            "date": day[order],
+            "seller_code": seller_codes[sel[order]],
+            "account_code": acc_codes[acc[order]],
+            "product_code": prod_codes[prod[order]],
+            "quantity": [str(q) for q in qty[order].tolist()],
+            "amount": _money(amount[order]),
+            "cost": _money(cost[order]),
+        }
+    )
 
     # --- activities.csv ------------------------------------------------------------------------
     a_day = np.concatenate([p[0] for p in act_parts])
@@ -600,11 +746,16 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
     a_val = np.array([v for p in act_parts for v in p[4]], dtype=object)
     order = np.lexsort((a_sel, a_day))
     acc_or_empty = np.where(a_acc >= 0, acc_codes[np.maximum(a_acc, 0)], "")
-    files["activities"] = _csv({
-        "id": [f"A{n:07d}" for n in range(1, len(order) + 1)],
-        "date": a_day[order], "seller_code": seller_codes[a_sel[order]], "account_code": acc_or_empty[order],
-        "type": a_typ[order], "value": a_val[order],
-    })
+    files["activities"] = _csv(
+        {
+            "id": [f"A{n:07d}" for n in range(1, len(order) + 1)],
+            "date": a_day[order],
+            "seller_code": seller_codes[a_sel[order]],
+            "account_code": acc_or_empty[order],
+            "type": a_typ[order],
+            "value": a_val[order],
+        }
+    )
 
     # --- targets.csv --------------------------------------------------------------------------
     # Plans built from last year's realized figures use the sales of the year before the data's last.
@@ -629,8 +780,12 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
                     period = months[i].strftime("%Y-%m")
                     target("seller", s.code, "revenue", period, rev)
                     target("seller", s.code, "gross_margin", period, round(rev * mp, -3))
-                    for kpi, per_year in (("meetings", 160), ("proposals", 70), ("training_hours", 24),
-                                          ("coaching_sessions", 14)):
+                    for kpi, per_year in (
+                        ("meetings", 160),
+                        ("proposals", 70),
+                        ("training_hours", 24),
+                        ("coaching_sessions", 14),
+                    ):
                         target("seller", s.code, kpi, period, per_year * season[month_no[i] - 1], 1)
             elif hire is None or years[hire] < y:
                 target("seller", s.code, "revenue", str(y), yearly)
@@ -667,15 +822,22 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
     for y in (prev_year, year):
         total = sum(v for (d, yy), v in district_plan.items() if yy == y)
         target("company", "", "revenue", str(y), round(total, -6))
-        target("company", "", "key_account_share", str(y), round(ka_share_prev + (0.0 if y == prev_year else 0.02), 2),
-               2)
+        target(
+            "company", "", "key_account_share", str(y), round(ka_share_prev + (0.0 if y == prev_year else 0.02), 2), 2
+        )
         target("company", "", "hit_rate", str(y), 0.40, 2)
     # Winning new customers is the company's goal, not each seller's: 20 a year.
     target("company", "", "new_customers", str(year), 20)
-    target("region", "VEST", "revenue", str(year), round(sum(
-        district_plan[(d, year)] for d in district_info if district_info[d][3] == "VEST"), -5))
-    files["targets"] = _csv({k: [r[j] for r in t_rows]
-                             for j, k in enumerate(("level", "code", "kpi", "period", "value"))})
+    target(
+        "region",
+        "VEST",
+        "revenue",
+        str(year),
+        round(sum(district_plan[(d, year)] for d in district_info if district_info[d][3] == "VEST"), -5),
+    )
+    files["targets"] = _csv(
+        {k: [r[j] for r in t_rows] for j, k in enumerate(("level", "code", "kpi", "period", "value"))}
+    )
 
     # --- budgets.csv: each district's plan split over products by its expected mix ------------
     b_rows = {"district_code": [], "product_code": [], "period": [], "quantity": [], "amount": [], "cost": []}
@@ -705,11 +867,18 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
         Login("finance", f"okonomi@{DOMAIN}", "finance / controller"),
         Login("leader", leader_of["company"][1], f"sales director ({leader_of['company'][0]})"),
         Login("leader", leader_of["VEST"][1], f"leader of region Vest ({leader_of['VEST'][0]})"),
-        Login("leader", leader_of[WEAK_DISTRICT][1],
-              f"leader of district Rogaland, falling hit rate ({leader_of[WEAK_DISTRICT][0]})"),
+        Login(
+            "leader",
+            leader_of[WEAK_DISTRICT][1],
+            f"leader of district Rogaland, falling hit rate ({leader_of[WEAK_DISTRICT][0]})",
+        ),
         Login("seller", discounter.email, f"seller {discounter.code}, gives margin away ({discounter.name})"),
-        Login("seller", mover.email, f"seller {mover.code}, moved Viken -> Oslo "
-                                     f"{month_start(first_day, MOVERS[('VIK', 4)][1]):%Y-%m} ({mover.name})"),
+        Login(
+            "seller",
+            mover.email,
+            f"seller {mover.code}, moved Viken -> Oslo "
+            f"{month_start(first_day, MOVERS[('VIK', 4)][1]):%Y-%m} ({mover.name})",
+        ),
     )
     story_from = month_start(first_day, STORY_START)
     when = f"in {story_from.year}" if story_from.month == 1 else f"since {story_from:%Y-%m}"
@@ -718,13 +887,17 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
         f"Behind plan {when} (their meetings fell first): "
         + ", ".join(f"{by_role[r].code} {by_role[r].name}" for r in BEHIND),
         f"District Bergen og Hordaland (BGN) ahead of budget {when}",
-        (f"District Rogaland (STV): hit rate falling since {month_start(first_day, 6):%Y-%m}, revenue since "
-         f"{month_start(first_day, 11):%Y-%m}, no goal conversations {when}"),
+        (
+            f"District Rogaland (STV): hit rate falling since {month_start(first_day, 6):%Y-%m}, revenue since "
+            f"{month_start(first_day, 11):%Y-%m}, no goal conversations {when}"
+        ),
         f"{discounter.code} {discounter.name} (Viken) meets revenue with 20 %+ discounts: margin given away",
-        "Moves: " + ", ".join(f"{by_role[r].code} {r[0]}->{m[0]} {month_start(first_day, m[1]):%Y-%m}"
-                              for r, m in MOVERS.items()),
-        "New hires: " + ", ".join(f"{by_role[r].code} from {month_start(first_day, i):%Y-%m}"
-                                  for r, i in NEW_HIRES.items()),
+        "Moves: "
+        + ", ".join(
+            f"{by_role[r].code} {r[0]}->{m[0]} {month_start(first_day, m[1]):%Y-%m}" for r, m in MOVERS.items()
+        ),
+        "New hires: "
+        + ", ".join(f"{by_role[r].code} from {month_start(first_day, i):%Y-%m}" for r, i in NEW_HIRES.items()),
     )
     facts = {
         "ahead_sellers": tuple(by_role[r].code for r in AHEAD),
@@ -734,7 +907,7 @@ def generate(seed: int = SEED, *, today: date | None = None) -> DemoCompany:
         "weak_district": WEAK_DISTRICT,
         "movers": tuple(by_role[r].code for r in MOVERS),
         "new_hires": tuple(by_role[r].code for r in NEW_HIRES),
-        "first_day": first_day,   # the data's first and last day
+        "first_day": first_day,  # the data's first and last day
         "last_day": last_day,
         "story_from": story_from,  # the first day of the story's ten months
     }

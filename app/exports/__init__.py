@@ -15,6 +15,11 @@ from app.exports.parquet_writer import write_parquet
 from app.exports.xlsx_writer import write_xlsx
 
 __all__ = [
-    "column_kinds", "iter_csv", "json_records", "neutralize_formula", "write_csv", "write_parquet",
+    "column_kinds",
+    "iter_csv",
+    "json_records",
+    "neutralize_formula",
+    "write_csv",
+    "write_parquet",
     "write_xlsx",
 ]

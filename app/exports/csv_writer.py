@@ -77,14 +77,21 @@ def _text(s: pd.Series, delimiter: str) -> pa.Array:
     if isinstance(s.dtype, pd.StringDtype):
         arr = pa.array(s, from_pandas=True).cast(pa.string())
     else:
-        arr = pa.array([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
-                        for v in s.astype("object")], type=pa.string())
+        arr = pa.array(
+            [
+                None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+                for v in s.astype("object")
+            ],
+            type=pa.string(),
+        )
     arr = pc.fill_null(arr, "")
     formula = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_FORMULA_START)
     if pc.any(formula).as_py():
         arr = pc.if_else(formula, pc.binary_join_element_wise("'", arr, ""), arr)
-    special = pc.or_(pc.or_(pc.match_substring(arr, delimiter), pc.match_substring(arr, '"')),
-                     pc.or_(pc.match_substring(arr, "\r"), pc.match_substring(arr, "\n")))
+    special = pc.or_(
+        pc.or_(pc.match_substring(arr, delimiter), pc.match_substring(arr, '"')),
+        pc.or_(pc.match_substring(arr, "\r"), pc.match_substring(arr, "\n")),
+    )
     if not pc.any(special).as_py():
         return arr
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
@@ -106,12 +113,19 @@ def _format(s: pd.Series, kind: str, delimiter: str, decimal: str) -> pa.Array:
 
 def _joined_bytes(lines: pa.Array) -> bytes:
     """The concatenation of a string array's values: its data buffer between the first and last offset."""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
-    return memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]].tobytes()
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+    return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]].tobytes()
 
 
-def iter_csv(frames: pd.DataFrame | Iterable[pd.DataFrame], *, delimiter: str = ",", decimal: str = ".",
-             bom: bool = False, chunk_rows: int = 20_000, kinds: Mapping[str, str] | None = None) -> Iterator[bytes]:
+def iter_csv(
+    frames: pd.DataFrame | Iterable[pd.DataFrame],
+    *,
+    delimiter: str = ",",
+    decimal: str = ".",
+    bom: bool = False,
+    chunk_rows: int = 20_000,
+    kinds: Mapping[str, str] | None = None,
+) -> Iterator[bytes]:
     """A frame, or the parts of one (frames with the same columns, in order), as UTF-8 CSV: a header
     line, then the rows, yielded `chunk_rows` rows at a time; a part is formatted only once the
     previous ones have been yielded, so memory holds one part. No frame at all: no output.
@@ -141,7 +155,7 @@ def iter_csv(frames: pd.DataFrame | Iterable[pd.DataFrame], *, delimiter: str = 
         if list(frame.columns) != columns:
             raise ValueError(f"a part has the columns {list(frame.columns)}, not {columns}")
         for start in range(0, len(frame), chunk_rows):
-            chunk = frame.iloc[start:start + chunk_rows]
+            chunk = frame.iloc[start : start + chunk_rows]
             cols = [_format(chunk[c], kind[str(c)], delimiter, decimal) for c in columns]
             if len(cols) == 1:  # a lone empty field is written "" so the line is not blank (as csv does)
                 cols[0] = pc.if_else(pc.equal(cols[0], ""), '""', cols[0])

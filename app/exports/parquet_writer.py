@@ -22,8 +22,9 @@ def _decimal_array(s: pd.Series) -> pa.Array:
     data[:, 0] = cents
     data[:, 1] = cents >> 63  # sign-extend the 64-bit value into the high half of the 128-bit one
     validity = pa.array(~null).buffers()[1] if null.any() else None
-    return pa.Array.from_buffers(MONEY_TYPE, len(cents), [validity, pa.py_buffer(data.tobytes())],
-                                 null_count=int(null.sum()))
+    return pa.Array.from_buffers(
+        MONEY_TYPE, len(cents), [validity, pa.py_buffer(data.tobytes())], null_count=int(null.sum())
+    )
 
 
 def _arrow(s: pd.Series, kind: str) -> pa.Array:
@@ -38,8 +39,12 @@ def _arrow(s: pd.Series, kind: str) -> pa.Array:
     return pa.array([None if v is None or v != v else str(v) for v in s.astype("object")], type=pa.string())
 
 
-def write_parquet(frames: pd.DataFrame | Iterable[pd.DataFrame], *, kinds: Mapping[str, str] | None = None,
-                  out: BinaryIO | None = None) -> bytes | None:
+def write_parquet(
+    frames: pd.DataFrame | Iterable[pd.DataFrame],
+    *,
+    kinds: Mapping[str, str] | None = None,
+    out: BinaryIO | None = None,
+) -> bytes | None:
     """A frame, or the parts of one (same columns, in order), as a Parquet file (a row group per
     part): money/quantities decimal128(18, 2), ratios float64, ints int64, bools bool, text string;
     nulls stay null. Text is not neutralized (Parquet is not opened by a spreadsheet as text).

@@ -44,11 +44,16 @@ class SheetFull(ValueError):
     """More rows than one XLSX sheet holds."""
 
 
-def write_xlsx(frames: pd.DataFrame | Iterable[pd.DataFrame], *,
-               totals: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
-               sheet_name: str = "Variance", total_label: str = "Total",
-               kinds: Mapping[str, str] | None = None, chunk_rows: int = 20_000,
-               out: BinaryIO | None = None) -> bytes | None:
+def write_xlsx(
+    frames: pd.DataFrame | Iterable[pd.DataFrame],
+    *,
+    totals: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+    sheet_name: str = "Variance",
+    total_label: str = "Total",
+    kinds: Mapping[str, str] | None = None,
+    chunk_rows: int = 20_000,
+    out: BinaryIO | None = None,
+) -> bytes | None:
     """A frame, or the parts of one (same columns, in order), as an .xlsx file with one sheet: a
     bold frozen header with an autofilter, number formats (money and quantities #,##0.00, ratios
     0.00 %), column widths fitted to the header and the first rows, and, when `totals` is given (or
@@ -109,7 +114,7 @@ def write_xlsx(frames: pd.DataFrame | Iterable[pd.DataFrame], *,
             wb.close()
             raise SheetFull(f"more than {limit:,} rows do not fit in one XLSX sheet")
         for start in range(0, len(frame), chunk_rows):
-            chunk = frame.iloc[start:start + chunk_rows]
+            chunk = frame.iloc[start : start + chunk_rows]
             values_by_col = [_cells(chunk[columns[j]], kind[c]) for j, c in enumerate(cols)]
             for i, values in enumerate(zip(*values_by_col)):
                 for j, v in enumerate(values):

@@ -56,8 +56,10 @@ def summarize(errors: list[RowError], *, rows: int = SUMMARY_ROWS) -> list[dict]
         if e.row is not None and len(group[1]) < rows and e.row not in group[1]:
             group[1].append(e.row)
     ordered = sorted(groups.items(), key=lambda item: -item[1][0])  # stable: ties stay in file order
-    return [{"column": column, "message": message, "count": count, "rows": first}
-            for (column, message), (count, first) in ordered]
+    return [
+        {"column": column, "message": message, "count": count, "rows": first}
+        for (column, message), (count, first) in ordered
+    ]
 
 
 class ImportRejected(Exception):

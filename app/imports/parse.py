@@ -154,15 +154,17 @@ def other_datasets(spec: DatasetSpec, columns: Iterable[object]) -> list[str]:
     return [name for k, name in scored if k == best]
 
 
-def _foreign_header(spec: DatasetSpec, others: list[str], errors: list[RowError]) -> tuple[pd.DataFrame, list[RowError]]:
+def _foreign_header(
+    spec: DatasetSpec, others: list[str], errors: list[RowError]
+) -> tuple[pd.DataFrame, list[RowError]]:
     """Another dataset's header: that first, then the header's problems; the rows are not checked (each
     would only repeat that the file is not a `spec` file)."""
     which = " or ".join(others)
-    first = RowError(1, None, None, f"these are the columns of {which}, not of {spec.name}; "
-                                    f"load this file as {which}")
+    first = RowError(1, None, None, f"these are the columns of {which}, not of {spec.name}; load this file as {which}")
     order = {name: i for i, name in enumerate(spec.column_names)}
-    header = sorted((e for e in errors if e.row is None or e.row == 1),
-                    key=lambda e: (e.row or 0, order.get(e.column or "", -1)))
+    header = sorted(
+        (e for e in errors if e.row is None or e.row == 1), key=lambda e: (e.row or 0, order.get(e.column or "", -1))
+    )
     typed = pd.DataFrame({"row": pd.Series([], dtype="int64"), **{c.name: _all_missing(c, 0) for c in spec.columns}})
     return typed, [first, *header]
 
@@ -179,8 +181,9 @@ def _repeated_header(raw: pd.DataFrame, positions: dict[str, int], rows: np.ndar
         cells = raw.iloc[candidates, pos].astype("str").fillna("").str.strip().str.lower()
         mask[candidates] = cells.eq(name).to_numpy(dtype=bool)
     for i in np.flatnonzero(mask):
-        errors.append(RowError(int(rows[i]), None, None,
-                               "the header row appears again (were two files pasted together?)"))
+        errors.append(
+            RowError(int(rows[i]), None, None, "the header row appears again (were two files pasted together?)")
+        )
 
 
 def _unknown_column_message(name: str, known: tuple[str, ...]) -> str:
@@ -261,8 +264,9 @@ def _by_unique(
     return (values[codes] if len(codes) else values[:0]), bad
 
 
-def _unsafe_cells(stripped: pd.Series, candidates: np.ndarray, rows: np.ndarray, cells: pd.Series, name: str,
-                  errors: list[RowError]) -> np.ndarray:
+def _unsafe_cells(
+    stripped: pd.Series, candidates: np.ndarray, rows: np.ndarray, cells: pd.Series, name: str, errors: list[RowError]
+) -> np.ndarray:
     """Text that a spreadsheet would run as a formula, or with control characters: an error each."""
     mask = _np(pc.match_substring_regex(_arrow(stripped), _SUSPECT)).astype(bool) & candidates
     for i in np.flatnonzero(mask):  # the regex only preselects; _unsafe_text decides
@@ -390,9 +394,15 @@ def _parse_number(
     # The bad cells as lists at once: .iat on an Arrow-backed column costs microseconds a cell.
     for i, shown, written in zip(bad.tolist(), stripped.iloc[bad].tolist(), cells.iloc[bad].tolist(), strict=True):
         if ambiguous[i]:
-            errors.append(RowError(int(rows[i]), column.name, written,
-                                   f"'{shown}' is a thousands separator in English and a decimal comma in "
-                                   "Norwegian: write it as a number cell, or without the separator"))
+            errors.append(
+                RowError(
+                    int(rows[i]),
+                    column.name,
+                    written,
+                    f"'{shown}' is a thousands separator in English and a decimal comma in "
+                    "Norwegian: write it as a number cell, or without the separator",
+                )
+            )
             continue
         written_as = "," if comma_text[i] and "," in shown else decimal
         if (shown, written_as) not in problems:
@@ -471,8 +481,10 @@ def _comma_number_problem(text: str) -> str:
     spaces = f"[{_GROUP_SPACES}{_SPACES}]"
     if re.fullmatch(r"-?[0-9]{1,3}(?:\.[0-9]{3})+", text):  # '1.234': a thousand, or one and a bit?
         whole = text.replace(".", "")
-        return (f"'.' separates thousands only before a decimal comma: write {text},00 or {whole} if you mean "
-                f"{whole}, or {text.replace('.', ',')} if you mean a decimal")
+        return (
+            f"'.' separates thousands only before a decimal comma: write {text},00 or {whole} if you mean "
+            f"{whole}, or {text.replace('.', ',')} if you mean a decimal"
+        )
     if re.fullmatch(r"-?[0-9]+\.[0-9]+", text):
         return "use ',' as the decimal separator"
     if re.fullmatch(r"-?[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+", text):
@@ -507,7 +519,9 @@ def _all_missing(column: Column, n: int) -> pd.Series:
     return pd.Series([None] * n, dtype="str")
 
 
-def _errors(rows: np.ndarray, cells: pd.Series, mask: np.ndarray, column: str | None, message: str) -> Iterable[RowError]:
+def _errors(
+    rows: np.ndarray, cells: pd.Series, mask: np.ndarray, column: str | None, message: str
+) -> Iterable[RowError]:
     for i in np.flatnonzero(mask):
         yield RowError(int(rows[i]), column, cells.iat[i], message)
 
@@ -524,9 +538,16 @@ def _row_rules(
 ) -> pd.DataFrame:
     rows = typed["row"].to_numpy()
     if spec.name == "leaders":
-        both = (~empty["district_code"] & ~empty["region_code"])
-        errors.extend(_errors(rows, written["region_code"], both, "region_code",
-                              "give district_code or region_code, not both (both empty = the whole company)"))
+        both = ~empty["district_code"] & ~empty["region_code"]
+        errors.extend(
+            _errors(
+                rows,
+                written["region_code"],
+                both,
+                "region_code",
+                "give district_code or region_code, not both (both empty = the whole company)",
+            )
+        )
     elif spec.name in ("targets", "kpi_values"):
         level = typed["level"]
         company = level.eq("company").to_numpy(dtype=bool, na_value=False)
@@ -537,8 +558,11 @@ def _row_rules(
             errors.append(RowError(int(rows[i]), "code", "", f"a code is required for level {level.iat[i]}"))
         if spec.name == "kpi_values":
             yearly = typed["period"].str.len().eq(4).to_numpy(dtype=bool, na_value=False)
-            errors.extend(_errors(rows, written["period"], yearly, "period",
-                                  "actual values are monthly; give the month (YYYY-MM)"))
+            errors.extend(
+                _errors(
+                    rows, written["period"], yearly, "period", "actual values are monthly; give the month (YYYY-MM)"
+                )
+            )
     elif spec.name == "activities":
         typed = _activity_rules(typed, written, empty, errors)
     return typed
@@ -598,8 +622,11 @@ def _duplicate_keys(
     rows = typed["row"]
     for i in repeat[repeat].index:
         shown = ", ".join(written[k].iat[i].strip() for k in key)
-        errors.append(RowError(int(rows.iat[i]), ", ".join(key), shown, f"duplicate of row {int(first_row[i])}",
-                               group=DUPLICATE_GROUP))
+        errors.append(
+            RowError(
+                int(rows.iat[i]), ", ".join(key), shown, f"duplicate of row {int(first_row[i])}", group=DUPLICATE_GROUP
+            )
+        )
 
 
 def _tighten(spec: DatasetSpec, typed: pd.DataFrame) -> pd.DataFrame:

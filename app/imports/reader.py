@@ -44,8 +44,7 @@ _NOT_BLANK = re.compile(rb"[^\s\x00\xef\xbb\xbf]")
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
-def read_table(data: bytes, filename: str, *, spec: DatasetSpec,
-               xlsx_limits: XlsxLimits | None = None) -> pd.DataFrame:
+def read_table(data: bytes, filename: str, *, spec: DatasetSpec, xlsx_limits: XlsxLimits | None = None) -> pd.DataFrame:
     """All cells as str (empty string for empty), columns as in the header; raises FileProblem.
 
     An XLSX file is read within `xlsx_limits` (default: from the settings, XLSX_MAX_*).
@@ -172,8 +171,10 @@ def _check_utf8(data: bytes) -> None:
 
 
 def _not_utf8(line: int, byte_in_line: int, byte: int) -> FileProblem:
-    return FileProblem(f"the file is not UTF-8: line {line}, byte {byte_in_line} (0x{byte:02X}) "
-                       'cannot be decoded; save it as "CSV UTF-8"')
+    return FileProblem(
+        f"the file is not UTF-8: line {line}, byte {byte_in_line} (0x{byte:02X}) "
+        'cannot be decoded; save it as "CSV UTF-8"'
+    )
 
 
 def _detect_delimiter(header_line: str) -> str:
@@ -203,9 +204,15 @@ def _read_csv_slow(data: bytes, delimiter: str, header: list[str]) -> tuple[pd.D
             if len(cells) > n:
                 extra = [c for c in cells[n:] if c.strip()]
                 if extra:
-                    errors.append(RowError(record_no, None, delimiter.join(cells),
-                                           f"the row has {len(cells)} cells but the header has {n}",
-                                           group="the row has more cells than the header"))
+                    errors.append(
+                        RowError(
+                            record_no,
+                            None,
+                            delimiter.join(cells),
+                            f"the row has {len(cells)} cells but the header has {n}",
+                            group="the row has more cells than the header",
+                        )
+                    )
                 cells = cells[:n]
             rows.append(cells + [""] * (n - len(cells)))
     except csv.Error as exc:  # a cell over the csv module's 128 KiB limit, say
@@ -241,7 +248,7 @@ class _Utf8Check:
             self._decoder.decode(piece, final)
         except UnicodeDecodeError as exc:
             at = exc.start - kept  # in piece; negative: in the bytes kept from the previous piece
-            before = piece[:max(at, 0)]
+            before = piece[: max(at, 0)]
             newline = before.rfind(b"\n")
             line_start = self._offset + newline + 1 if newline >= 0 else self._line_start
             line = self._line + before.count(b"\n")
@@ -275,8 +282,12 @@ class CsvBatches:
         body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
         header_end = body.find(b"\n")
         # Odd files go to the whole-file reader, which has the words for each of them.
-        if (header_end < 0 or body.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in body[:4096]
-                or _NOT_BLANK.search(body[header_end + 1:]) is None):
+        if (
+            header_end < 0
+            or body.startswith((b"\xff\xfe", b"\xfe\xff"))
+            or b"\x00" in body[:4096]
+            or _NOT_BLANK.search(body[header_end + 1 :]) is None
+        ):
             raise NotStreamable
         try:
             header_line = body[:header_end].decode("utf-8").rstrip("\r")
@@ -286,7 +297,7 @@ class CsvBatches:
             raise NotStreamable
         self.delimiter, self.header = _header(header_line)
         self.decimal = "," if self.delimiter == ";" else "."
-        self._rest = body[header_end + 1:]
+        self._rest = body[header_end + 1 :]
         self._utf8 = _Utf8Check(first_line=2)
         self._eof = False
 
@@ -383,8 +394,17 @@ _MAX_ROW_BYTES = 4 * 1024 * 1024  # XML of one row: 16,384 cells (Excel's most) 
 
 # What reading a broken workbook raises: zipfile (a part failing its CRC or size check), the XML parser
 # (SyntaxError), openpyxl (values and indexes out of range, a date beyond year 9999, ...).
-_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, SyntaxError, ValueError, TypeError,
-                LookupError, ArithmeticError)
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    SyntaxError,
+    ValueError,
+    TypeError,
+    LookupError,
+    ArithmeticError,
+)
 
 # A tag with a namespace prefix (<x:row>); plain tags are counted with bytes.count.
 _ROW_START = re.compile(rb"<[A-Za-z_][\w.\-]*:row[\s/>]")
@@ -405,8 +425,12 @@ class XlsxLimits:
     @classmethod
     def from_settings(cls) -> XlsxLimits:
         s = get_settings()
-        return cls(max_rows=s.xlsx_max_rows, max_uncompressed_mb=s.xlsx_max_uncompressed_mb,
-                   max_ratio=s.xlsx_max_ratio, max_seconds=s.xlsx_max_seconds)
+        return cls(
+            max_rows=s.xlsx_max_rows,
+            max_uncompressed_mb=s.xlsx_max_uncompressed_mb,
+            max_ratio=s.xlsx_max_ratio,
+            max_seconds=s.xlsx_max_seconds,
+        )
 
 
 def _beyond(what: str, limit: str, setting: str) -> FileProblem:
@@ -418,8 +442,11 @@ def _too_many_rows(where: str, found: str, limits: XlsxLimits) -> FileProblem:
 
 
 def _out_of_time(limits: XlsxLimits) -> FileProblem:
-    return _beyond(f"reading the workbook took more than {limits.max_seconds:g} seconds",
-                   f"{limits.max_seconds:g} seconds", "XLSX_MAX_SECONDS")
+    return _beyond(
+        f"reading the workbook took more than {limits.max_seconds:g} seconds",
+        f"{limits.max_seconds:g} seconds",
+        "XLSX_MAX_SECONDS",
+    )
 
 
 def _damaged(exc: BaseException) -> FileProblem:
@@ -467,13 +494,15 @@ def _check_directory(data: bytes) -> None:
         return  # not a zip: zipfile says so
     size = struct.unpack_from("<I", data, end + 12)[0]
     locator = end - 20
-    if size == 0xFFFFFFFF and locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":  # zip64
+    if size == 0xFFFFFFFF and locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":  # zip64
         record = struct.unpack_from("<Q", data, locator + 8)[0]
-        if data[record:record + 4] == b"PK\x06\x06" and len(data) >= record + 56:
+        if data[record : record + 4] == b"PK\x06\x06" and len(data) >= record + 56:
             size = struct.unpack_from("<Q", data, record + 40)[0]
     if size > _MAX_DIRECTORY_BYTES:
-        raise FileProblem(f"the .xlsx file's zip directory takes {size // 1024:,} KB, room for tens of thousands of "
-                          f"parts; the limit is {_MAX_DIRECTORY_BYTES // 1024:,} KB (a fixed limit)")
+        raise FileProblem(
+            f"the .xlsx file's zip directory takes {size // 1024:,} KB, room for tens of thousands of "
+            f"parts; the limit is {_MAX_DIRECTORY_BYTES // 1024:,} KB (a fixed limit)"
+        )
 
 
 def _check_archive(archive: zipfile.ZipFile, limits: XlsxLimits) -> None:
@@ -487,23 +516,37 @@ def _check_archive(archive: zipfile.ZipFile, limits: XlsxLimits) -> None:
     infos = [i for i in archive.infolist() if not i.is_dir()]
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise FileProblem(f"the workbook part {info.filename[:100]} is compressed with method "
-                              f"{info.compress_type}; an .xlsx file uses deflate")
+            raise FileProblem(
+                f"the workbook part {info.filename[:100]} is compressed with method "
+                f"{info.compress_type}; an .xlsx file uses deflate"
+            )
         if info.file_size > limit:
-            raise _beyond(f"the workbook part {info.filename[:100]} inflates to {_mb(info.file_size)}",
-                          f"{limits.max_uncompressed_mb:,} MB", "XLSX_MAX_UNCOMPRESSED_MB")
+            raise _beyond(
+                f"the workbook part {info.filename[:100]} inflates to {_mb(info.file_size)}",
+                f"{limits.max_uncompressed_mb:,} MB",
+                "XLSX_MAX_UNCOMPRESSED_MB",
+            )
         if info.file_size > _RATIO_FROM_BYTES and info.file_size > limits.max_ratio * info.compress_size:
-            raise _beyond(f"the workbook part {info.filename[:100]} inflates "
-                          f"{_ratio(info.file_size, info.compress_size)} times, as a zip bomb does",
-                          f"{limits.max_ratio:g} times", "XLSX_MAX_RATIO")
+            raise _beyond(
+                f"the workbook part {info.filename[:100]} inflates "
+                f"{_ratio(info.file_size, info.compress_size)} times, as a zip bomb does",
+                f"{limits.max_ratio:g} times",
+                "XLSX_MAX_RATIO",
+            )
     inflated = sum(i.file_size for i in infos)
     compressed = sum(i.compress_size for i in infos)
     if inflated > limit:
-        raise _beyond(f"the workbook inflates to {_mb(inflated)}", f"{limits.max_uncompressed_mb:,} MB",
-                      "XLSX_MAX_UNCOMPRESSED_MB")
+        raise _beyond(
+            f"the workbook inflates to {_mb(inflated)}",
+            f"{limits.max_uncompressed_mb:,} MB",
+            "XLSX_MAX_UNCOMPRESSED_MB",
+        )
     if inflated > _RATIO_FROM_BYTES and inflated > limits.max_ratio * compressed:
-        raise _beyond(f"the workbook inflates {_ratio(inflated, compressed)} times, as a zip bomb does",
-                      f"{limits.max_ratio:g} times", "XLSX_MAX_RATIO")
+        raise _beyond(
+            f"the workbook inflates {_ratio(inflated, compressed)} times, as a zip bomb does",
+            f"{limits.max_ratio:g} times",
+            "XLSX_MAX_RATIO",
+        )
 
 
 def _mb(size: int) -> str:
@@ -514,8 +557,7 @@ def _ratio(inflated: int, compressed: int) -> str:
     return f"{inflated / compressed:,.0f}" if compressed else "infinitely many"
 
 
-def _scan_parts(archive: zipfile.ZipFile, parts: dict[str, _PartScan], limits: XlsxLimits,
-                deadline: float) -> None:
+def _scan_parts(archive: zipfile.ZipFile, parts: dict[str, _PartScan], limits: XlsxLimits, deadline: float) -> None:
     """Each XML part inflated once, piece by piece, its rows and shared strings counted against the
     limits; what was found goes into `parts`, by part name (also when a limit stops the scan).
 
@@ -535,8 +577,15 @@ def _scan_parts(archive: zipfile.ZipFile, parts: dict[str, _PartScan], limits: X
             raise _damaged(exc) from None
 
 
-def _scan_part(stream: BinaryIO, scan: _PartScan, name: str, limits: XlsxLimits, deadline: float,
-               archive: zipfile.ZipFile, max_strings: int) -> bool:
+def _scan_part(
+    stream: BinaryIO,
+    scan: _PartScan,
+    name: str,
+    limits: XlsxLimits,
+    deadline: float,
+    archive: zipfile.ZipFile,
+    max_strings: int,
+) -> bool:
     """Count what `stream` holds into `scan`; False (at once) when the part is not XML."""
     carry, head, dimension_seen = b"", True, False
     offset, row_at = 0, None  # where `text` starts in the part; where the last row began (None: no row open)
@@ -546,8 +595,9 @@ def _scan_part(stream: BinaryIO, scan: _PartScan, name: str, limits: XlsxLimits,
         if head:
             lead = piece.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
             if lead.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00")) or lead[1:2] == b"\x00":
-                raise FileProblem(f"the workbook part {name[:100]} is not UTF-8 XML (UTF-16?); "
-                                  "an .xlsx file holds UTF-8")
+                raise FileProblem(
+                    f"the workbook part {name[:100]} is not UTF-8 XML (UTF-16?); an .xlsx file holds UTF-8"
+                )
             if lead and not lead.startswith(b"<"):
                 return False
             head = not lead
@@ -557,8 +607,9 @@ def _scan_part(stream: BinaryIO, scan: _PartScan, name: str, limits: XlsxLimits,
             cut = len(text)  # a tag that long is not a row's: count what is whole
         text, carry = text[:cut], text[cut:]
         if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
-            raise FileProblem(f"the workbook part {name[:100]} declares a DTD or entities, which an "
-                              ".xlsx file never does")
+            raise FileProblem(
+                f"the workbook part {name[:100]} declares a DTD or entities, which an .xlsx file never does"
+            )
         if not dimension_seen and b"dimension" in text:
             dimension_seen = _check_dimension(text, name, limits, archive)
         _count(text, scan)
@@ -568,8 +619,11 @@ def _scan_part(stream: BinaryIO, scan: _PartScan, name: str, limits: XlsxLimits,
         if rows > limits.max_rows:
             raise _too_many_rows(_where(archive, name), f"more than {limits.max_rows:,} data rows", limits)
         if scan.strings > max_strings:
-            raise _beyond(f"the workbook holds more than {max_strings:,} shared strings (distinct texts)",
-                          f"{_STRINGS_PER_ROW} per row allowed", "XLSX_MAX_ROWS")
+            raise _beyond(
+                f"the workbook holds more than {max_strings:,} shared strings (distinct texts)",
+                f"{_STRINGS_PER_ROW} per row allowed",
+                "XLSX_MAX_ROWS",
+            )
         if time.monotonic() > deadline:
             raise _out_of_time(limits)
         if not piece:
@@ -587,8 +641,12 @@ def _count(text: bytes, scan: _PartScan) -> None:
     if b":si" in text:
         scan.strings += len(_SI_START.findall(text))
     if not scan.formulas:
-        scan.formulas = (b"<f>" in text or b"<f " in text or b"<f/" in text
-                         or (b":f" in text and _FORMULA_TAG.search(text) is not None))
+        scan.formulas = (
+            b"<f>" in text
+            or b"<f " in text
+            or b"<f/" in text
+            or (b":f" in text and _FORMULA_TAG.search(text) is not None)
+        )
     at = len(text)
     for _ in range(4):  # rows come in order: the last one has the highest number (if rows have one)
         at = max(text.rfind(b"<row", 0, at), text.rfind(b":row", 0, at))
@@ -600,8 +658,7 @@ def _count(text: bytes, scan: _PartScan) -> None:
             return
 
 
-def _check_row_sizes(text: bytes, offset: int, row_at: int | None, name: str,
-                     archive: zipfile.ZipFile) -> int | None:
+def _check_row_sizes(text: bytes, offset: int, row_at: int | None, name: str, archive: zipfile.ZipFile) -> int | None:
     """Refuse a row of more than _MAX_ROW_BYTES of XML: openpyxl holds all of a row's elements and cells
     at once, at some 25 bytes of memory per byte. Returns where the last row of `text` begins, or None
     when no row is open. `offset`: where `text` begins in the part; `row_at`: where the open row began."""
@@ -617,8 +674,10 @@ def _check_row_sizes(text: bytes, offset: int, row_at: int | None, name: str,
     upto = first if first >= 0 else end if end >= 0 else len(text)
     if row_at is not None and offset + upto - row_at > _MAX_ROW_BYTES:
         size = _MAX_ROW_BYTES // (1024 * 1024)
-        raise FileProblem(f"a row of {_where(archive, name)} holds more than {size} MB of XML; the limit is "
-                          f"{size} MB per row (a fixed limit)")
+        raise FileProblem(
+            f"a row of {_where(archive, name)} holds more than {size} MB of XML; the limit is "
+            f"{size} MB per row (a fixed limit)"
+        )
     if last >= 0 and last > end:
         return offset + last
     return None if end >= 0 else row_at
@@ -665,23 +724,28 @@ def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
     return names
 
 
-def _parse_xlsx(data: bytes, spec: DatasetSpec, parts: dict[str, _PartScan], limits: XlsxLimits,
-                deadline: float) -> pd.DataFrame:
+def _parse_xlsx(
+    data: bytes, spec: DatasetSpec, parts: dict[str, _PartScan], limits: XlsxLimits, deadline: float
+) -> pd.DataFrame:
     import openpyxl  # imported here: only XLSX uploads pay for it
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for garbage: zip, xml, key errors
-        raise FileProblem("not a CSV or XLSX file (an .xlsx file could not be opened: "
-                          f"{_detail(exc.__cause__ or exc)})") from None
+    except Exception as exc:
+        raise FileProblem(
+            f"not a CSV or XLSX file (an .xlsx file could not be opened: {_detail(exc.__cause__ or exc)})"
+        ) from None
     last_row = limits.max_rows + 1
     try:
         sheet_name = _pick_sheet(book.sheetnames, spec)
         sheet = book[sheet_name]
         path = getattr(sheet, "_worksheet_path", None)
         has_formulas = parts[path].formulas if path in parts else any(p.formulas for p in parts.values())
-        formula_cells = _formula_cells(data, sheet_name, last_row=last_row, limits=limits,
-                                       deadline=deadline) if has_formulas else set()
+        formula_cells = (
+            _formula_cells(data, sheet_name, last_row=last_row, limits=limits, deadline=deadline)
+            if has_formulas
+            else set()
+        )
         # Read every row there is: openpyxl would otherwise stop where <dimension> says the sheet ends.
         sheet.reset_dimensions()
         rows_iter = sheet.iter_rows(values_only=True)
@@ -708,8 +772,12 @@ def _parse_xlsx(data: bytes, spec: DatasetSpec, parts: dict[str, _PartScan], lim
             extra = [v for v in values[n:] if v is not None and str(v).strip() != ""]
             if extra:
                 row_errors.append(
-                    RowError(row_no, None, ", ".join(_cell_text(v) for v in extra),
-                             f"the row has cells beyond the {n} header columns")
+                    RowError(
+                        row_no,
+                        None,
+                        ", ".join(_cell_text(v) for v in extra),
+                        f"the row has cells beyond the {n} header columns",
+                    )
                 )
             rows.append(cells)
             if len(rows) == _FRAME_ROWS:
@@ -762,13 +830,13 @@ def _pick_sheet(names: list[str], spec: DatasetSpec) -> str:
         return matches[0]
     listed = ", ".join(repr(n) for n in names)
     raise FileProblem(
-        f"the workbook has several sheets ({listed}); keep only one, or name the sheet "
-        f"{spec.sheet_names[0]!r}"
+        f"the workbook has several sheets ({listed}); keep only one, or name the sheet {spec.sheet_names[0]!r}"
     )
 
 
-def _formula_cells(data: bytes, sheet_name: str, *, last_row: int, limits: XlsxLimits,
-                  deadline: float) -> set[tuple[int, int]]:
+def _formula_cells(
+    data: bytes, sheet_name: str, *, last_row: int, limits: XlsxLimits, deadline: float
+) -> set[tuple[int, int]]:
     """(row, column) of the cells holding a formula; a second pass, only for sheets with formulas."""
     import openpyxl
 

@@ -52,9 +52,12 @@ class ImportRejectedRead(BaseModel):
     detail: str
     errors: list[RowErrorRead]
     error_count: int
-    summary: list[ProblemGroupRead] = Field(description=(
-        "the problems grouped by column and message, most frequent first: how many, and the first "
-        f"{SUMMARY_ROWS} rows of each (a whole-file problem has none)"))
+    summary: list[ProblemGroupRead] = Field(
+        description=(
+            "the problems grouped by column and message, most frequent first: how many, and the first "
+            f"{SUMMARY_ROWS} rows of each (a whole-file problem has none)"
+        )
+    )
 
 
 class Detail(BaseModel):
@@ -66,14 +69,18 @@ _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 # The multipart body this route reads itself (see post_import), as the OpenAPI document shows it.
 _UPLOAD_BODY = {
     "required": True,
-    "content": {"multipart/form-data": {"schema": {
-        "type": "object",
-        "required": ["file"],
-        "properties": {
-            "file": {"type": "string", "format": "binary", "description": "CSV (UTF-8) or XLSX"},
-            "dry_run": {"type": "boolean", "default": False, "description": "same as the query parameter"},
-        },
-    }}},
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "CSV (UTF-8) or XLSX"},
+                    "dry_run": {"type": "boolean", "default": False, "description": "same as the query parameter"},
+                },
+            }
+        }
+    },
 }
 
 
@@ -104,8 +111,10 @@ def _checked_upload(file: UploadFile, limit: int) -> BinaryIO:
     handed over some other way. Starlette has spooled the upload (to disk beyond 1 MB); the importer
     reads it from there in batches, so a big upload is never held in memory whole.
     """
-    too_big = HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            f"the file is larger than the {limit // (1024 * 1024)} MB allowed (MAX_UPLOAD_MB)")
+    too_big = HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        f"the file is larger than the {limit // (1024 * 1024)} MB allowed (MAX_UPLOAD_MB)",
+    )
     if file.size is not None and file.size > limit:
         raise too_big
     source = file.file
@@ -125,10 +134,12 @@ def _checked_upload(file: UploadFile, limit: int) -> BinaryIO:
         403: {"model": Detail, "description": "not an administrator (answered before the file is read)"},
         404: {"model": Detail, "description": "no such dataset (the message names the datasets)"},
         413: {"model": Detail, "description": "the file is larger than MAX_UPLOAD_MB"},
-        422: {"model": ImportRejectedRead,
-              "description": "the file was rejected and nothing was written; `errors` lists every problem "
-                             f"(row, column, value, message; at most {MAX_LISTED_ERRORS:,}), `error_count` "
-                             "counts them, `summary` groups them by column and message"},
+        422: {
+            "model": ImportRejectedRead,
+            "description": "the file was rejected and nothing was written; `errors` lists every problem "
+            f"(row, column, value, message; at most {MAX_LISTED_ERRORS:,}), `error_count` "
+            "counts them, `summary` groups them by column and message",
+        },
     },
 )
 async def post_import(
@@ -158,8 +169,9 @@ async def post_import(
         await form.close()
 
 
-def _load(session: Session, dataset: str, source: BinaryIO, filename: str, dry: bool,
-          admin: User) -> ImportResultRead | JSONResponse:
+def _load(
+    session: Session, dataset: str, source: BinaryIO, filename: str, dry: bool, admin: User
+) -> ImportResultRead | JSONResponse:
     try:
         result = import_file(session, dataset=dataset, data=source, filename=filename, dry_run=dry, actor=admin)
     except ImportRejected as exc:  # import_file has rolled back its savepoint: nothing was written

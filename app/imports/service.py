@@ -120,8 +120,14 @@ class ImportResult:
     dry_run: bool
 
     def as_dict(self) -> dict:
-        return {"dataset": self.dataset, "rows": self.rows, "inserted": self.inserted,
-                "updated": self.updated, "unchanged": self.unchanged, "dry_run": self.dry_run}
+        return {
+            "dataset": self.dataset,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "dry_run": self.dry_run,
+        }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -164,8 +170,9 @@ def _canonical(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _fetch_existing(session: Session, plan: TablePlan, frame: pd.DataFrame, *, stored: int,
-                    by_key: bool = False) -> pd.DataFrame:
+def _fetch_existing(
+    session: Session, plan: TablePlan, frame: pd.DataFrame, *, stored: int, by_key: bool = False
+) -> pd.DataFrame:
     """The stored rows whose key occurs in `frame`, in canonical form (plus `_id` when pk is set).
 
     `stored`: the rows the table held before the import (0: nothing to fetch); `by_key`: fetch by
@@ -194,16 +201,17 @@ def _fetch_existing(session: Session, plan: TablePlan, frame: pd.DataFrame, *, s
         rows = []
         if session.get_bind().dialect.name == "postgresql":  # one array parameter, not thousands
             for i in range(0, len(keys), 10 * FETCH_CHUNK):
-                chunk = bindparam("keys", keys[i:i + 10 * FETCH_CHUNK], type_=postgresql.ARRAY(key_col.type))
+                chunk = bindparam("keys", keys[i : i + 10 * FETCH_CHUNK], type_=postgresql.ARRAY(key_col.type))
                 rows.extend(_fetch_raw(session, select(*exprs).where(key_col == any_(chunk))))
         else:
             for i in range(0, len(keys), FETCH_CHUNK):
-                rows.extend(_fetch_raw(session, select(*exprs).where(key_col.in_(keys[i:i + FETCH_CHUNK]))))
+                rows.extend(_fetch_raw(session, select(*exprs).where(key_col.in_(keys[i : i + FETCH_CHUNK]))))
     else:
         rows = _fetch_raw(session, select(*exprs))
     # Column by column: building a frame from a million row objects costs seconds.
-    existing = pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows
-                            else {c: [] for c in columns})
+    existing = pd.DataFrame(
+        dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows else {c: [] for c in columns}
+    )
     out = _canonical(existing, plan.kinds)
     if plan.pk:
         out["_id"] = pd.array(existing["_id"], dtype="Int64")
@@ -240,9 +248,16 @@ class _TableWriter:
         self.stored = session.scalar(select(func.count()).select_from(plan.table)) or 0
         self._dropped: tuple[list, list] | None = None  # (indexes, constraints); None: not decided yet
 
-    def write(self, frame: pd.DataFrame, *, expected_rows: int | None, progress: _Reporter | None,
-              sample: list[tuple[dict, dict]], new_sample: list[tuple[None, dict]],
-              touched: aggregates.Touched) -> pd.Series:
+    def write(
+        self,
+        frame: pd.DataFrame,
+        *,
+        expected_rows: int | None,
+        progress: _Reporter | None,
+        sample: list[tuple[dict, dict]],
+        new_sample: list[tuple[None, dict]],
+        touched: aggregates.Touched,
+    ) -> pd.Series:
         """The status of each frame row: 'new' | 'same' | 'changed'.
 
         expected_rows: the rows the whole file is expected to give this table (None: this frame's; for
@@ -272,15 +287,16 @@ class _TableWriter:
             changed = merged.loc[found & ~same]
         if len(to_insert):
             self._bulk_mode(len(to_insert) * (expected_rows or len(frame)) // len(frame))
-            _insert_rows(self.session, plan, to_insert,
-                         progress(plan.table.name, len(to_insert)) if progress else None)
+            _insert_rows(self.session, plan, to_insert, progress(plan.table.name, len(to_insert)) if progress else None)
         if len(changed):
             _update(self.session, plan, changed)
             if len(sample) < AUDIT_SAMPLE:
                 sample.extend(_changed_sample(plan, changed.head(AUDIT_SAMPLE - len(sample))))
         if len(to_insert) and len(new_sample) < AUDIT_SAMPLE:
-            new_sample.extend((None, {c: _audit_value(row[c], plan.kinds[c]) for c in plan.kinds})
-                              for row in to_insert.head(AUDIT_SAMPLE - len(new_sample)).to_dict("records"))
+            new_sample.extend(
+                (None, {c: _audit_value(row[c], plan.kinds[c]) for c in plan.kinds})
+                for row in to_insert.head(AUDIT_SAMPLE - len(new_sample)).to_dict("records")
+            )
         _touch(touched, plan, to_insert, changed)
         return pd.Series(status, index=frame.index)
 
@@ -338,8 +354,9 @@ def _touch(touched: aggregates.Touched, plan: TablePlan, inserted: pd.DataFrame,
     if name in ("sales", "activities"):
         pairs = touched.sales if name == "sales" else touched.activities
         for rows in versions:
-            months = pd.DataFrame({"s": rows["seller_id"].to_numpy(),
-                                   "m": pd.Series(rows["date"], dtype="str").str[:7].to_numpy()})
+            months = pd.DataFrame(
+                {"s": rows["seller_id"].to_numpy(), "m": pd.Series(rows["date"], dtype="str").str[:7].to_numpy()}
+            )
             months = months.dropna().drop_duplicates()
             pairs.update(zip(months["s"].astype("int64").tolist(), months["m"].tolist(), strict=True))
         if name == "sales":
@@ -393,13 +410,19 @@ def _by_codes(session: Session, sample: list[tuple[dict | None, dict]]) -> list[
     names: dict[str, dict[int, str]] = {}
     for column, ids in wanted.items():
         _, model, attr = _AUDIT_NAMES[column]
-        names[column] = dict(session.execute(select(model.id, getattr(model, attr)).where(model.id.in_(sorted(ids)))).all())
+        names[column] = dict(
+            session.execute(select(model.id, getattr(model, attr)).where(model.id.in_(sorted(ids)))).all()
+        )
 
     def named(row: dict | None) -> dict | None:
         if row is None:
             return None
-        return {(_AUDIT_NAMES[c][0] if c in _AUDIT_NAMES else c):
-                (names[c].get(int(v), v) if c in _AUDIT_NAMES and v is not None else v) for c, v in row.items()}
+        return {
+            (_AUDIT_NAMES[c][0] if c in _AUDIT_NAMES else c): (
+                names[c].get(int(v), v) if c in _AUDIT_NAMES and v is not None else v
+            )
+            for c, v in row.items()
+        }
 
     return [(named(before), named(after)) for before, after in sample]
 
@@ -422,7 +445,7 @@ def _dec_strings(values: pd.Series, scale: int) -> pd.Series:
     mask = np.asarray(s.isna())
     v = np.asarray(s.fillna(0), dtype=np.int64)
     a = np.abs(v)
-    unit = 10 ** scale
+    unit = 10**scale
     whole = pd.Series(a // unit).astype(str)
     if scale:
         frac = pd.Series(a % unit).astype(str).str.zfill(scale)
@@ -490,8 +513,7 @@ def _copy_lines(columns: list[pa.Array]) -> pa.Buffer:
     return lines.buffers()[2][first:last]
 
 
-def _insert_rows(session: Session, plan: TablePlan, rows: pd.DataFrame,
-                 report: Callable[[float], None] | None) -> None:
+def _insert_rows(session: Session, plan: TablePlan, rows: pd.DataFrame, report: Callable[[float], None] | None) -> None:
     """Insert `rows` (canonical) through the driver, WRITE_CHUNK rows a step; report(share) after each."""
     conn = session.connection()
     dialect = conn.dialect.name
@@ -504,7 +526,7 @@ def _insert_rows(session: Session, plan: TablePlan, rows: pd.DataFrame,
     if dialect == "postgresql":
         with raw.cursor() as cur, cur.copy(f'COPY "{name}" ({", ".join(cols)}) FROM STDIN') as copy:
             for start in range(0, total, WRITE_CHUNK):
-                chunk = rows.iloc[start:start + WRITE_CHUNK]
+                chunk = rows.iloc[start : start + WRITE_CHUNK]
                 copy.write(_copy_lines([_arrow_text(plan, chunk, c) for c in cols]))
                 if report:
                     report(min(start + WRITE_CHUNK, total) / total)
@@ -514,7 +536,7 @@ def _insert_rows(session: Session, plan: TablePlan, rows: pd.DataFrame,
     cur = raw.cursor()
     try:
         for start in range(0, total, WRITE_CHUNK):
-            cur.executemany(sql, params[start:start + WRITE_CHUNK])
+            cur.executemany(sql, params[start : start + WRITE_CHUNK])
             if report:
                 report(min(start + WRITE_CHUNK, total) / total)
     finally:
@@ -527,8 +549,10 @@ def _update(session: Session, plan: TablePlan, rows: pd.DataFrame) -> None:
     mark = "?" if dialect == "sqlite" else "%s"
     set_cols = list(plan.values)
     where_cols = [plan.pk] if plan.pk else list(plan.key)
-    sql = (f'UPDATE "{plan.table.name}" SET {", ".join(f"{c} = {mark}" for c in set_cols)} '
-           f'WHERE {" AND ".join(f"{c} = {mark}" for c in where_cols)}')
+    sql = (
+        f'UPDATE "{plan.table.name}" SET {", ".join(f"{c} = {mark}" for c in set_cols)} '
+        f"WHERE {' AND '.join(f'{c} = {mark}' for c in where_cols)}"
+    )
     values = _driver_columns(plan, rows, dialect, set_cols)
     if plan.pk:
         values.append(np.asarray(rows["_id"], dtype=np.int64).tolist())
@@ -544,8 +568,9 @@ def _update(session: Session, plan: TablePlan, rows: pd.DataFrame) -> None:
 
 def _counts(src: pd.Series, status: pd.Series) -> tuple[int, int, int]:
     """Per file row: inserted if all its stored rows are new, unchanged if all equal, else updated."""
-    frame = pd.DataFrame({"src": src.to_numpy(), "new": (status == "new").to_numpy(),
-                          "same": (status == "same").to_numpy()})
+    frame = pd.DataFrame(
+        {"src": src.to_numpy(), "new": (status == "new").to_numpy(), "same": (status == "same").to_numpy()}
+    )
     per_row = frame.groupby("src").agg(all_new=("new", "all"), all_same=("same", "all"))
     inserted = int(per_row["all_new"].sum())
     unchanged = int(per_row["all_same"].sum())
@@ -560,8 +585,9 @@ def _present(s: pd.Series) -> np.ndarray:
     return np.asarray(s.notna() & (s.astype("str") != ""), dtype=bool)
 
 
-def _lookup(frame: pd.DataFrame, col: str, mapping: dict, errors: list[RowError],
-            message: str | None = None) -> pd.Series:
+def _lookup(
+    frame: pd.DataFrame, col: str, mapping: dict, errors: list[RowError], message: str | None = None
+) -> pd.Series:
     """Ids for the codes in `frame[col]` (NA where empty or unknown); unknown codes become errors."""
     codes = frame[col]
     # Map the distinct codes only (a few thousand), not a million cells.
@@ -612,23 +638,39 @@ def _iso(dates: pd.Series) -> pd.Series:
 
 
 def _first_valid_from(session: Session) -> dict[int, str]:
-    return {sid: d.isoformat() for sid, d in session.execute(
-        select(SellerDistrict.seller_id, func.min(SellerDistrict.valid_from)).group_by(SellerDistrict.seller_id)
-    )}
+    return {
+        sid: d.isoformat()
+        for sid, d in session.execute(
+            select(SellerDistrict.seller_id, func.min(SellerDistrict.valid_from)).group_by(SellerDistrict.seller_id)
+        )
+    }
 
 
-def _check_seller_history(frame: pd.DataFrame, seller_ids: pd.Series, dates: pd.Series,
-                          first: dict[int, str], errors: list[RowError]) -> None:
+def _check_seller_history(
+    frame: pd.DataFrame, seller_ids: pd.Series, dates: pd.Series, first: dict[int, str], errors: list[RowError]
+) -> None:
     """A sale or activity before the seller's first district assignment has no district to count for."""
     starts = seller_ids.map(first)
     bad = np.array(starts.notna() & dates.notna(), dtype=bool)
     if not bad.any():
         return
     bad[bad] = np.asarray(dates[bad] < starts[bad], dtype=bool)
-    for r, d, code, start in zip(frame.loc[bad, "row"].tolist(), dates[bad].tolist(),
-                                 frame.loc[bad, "seller_code"].tolist(), starts[bad].tolist(), strict=True):
-        errors.append(RowError(int(r), "date", d, f"seller {code} has no district before {start}",
-                               group="the seller has no district yet on this date"))
+    for r, d, code, start in zip(
+        frame.loc[bad, "row"].tolist(),
+        dates[bad].tolist(),
+        frame.loc[bad, "seller_code"].tolist(),
+        starts[bad].tolist(),
+        strict=True,
+    ):
+        errors.append(
+            RowError(
+                int(r),
+                "date",
+                d,
+                f"seller {code} has no district before {start}",
+                group="the seller has no district yet on this date",
+            )
+        )
 
 
 def _seasonality_weights(session: Session) -> list[Decimal]:
@@ -638,8 +680,7 @@ def _seasonality_weights(session: Session) -> list[Decimal]:
     return [Decimal(1)] * 12  # flat profile until a seasonality file is loaded
 
 
-def _check_overlaps(stored: pd.DataFrame, key: list[str], periods: dict[int, str],
-                    errors: list[RowError]) -> None:
+def _check_overlaps(stored: pd.DataFrame, key: list[str], periods: dict[int, str], errors: list[RowError]) -> None:
     """A yearly row and a monthly row of the same key in one file would both write that month."""
     dup = stored.duplicated(key, keep=False)
     if not dup.any():
@@ -651,9 +692,15 @@ def _check_overlaps(stored: pd.DataFrame, key: list[str], periods: dict[int, str
             first_src[k] = src
         elif first_src[k] != src:
             month = next(v for c, v in zip(key, k, strict=True) if c == "month")
-            errors.append(RowError(src, "period", periods[src],
-                                   f"{str(month)[:7]} is also covered by row {first_src[k]} "
-                                   f"({periods[first_src[k]]})", group="a month also covered by another row"))
+            errors.append(
+                RowError(
+                    src,
+                    "period",
+                    periods[src],
+                    f"{str(month)[:7]} is also covered by row {first_src[k]} ({periods[first_src[k]]})",
+                    group="a month also covered by another row",
+                )
+            )
 
 
 def _raise_if(errors: list[RowError]) -> None:
@@ -691,8 +738,7 @@ def _load_districts(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tupl
     region_id = _lookup(f, "region_code", _code_map(session, Region), errors)
     _raise_if(errors)
     plan = _tp(District, ("code",), {"code": "str", "name": "str", "basis": "str", "region_id": "int"})
-    return [(plan, _with_src(f, {"code": f["code"], "name": f["name"], "basis": f["basis"],
-                                 "region_id": region_id}))]
+    return [(plan, _with_src(f, {"code": f["code"], "name": f["name"], "basis": f["basis"], "region_id": region_id}))]
 
 
 def _load_accounts(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]:
@@ -700,12 +746,35 @@ def _load_accounts(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple
     district_id = _lookup(f, "district_code", _code_map(session, District), errors)
     kam_id = _lookup(f, "kam_seller_code", _code_map(session, Seller), errors, "unknown seller code")
     _raise_if(errors)
-    plan = _tp(Account, ("code",), {"code": "str", "name": "str", "district_id": "int", "segment": "str",
-                                    "key_account": "bool", "kam_seller_id": "int"})
+    plan = _tp(
+        Account,
+        ("code",),
+        {
+            "code": "str",
+            "name": "str",
+            "district_id": "int",
+            "segment": "str",
+            "key_account": "bool",
+            "kam_seller_id": "int",
+        },
+    )
     key_account = pd.array(f["key_account"], dtype="boolean").fillna(False)
-    return [(plan, _with_src(f, {"code": f["code"], "name": f["name"], "district_id": district_id,
-                                 "segment": f["segment"], "key_account": key_account,
-                                 "kam_seller_id": kam_id}))]
+    return [
+        (
+            plan,
+            _with_src(
+                f,
+                {
+                    "code": f["code"],
+                    "name": f["name"],
+                    "district_id": district_id,
+                    "segment": f["segment"],
+                    "key_account": key_account,
+                    "kam_seller_id": kam_id,
+                },
+            ),
+        )
+    ]
 
 
 def _load_sellers(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]:
@@ -716,10 +785,14 @@ def _load_sellers(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]
     # The row with the latest valid_from gives the seller's name and e-mail ...
     latest = f.sort_values(["code", "_vf", "row"]).drop_duplicates("code", keep="last")
     # ... unless the database already holds a later assignment for that seller.
-    stored_latest = {code: d.isoformat() for code, d in session.execute(
-        select(Seller.code, func.max(SellerDistrict.valid_from))
-        .join(SellerDistrict, SellerDistrict.seller_id == Seller.id).group_by(Seller.code)
-    )}
+    stored_latest = {
+        code: d.isoformat()
+        for code, d in session.execute(
+            select(Seller.code, func.max(SellerDistrict.valid_from))
+            .join(SellerDistrict, SellerDistrict.seller_id == Seller.id)
+            .group_by(Seller.code)
+        )
+    }
     newer = latest["code"].map(stored_latest).astype("string")
     latest = latest[newer.isna() | (latest["_vf"] >= newer.fillna(""))]
     # One e-mail, one seller: within the file and against sellers the file does not rename.
@@ -729,27 +802,41 @@ def _load_sellers(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]
             continue  # a cell that failed to parse: reported already
         if email in seen:
             other, other_row = seen[email]
-            errors.append(RowError(int(row), "email", email, f"e-mail also given to seller {other} on row {other_row}",
-                                   group="e-mail also given to another seller of the file"))
+            errors.append(
+                RowError(
+                    int(row),
+                    "email",
+                    email,
+                    f"e-mail also given to seller {other} on row {other_row}",
+                    group="e-mail also given to another seller of the file",
+                )
+            )
         else:
             seen[email] = (code, int(row))
     file_emails = dict(zip(latest["code"], latest["email"], strict=True))
     for code, email in session.execute(select(Seller.code, Seller.email)):
         owner = seen.get(email)
         if owner and owner[0] != code and file_emails.get(code, email) == email:
-            errors.append(RowError(owner[1], "email", email, f"e-mail already belongs to seller {code}",
-                                   group="e-mail already belongs to another seller"))
+            errors.append(
+                RowError(
+                    owner[1],
+                    "email",
+                    email,
+                    f"e-mail already belongs to seller {code}",
+                    group="e-mail already belongs to another seller",
+                )
+            )
     _raise_if(errors)
 
     seller_plan = _tp(Seller, ("code",), {"code": "str", "name": "str", "email": "str"})
     seller_rows = _with_src(latest, {"code": latest["code"], "name": latest["name"], "email": latest["email"]})
 
     def history(ids: dict[str, int]) -> pd.DataFrame:
-        return _with_src(f, {"seller_id": f["code"].map(ids), "valid_from": valid_from,
-                             "district_id": district_id})
+        return _with_src(f, {"seller_id": f["code"].map(ids), "valid_from": valid_from, "district_id": district_id})
 
-    history_plan = _tp(SellerDistrict, ("seller_id", "valid_from"),
-                       {"seller_id": "int", "valid_from": "date", "district_id": "int"})
+    history_plan = _tp(
+        SellerDistrict, ("seller_id", "valid_from"), {"seller_id": "int", "valid_from": "date", "district_id": "int"}
+    )
     # The history needs the seller ids, known only once the sellers are written.
     return [(seller_plan, seller_rows), (history_plan, lambda: history(_code_map(session, Seller)))]
 
@@ -763,9 +850,15 @@ def _load_leaders(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]
         if not (isinstance(email, str) and isinstance(name, str)):
             continue  # a cell that failed to parse: reported already
         if email in names and names[email][0] != name:
-            errors.append(RowError(int(row), "name", name,
-                                   f"row {names[email][1]} gives this leader another name ({names[email][0]})",
-                                   group="another row gives this leader another name"))
+            errors.append(
+                RowError(
+                    int(row),
+                    "name",
+                    name,
+                    f"row {names[email][1]} gives this leader another name ({names[email][0]})",
+                    group="another row gives this leader another name",
+                )
+            )
         names.setdefault(email, (name, int(row)))
     _raise_if(errors)
     has_d, has_r = _present(f["district_code"]), _present(f["region_code"])
@@ -774,8 +867,9 @@ def _load_leaders(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]
     leaders = f.drop_duplicates("email")
     leader_plan = _tp(Leader, ("email",), {"email": "str", "name": "str"})
     leader_rows = _with_src(leaders, {"email": leaders["email"], "name": leaders["name"]})
-    unit_plan = _tp(LeaderUnit, ("leader_id", "level", "unit_code"),
-                    {"leader_id": "int", "level": "str", "unit_code": "str"})
+    unit_plan = _tp(
+        LeaderUnit, ("leader_id", "level", "unit_code"), {"leader_id": "int", "level": "str", "unit_code": "str"}
+    )
 
     def units() -> pd.DataFrame:
         ids = dict(session.execute(select(Leader.email, Leader.id)).all())
@@ -793,8 +887,16 @@ def _check_seasonality(session: Session) -> None:
     rows = dict(session.execute(select(Seasonality.month, Seasonality.weight)).all())
     missing = [m for m in range(1, 13) if m not in rows]
     if missing:
-        raise ImportRejected([RowError(None, "month", None, "the seasonality profile needs all 12 months; "
-                                       f"missing: {', '.join(map(str, missing))}")])
+        raise ImportRejected(
+            [
+                RowError(
+                    None,
+                    "month",
+                    None,
+                    f"the seasonality profile needs all 12 months; missing: {', '.join(map(str, missing))}",
+                )
+            ]
+        )
     if sum(rows.values()) <= 0:
         raise ImportRejected([RowError(None, "weight", None, "the twelve weights add up to zero")])
 
@@ -810,8 +912,9 @@ def _expand_periods(f: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.array(pos, dtype=np.int64), np.array(month, dtype=object), np.array(idx, dtype=np.int64)
 
 
-def _phased(total: pd.Series, pos: np.ndarray, idx: np.ndarray, periods: pd.Series,
-            weights: list[Decimal], unit: int = 1) -> pd.Series:
+def _phased(
+    total: pd.Series, pos: np.ndarray, idx: np.ndarray, periods: pd.Series, weights: list[Decimal], unit: int = 1
+) -> pd.Series:
     """Each stored month's share of its row's total; yearly totals phased in steps of `unit` minor units."""
     totals = pd.array(total, dtype="Int64")
     yearly = np.asarray(periods.str.len() == 4, dtype=bool)
@@ -820,16 +923,21 @@ def _phased(total: pd.Series, pos: np.ndarray, idx: np.ndarray, periods: pd.Seri
         t = int(totals[i])
         step = unit if t % unit == 0 else 1  # sub-cent totals are phased in their own units
         shares[int(i)] = [s * step for s in phase(t // step, weights)]
-    out = [None if pd.isna(totals[p]) else (shares[p][j] if j >= 0 else int(totals[p]))
-           for p, j in zip(pos.tolist(), idx.tolist(), strict=True)]
+    out = [
+        None if pd.isna(totals[p]) else (shares[p][j] if j >= 0 else int(totals[p]))
+        for p, j in zip(pos.tolist(), idx.tolist(), strict=True)
+    ]
     return pd.Series(pd.array(out, dtype="Int64"))
 
 
 def _plan_rows(session: Session, f: pd.DataFrame, model, kpi_values: bool) -> list[tuple]:  # noqa: ANN001
     errors: list[RowError] = []
-    kpis = {code: (rollup, manual, active) for code, rollup, manual, active in session.execute(
-        select(KpiDefinition.code, KpiDefinition.time_rollup, KpiDefinition.manual, KpiDefinition.active)
-    )}
+    kpis = {
+        code: (rollup, manual, active)
+        for code, rollup, manual, active in session.execute(
+            select(KpiDefinition.code, KpiDefinition.time_rollup, KpiDefinition.manual, KpiDefinition.active)
+        )
+    }
     unit_maps = {"seller": Seller, "district": District, "region": Region, "account": Account}
     known = {level: set(_code_map(session, m)) for level, m in unit_maps.items()}
     for row, level, code, kpi in f[["row", "level", "code", "kpi"]].itertuples(index=False):
@@ -842,8 +950,11 @@ def _plan_rows(session: Session, f: pd.DataFrame, model, kpi_values: bool) -> li
         elif not kpis[kpi][2]:
             errors.append(RowError(int(row), "kpi", kpi, f"kpi {kpi} is not active"))
         elif kpi_values and not kpis[kpi][1]:
-            errors.append(RowError(int(row), "kpi", kpi,
-                                   f"{kpi} is computed from sales and activities; kpi_values holds manual KPIs"))
+            errors.append(
+                RowError(
+                    int(row), "kpi", kpi, f"{kpi} is computed from sales and activities; kpi_values holds manual KPIs"
+                )
+            )
     # The rows whose KPI and period are known are checked on for overlaps, so one answer lists every
     # problem (a cell that failed to parse is reported already).
     usable = np.asarray(f["period"].notna() & f["kpi"].isin(list(kpis)), dtype=bool)
@@ -857,17 +968,33 @@ def _plan_rows(session: Session, f: pd.DataFrame, model, kpi_values: bool) -> li
     # 'last' KPIs: a level, not a flow, so every month carries the yearly value.
     phased = _phased(f["value"], pos, idx, f["period"], weights, unit=100)
     value = pd.Series(np.where(summed, phased.astype(object), sub["value"].astype(object)))
-    stored = pd.DataFrame({
-        "level": sub["level"], "unit_code": sub["code"].fillna("").astype("str"), "kpi_code": sub["kpi"],
-        "month": month, "value": pd.array(value, dtype="Int64"), "source_period": sub["period"],
-        "_src": sub["row"].to_numpy(),
-    })
-    _check_overlaps(stored, ["level", "unit_code", "kpi_code", "month"], dict(zip(f["row"], f["period"], strict=True)),
-                    errors)
+    stored = pd.DataFrame(
+        {
+            "level": sub["level"],
+            "unit_code": sub["code"].fillna("").astype("str"),
+            "kpi_code": sub["kpi"],
+            "month": month,
+            "value": pd.array(value, dtype="Int64"),
+            "source_period": sub["period"],
+            "_src": sub["row"].to_numpy(),
+        }
+    )
+    _check_overlaps(
+        stored, ["level", "unit_code", "kpi_code", "month"], dict(zip(f["row"], f["period"], strict=True)), errors
+    )
     _raise_if(errors)
-    plan = _tp(model, ("level", "unit_code", "kpi_code", "month"),
-               {"level": "str", "unit_code": "str", "kpi_code": "str", "month": "date", "value": "dec4",
-                "source_period": "str"})
+    plan = _tp(
+        model,
+        ("level", "unit_code", "kpi_code", "month"),
+        {
+            "level": "str",
+            "unit_code": "str",
+            "kpi_code": "str",
+            "month": "date",
+            "value": "dec4",
+            "source_period": "str",
+        },
+    )
     return [(plan, stored)]
 
 
@@ -890,19 +1017,35 @@ def _load_budgets(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]
         f, district_id, product_id = (x[usable].reset_index(drop=True) for x in (f, district_id, product_id))
     pos, month, idx = _expand_periods(f)
     weights = _seasonality_weights(session)
-    stored = pd.DataFrame({
-        "district_id": district_id.to_numpy()[pos], "product_id": product_id.to_numpy()[pos], "month": month,
-        "quantity": _phased(f["quantity"], pos, idx, f["period"], weights),
-        "amount": _phased(f["amount"], pos, idx, f["period"], weights),
-        "cost": _phased(f["cost"], pos, idx, f["period"], weights),
-        "source_period": f["period"].to_numpy()[pos], "_src": f["row"].to_numpy()[pos],
-    })
-    _check_overlaps(stored, ["district_id", "product_id", "month"], dict(zip(f["row"], f["period"], strict=True)),
-                    errors)
+    stored = pd.DataFrame(
+        {
+            "district_id": district_id.to_numpy()[pos],
+            "product_id": product_id.to_numpy()[pos],
+            "month": month,
+            "quantity": _phased(f["quantity"], pos, idx, f["period"], weights),
+            "amount": _phased(f["amount"], pos, idx, f["period"], weights),
+            "cost": _phased(f["cost"], pos, idx, f["period"], weights),
+            "source_period": f["period"].to_numpy()[pos],
+            "_src": f["row"].to_numpy()[pos],
+        }
+    )
+    _check_overlaps(
+        stored, ["district_id", "product_id", "month"], dict(zip(f["row"], f["period"], strict=True)), errors
+    )
     _raise_if(errors)
-    plan = _tp(Budget, ("district_id", "product_id", "month"),
-               {"district_id": "int", "product_id": "int", "month": "date", "quantity": "dec2", "amount": "dec2",
-                "cost": "dec2", "source_period": "str"})
+    plan = _tp(
+        Budget,
+        ("district_id", "product_id", "month"),
+        {
+            "district_id": "int",
+            "product_id": "int",
+            "month": "date",
+            "quantity": "dec2",
+            "amount": "dec2",
+            "cost": "dec2",
+            "source_period": "str",
+        },
+    )
     return [(plan, stored)]
 
 
@@ -914,11 +1057,39 @@ def _load_sales(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]:
     date = _iso(f["date"])
     _check_seller_history(f, seller_id, date, refs.first_valid_from(), errors)
     _raise_if(errors)
-    plan = _tp(Sale, ("id",), {"id": "str", "date": "date", "seller_id": "int", "account_id": "int",
-                               "product_id": "int", "quantity": "dec2", "amount": "dec2", "cost": "dec2"}, pk=None)
-    return [(plan, _with_src(f, {"id": f["id"], "date": date, "seller_id": seller_id, "account_id": account_id,
-                                 "product_id": product_id, "quantity": f["quantity"], "amount": f["amount"],
-                                 "cost": f["cost"]}))]
+    plan = _tp(
+        Sale,
+        ("id",),
+        {
+            "id": "str",
+            "date": "date",
+            "seller_id": "int",
+            "account_id": "int",
+            "product_id": "int",
+            "quantity": "dec2",
+            "amount": "dec2",
+            "cost": "dec2",
+        },
+        pk=None,
+    )
+    return [
+        (
+            plan,
+            _with_src(
+                f,
+                {
+                    "id": f["id"],
+                    "date": date,
+                    "seller_id": seller_id,
+                    "account_id": account_id,
+                    "product_id": product_id,
+                    "quantity": f["quantity"],
+                    "amount": f["amount"],
+                    "cost": f["cost"],
+                },
+            ),
+        )
+    ]
 
 
 def _load_activities(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tuple]:
@@ -928,10 +1099,28 @@ def _load_activities(session: Session, f: pd.DataFrame, refs: _Refs) -> list[tup
     date = _iso(f["date"])
     _check_seller_history(f, seller_id, date, refs.first_valid_from(), errors)
     _raise_if(errors)
-    plan = _tp(Activity, ("id",), {"id": "str", "date": "date", "seller_id": "int", "account_id": "int",
-                                   "type": "str", "value": "dec2"}, pk=None)
-    return [(plan, _with_src(f, {"id": f["id"], "date": date, "seller_id": seller_id, "account_id": account_id,
-                                 "type": f["type"], "value": f["value"]}))]
+    plan = _tp(
+        Activity,
+        ("id",),
+        {"id": "str", "date": "date", "seller_id": "int", "account_id": "int", "type": "str", "value": "dec2"},
+        pk=None,
+    )
+    return [
+        (
+            plan,
+            _with_src(
+                f,
+                {
+                    "id": f["id"],
+                    "date": date,
+                    "seller_id": seller_id,
+                    "account_id": account_id,
+                    "type": f["type"],
+                    "value": f["value"],
+                },
+            ),
+        )
+    ]
 
 
 LOADERS: dict[str, Callable[[Session, pd.DataFrame, _Refs], list[tuple]]] = {
@@ -965,8 +1154,9 @@ def get_spec(dataset: str) -> DatasetSpec:
         raise UnknownDataset(dataset) from None
 
 
-def _with_reference_errors(session: Session, dataset: str, frame: pd.DataFrame,
-                           errors: list[RowError], refs: _Refs | None = None) -> list[RowError]:
+def _with_reference_errors(
+    session: Session, dataset: str, frame: pd.DataFrame, errors: list[RowError], refs: _Refs | None = None
+) -> list[RowError]:
     """The parse errors plus the reference errors of every row, so one answer lists all: a row with a bad
     amount and an unknown seller gets both. A cell that failed to parse is missing in the frame, and the
     loaders pass over missing cells; a loader that cannot take such a frame is asked again with the rows
@@ -983,7 +1173,7 @@ def _with_reference_errors(session: Session, dataset: str, frame: pd.DataFrame,
             found: list[RowError] | None = []
         except ImportRejected as exc:
             found = exc.errors
-        except Exception:  # noqa: BLE001 - a cell that failed to parse, most likely: try the clean rows
+        except Exception:
             found = None
         finally:
             savepoint.rollback()
@@ -1008,8 +1198,10 @@ class _KeyLog:
         self.dialect = conn.dialect.name
         self.table = "pg_temp.import_keys" if self.dialect == "postgresql" else "temp.import_keys"
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
-        conn.exec_driver_sql("CREATE TEMPORARY TABLE import_keys (k TEXT NOT NULL, row INTEGER NOT NULL)"
-                             + (" ON COMMIT DROP" if self.dialect == "postgresql" else ""))
+        conn.exec_driver_sql(
+            "CREATE TEMPORARY TABLE import_keys (k TEXT NOT NULL, row INTEGER NOT NULL)"
+            + (" ON COMMIT DROP" if self.dialect == "postgresql" else "")
+        )
 
     def add(self, frame: pd.DataFrame) -> None:
         """The keys of a parsed batch (rows whose key cell failed to parse have none)."""
@@ -1028,21 +1220,29 @@ class _KeyLog:
             return
         cur = raw.cursor()
         try:
-            cur.executemany("INSERT INTO temp.import_keys (k, row) VALUES (?, ?)",
-                            zip(keys.astype(object).tolist(), rows.tolist(), strict=True))
+            cur.executemany(
+                "INSERT INTO temp.import_keys (k, row) VALUES (?, ?)",
+                zip(keys.astype(object).tolist(), rows.tolist(), strict=True),
+            )
         finally:
             cur.close()
 
     def duplicates(self) -> list[RowError]:
         """'duplicate of row N' for every row whose key an earlier row of the file already had."""
-        found = self.session.connection().exec_driver_sql(
-            f"SELECT k, row FROM {self.table} WHERE k IN "
-            f"(SELECT k FROM {self.table} GROUP BY k HAVING count(*) > 1) ORDER BY k, row").all()
+        found = (
+            self.session.connection()
+            .exec_driver_sql(
+                f"SELECT k, row FROM {self.table} WHERE k IN "
+                f"(SELECT k FROM {self.table} GROUP BY k HAVING count(*) > 1) ORDER BY k, row"
+            )
+            .all()
+        )
         errors, first = [], {}
         for key, row in found:
             if key in first:
-                errors.append(RowError(int(row), self.column, key, f"duplicate of row {first[key]}",
-                                       group=DUPLICATE_GROUP))
+                errors.append(
+                    RowError(int(row), self.column, key, f"duplicate of row {first[key]}", group=DUPLICATE_GROUP)
+                )
             else:
                 first[key] = int(row)
         return errors
@@ -1094,7 +1294,7 @@ class _Background:
         """Wait for the batch in writing, whatever it raises (the import is failing already)."""
         try:
             self.wait()
-        except BaseException:  # noqa: BLE001, S110 - the caller's exception is the one to raise
+        except BaseException:
             pass
         finally:
             if self._pool is not None:
@@ -1106,8 +1306,16 @@ class _CheckKeys(Exception):
     again with the key log, which lists every problem, repeated keys too."""
 
 
-def _load(session: Session, spec: DatasetSpec, batches: Iterable[pd.DataFrame], *, streamed: CsvBatches | None,
-          key_log: bool = True, dry_run: bool, progress: Progress | None) -> _Loaded:
+def _load(
+    session: Session,
+    spec: DatasetSpec,
+    batches: Iterable[pd.DataFrame],
+    *,
+    streamed: CsvBatches | None,
+    key_log: bool = True,
+    dry_run: bool,
+    progress: Progress | None,
+) -> _Loaded:
     """Check and write every batch inside one SAVEPOINT, then the aggregates and the data version.
 
     Raises ImportRejected (the savepoint rolled back) listing every problem of every batch. The
@@ -1178,12 +1386,24 @@ def _load(session: Session, spec: DatasetSpec, batches: Iterable[pd.DataFrame], 
             reporter = _share_reporter(progress, read_before, read_now, streamed)
             read_before = read_now
 
-            def write(frame: pd.DataFrame = frame, plans: list[tuple] = plans, expected: int | None = expected,
-                      reporter: _Reporter | None = reporter) -> None:
+            def write(
+                frame: pd.DataFrame = frame,
+                plans: list[tuple] = plans,
+                expected: int | None = expected,
+                reporter: _Reporter | None = reporter,
+            ) -> None:
                 if keys is not None:
                     keys.add(frame)
-                _write_batch(session, plans, writers, loaded, touched, expected=expected, progress=reporter,
-                             contained=streamed is not None)
+                _write_batch(
+                    session,
+                    plans,
+                    writers,
+                    loaded,
+                    touched,
+                    expected=expected,
+                    progress=reporter,
+                    contained=streamed is not None,
+                )
 
             background.run(write)
         settle()
@@ -1231,9 +1451,17 @@ def _load(session: Session, spec: DatasetSpec, batches: Iterable[pd.DataFrame], 
     return loaded
 
 
-def _write_batch(session: Session, plans: list[tuple], writers: dict[str, _TableWriter], loaded: _Loaded,
-                 touched: aggregates.Touched, *, expected: int | None, progress: _Reporter | None,
-                 contained: bool) -> None:
+def _write_batch(
+    session: Session,
+    plans: list[tuple],
+    writers: dict[str, _TableWriter],
+    loaded: _Loaded,
+    touched: aggregates.Touched,
+    *,
+    expected: int | None,
+    progress: _Reporter | None,
+    contained: bool,
+) -> None:
     """Upsert one batch's tables, adding its counts to `loaded`.
 
     contained: inside a SAVEPOINT of its own, so that on PostgreSQL a refused batch leaves the
@@ -1247,9 +1475,14 @@ def _write_batch(session: Session, plans: list[tuple], writers: dict[str, _Table
                 stored = stored()
             if plan.table.name not in writers:
                 writers[plan.table.name] = _TableWriter(session, plan, by_key=contained)
-            status = writers[plan.table.name].write(stored, expected_rows=expected, progress=progress,
-                                                    sample=loaded.sample, new_sample=loaded.new_sample,
-                                                    touched=touched)
+            status = writers[plan.table.name].write(
+                stored,
+                expected_rows=expected,
+                progress=progress,
+                sample=loaded.sample,
+                new_sample=loaded.new_sample,
+                touched=touched,
+            )
             statuses.append((stored["_src"], status))
     except BaseException:
         if nested is not None:
@@ -1267,8 +1500,9 @@ def _write_batch(session: Session, plans: list[tuple], writers: dict[str, _Table
         loaded.changed_rows += int((status == "changed").sum())
 
 
-def _share_reporter(progress: Progress | None, before: float, now: float,
-                    streamed: CsvBatches | None) -> _Reporter | None:
+def _share_reporter(
+    progress: Progress | None, before: float, now: float, streamed: CsvBatches | None
+) -> _Reporter | None:
     """Progress of one batch's inserts as `progress(stage, done, total)`: in rows for a whole file, in
     bytes of the file for a file read in batches (this batch spans the bytes from `before` to `now`)."""
     if progress is None:
@@ -1290,6 +1524,7 @@ def _db_reason(exc: Exception) -> str:
 
 def _in_file_order(errors: list[RowError], keys: _KeyLog | None) -> list[RowError]:
     """Whole-file problems first, then by row; in a row, a duplicate key first (as parse() lists it)."""
+
     def order(e: RowError) -> tuple[int, int]:
         duplicate = keys is not None and e.column == keys.column and e.message.startswith("duplicate of row")
         return (-1 if e.row is None else e.row, 0 if duplicate else 1)
@@ -1315,8 +1550,10 @@ def _tuned(session: Session) -> Iterator[None]:
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         names = list(PG_SETTINGS)
-        before = conn.exec_driver_sql(f"SELECT {', '.join(f'current_setting(%(n{i})s)' for i in range(len(names)))}",
-                                      {f"n{i}": n for i, n in enumerate(names)}).one()
+        before = conn.exec_driver_sql(
+            f"SELECT {', '.join(f'current_setting(%(n{i})s)' for i in range(len(names)))}",
+            {f"n{i}": n for i, n in enumerate(names)},
+        ).one()
         for name, value in PG_SETTINGS.items():
             conn.exec_driver_sql("SELECT set_config(%(n)s, %(v)s, true)", {"n": name, "v": value})
         try:
@@ -1337,8 +1574,16 @@ def _tuned(session: Session) -> Iterator[None]:
             session.connection().exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
-def import_file(session: Session, *, dataset: str, data: Source, filename: str, dry_run: bool = False,
-                progress: Progress | None = None, actor: User | None = None) -> ImportResult:
+def import_file(
+    session: Session,
+    *,
+    dataset: str,
+    data: Source,
+    filename: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    actor: User | None = None,
+) -> ImportResult:
     """Read, check, and upsert one file; raises ImportRejected (nothing written) on any bad row.
 
     `data`: the file's bytes, its path, or a binary file object (an upload's spooled file). A big
@@ -1357,14 +1602,17 @@ def import_file(session: Session, *, dataset: str, data: Source, filename: str, 
         loaded = streamed = None
         if dataset in STREAMED and size >= STREAM_MIN_BYTES and not _is_xlsx(filename, source):
             # Into an empty table the primary key finds repeated keys; the key log only if it must.
-            key_log = session.execute(select(literal_column("1")).select_from(
-                DATASETS_TABLES[dataset]).limit(1)).first() is not None
+            key_log = (
+                session.execute(select(literal_column("1")).select_from(DATASETS_TABLES[dataset]).limit(1)).first()
+                is not None
+            )
             while loaded is None:
                 try:
                     streamed = CsvBatches(source, total_bytes=size)
                     report("checking", 0, 1)
-                    loaded = _load(session, spec, streamed, streamed=streamed, key_log=key_log, dry_run=dry_run,
-                                   progress=progress)
+                    loaded = _load(
+                        session, spec, streamed, streamed=streamed, key_log=key_log, dry_run=dry_run, progress=progress
+                    )
                 except _CheckKeys:
                     key_log = True  # nothing of the first reading stayed: read again, with the key log
                     source.seek(start)
@@ -1382,16 +1630,34 @@ def import_file(session: Session, *, dataset: str, data: Source, filename: str, 
             file_size, file_sha256 = streamed.size, streamed.sha256
     if not dry_run:
         sample = _by_codes(session, loaded.sample + loaded.new_sample)
-        record_audit(session, actor=actor, action="import", entity=dataset,
-                     before=[b for b, _ in sample] or None, after=[a for _, a in sample] or None,
-                     dataset=dataset, file_name=filename[:255], file_size=file_size, file_sha256=file_sha256,
-                     rows=loaded.rows, inserted=loaded.inserted, updated=loaded.updated,
-                     unchanged=loaded.unchanged, changed_rows=loaded.changed_rows)
+        record_audit(
+            session,
+            actor=actor,
+            action="import",
+            entity=dataset,
+            before=[b for b, _ in sample] or None,
+            after=[a for _, a in sample] or None,
+            dataset=dataset,
+            file_name=filename[:255],
+            file_size=file_size,
+            file_sha256=file_sha256,
+            rows=loaded.rows,
+            inserted=loaded.inserted,
+            updated=loaded.updated,
+            unchanged=loaded.unchanged,
+            changed_rows=loaded.changed_rows,
+        )
     # Rows were written below the ORM; drop what the session remembers so reads see them.
     session.expire_all()
     report("done", 1, 1)
-    return ImportResult(dataset=dataset, rows=loaded.rows, inserted=loaded.inserted, updated=loaded.updated,
-                        unchanged=loaded.unchanged, dry_run=dry_run)
+    return ImportResult(
+        dataset=dataset,
+        rows=loaded.rows,
+        inserted=loaded.inserted,
+        updated=loaded.updated,
+        unchanged=loaded.unchanged,
+        dry_run=dry_run,
+    )
 
 
 def _is_xlsx(filename: str, source: BinaryIO) -> bool:

@@ -6,13 +6,31 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 KINDS = (
-    "text", "code", "email", "money", "quantity", "number", "date", "period", "month_number", "bool", "enum",
+    "text",
+    "code",
+    "email",
+    "money",
+    "quantity",
+    "number",
+    "date",
+    "period",
+    "month_number",
+    "bool",
+    "enum",
 )
 NUMERIC_KINDS = ("money", "quantity", "number")
 DISTRICT_BASES = ("geographic", "product", "customer")
 TARGET_LEVELS = ("seller", "district", "region", "company", "account")
 ACTIVITY_TYPES = (
-    "meeting", "call", "proposal", "won", "lost", "training_hours", "coaching_session", "goal_conversation", "csat",
+    "meeting",
+    "call",
+    "proposal",
+    "won",
+    "lost",
+    "training_hours",
+    "coaching_session",
+    "goal_conversation",
+    "csat",
 )
 # Activity types whose value is a count: an empty value means one.
 COUNT_ACTIVITY_TYPES = ("meeting", "call", "proposal", "won", "lost", "coaching_session", "goal_conversation")
@@ -187,7 +205,9 @@ DATASETS: dict[str, DatasetSpec] = {
             key=("id",),
             sheet_names=_sheets("activities", "activity"),
         ),
-        DatasetSpec("targets", _plan_columns(), key=("level", "code", "kpi", "period"), sheet_names=_sheets("targets", "target")),
+        DatasetSpec(
+            "targets", _plan_columns(), key=("level", "code", "kpi", "period"), sheet_names=_sheets("targets", "target")
+        ),
         DatasetSpec(
             "kpi_values",
             _plan_columns(),

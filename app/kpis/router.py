@@ -58,8 +58,9 @@ def list_perspectives(user: CurrentUser, session: SessionDep) -> list[Perspectiv
     return service.list_perspectives(session)
 
 
-@router.patch("/perspectives/{key}", response_model=PerspectiveRead,
-              responses={404: {"description": "no such perspective"}})
+@router.patch(
+    "/perspectives/{key}", response_model=PerspectiveRead, responses={404: {"description": "no such perspective"}}
+)
 def update_perspective(key: str, body: PerspectiveUpdate, admin: AdminUser, session: SessionDep) -> Perspective:
     """Change a perspective's weight or names (administrators); weights renormalize over scored perspectives."""
     perspective = service.update_perspective(session, key=key, changes=body, actor=admin)

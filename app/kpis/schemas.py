@@ -60,7 +60,8 @@ class ManualKpiCreate(BaseModel):
     green_threshold: Threshold = 1.0
     amber_threshold: Threshold = 0.9
     time_rollup: Literal["sum", "last"] = Field(
-        default="last", description="over a range: `sum` of the months, or the `last` month's value")
+        default="last", description="over a range: `sum` of the months, or the `last` month's value"
+    )
 
     @model_validator(mode="after")
     def _amber_below_green(self) -> "ManualKpiCreate":

@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from app.analytics.kpis import DEFAULT_FISCAL_YEAR_START_MONTH, DEFAULT_SCORE_CAP, KPIS
 from app.audit.service import record as record_audit
-from app.reporting.aggregates import bump_version
 from app.audit.service import snapshot
 from app.kpis.schemas import (
     KpiUpdate,
@@ -17,6 +16,7 @@ from app.kpis.schemas import (
     ScorecardSettingsUpdate,
 )
 from app.models import AppSetting, KpiDefinition, Perspective, User
+from app.reporting.aggregates import bump_version
 
 
 class RegistryError(ValueError):
@@ -29,8 +29,9 @@ def _dec(value: float) -> Decimal:
 
 def list_kpis(session: Session) -> list[KpiDefinition]:
     """Every KPI, active or not, in the scorecard's display order: by perspective, built-ins first."""
-    rows = session.execute(select(KpiDefinition, Perspective.position)
-                           .join(Perspective, Perspective.key == KpiDefinition.perspective)).all()
+    rows = session.execute(
+        select(KpiDefinition, Perspective.position).join(Perspective, Perspective.key == KpiDefinition.perspective)
+    ).all()
     builtin = {k.code: i for i, k in enumerate(KPIS)}
     return [kpi for kpi, _ in sorted(rows, key=lambda r: (r[1], builtin.get(r[0].code, len(builtin)), r[0].code))]
 
@@ -51,9 +52,14 @@ def update_kpi(session: Session, *, code: str, changes: KpiUpdate, actor: User |
     after = snapshot(kpi, list(values))
     if before != after:
         bump_version(session)  # every cached scorecard was scored with the old registry
-        record_audit(session, actor=actor, action="kpi.update", entity=f"kpi:{code}",
-                     before={f: v for f, v in before.items() if after[f] != v},
-                     after={f: v for f, v in after.items() if before[f] != v})
+        record_audit(
+            session,
+            actor=actor,
+            action="kpi.update",
+            entity=f"kpi:{code}",
+            before={f: v for f, v in before.items() if after[f] != v},
+            after={f: v for f, v in after.items() if before[f] != v},
+        )
     session.flush()
     return kpi
 
@@ -63,17 +69,45 @@ def create_manual_kpi(session: Session, *, body: ManualKpiCreate, actor: User | 
     if session.get(KpiDefinition, body.code) is not None:
         raise RegistryError(f"a KPI with code {body.code} exists already")
     kpi = KpiDefinition(
-        code=body.code, name=body.name, name_nb=body.name_nb, perspective=body.perspective, unit=body.unit,
+        code=body.code,
+        name=body.name,
+        name_nb=body.name_nb,
+        perspective=body.perspective,
+        unit=body.unit,
         direction=body.direction,
-        weight=_dec(body.weight), green_threshold=_dec(body.green_threshold),
-        amber_threshold=_dec(body.amber_threshold), time_rollup=body.time_rollup, manual=True, active=True,
+        weight=_dec(body.weight),
+        green_threshold=_dec(body.green_threshold),
+        amber_threshold=_dec(body.amber_threshold),
+        time_rollup=body.time_rollup,
+        manual=True,
+        active=True,
     )
     session.add(kpi)
     session.flush()
     bump_version(session)
-    record_audit(session, actor=actor, action="kpi.create", entity=f"kpi:{kpi.code}",
-                 after=snapshot(kpi, ("code", "name", "name_nb", "perspective", "unit", "direction", "weight",
-                                      "green_threshold", "amber_threshold", "time_rollup", "manual", "active")))
+    record_audit(
+        session,
+        actor=actor,
+        action="kpi.create",
+        entity=f"kpi:{kpi.code}",
+        after=snapshot(
+            kpi,
+            (
+                "code",
+                "name",
+                "name_nb",
+                "perspective",
+                "unit",
+                "direction",
+                "weight",
+                "green_threshold",
+                "amber_threshold",
+                "time_rollup",
+                "manual",
+                "active",
+            ),
+        ),
+    )
     return kpi
 
 
@@ -81,8 +115,9 @@ def list_perspectives(session: Session) -> list[Perspective]:
     return list(session.scalars(select(Perspective).order_by(Perspective.position)))
 
 
-def update_perspective(session: Session, *, key: str, changes: PerspectiveUpdate,
-                       actor: User | None = None) -> Perspective | None:
+def update_perspective(
+    session: Session, *, key: str, changes: PerspectiveUpdate, actor: User | None = None
+) -> Perspective | None:
     """Apply `changes` (weight, names) to one perspective; an actual change is recorded in the audit trail."""
     perspective = session.get(Perspective, key)
     if perspective is not None:
@@ -93,9 +128,14 @@ def update_perspective(session: Session, *, key: str, changes: PerspectiveUpdate
         after = snapshot(perspective, list(values))
         if before != after:
             bump_version(session)
-            record_audit(session, actor=actor, action="perspective.update", entity=f"perspective:{key}",
-                         before={f: v for f, v in before.items() if after[f] != v},
-                         after={f: v for f, v in after.items() if before[f] != v})
+            record_audit(
+                session,
+                actor=actor,
+                action="perspective.update",
+                entity=f"perspective:{key}",
+                before={f: v for f, v in before.items() if after[f] != v},
+                after={f: v for f, v in after.items() if before[f] != v},
+            )
         session.flush()
     return perspective
 
@@ -108,8 +148,9 @@ def get_settings(session: Session) -> ScorecardSettings:
     )
 
 
-def update_settings(session: Session, *, changes: ScorecardSettingsUpdate,
-                    actor: User | None = None) -> ScorecardSettings:
+def update_settings(
+    session: Session, *, changes: ScorecardSettingsUpdate, actor: User | None = None
+) -> ScorecardSettings:
     """Store the given settings; the ones that change are recorded in the audit trail."""
     before: dict[str, str | None] = {}
     after: dict[str, str] = {}
@@ -125,6 +166,7 @@ def update_settings(session: Session, *, changes: ScorecardSettingsUpdate,
     session.flush()
     if after:
         bump_version(session)
-        record_audit(session, actor=actor, action="settings.update", entity="settings:scorecard",
-                     before=before, after=after)
+        record_audit(
+            session, actor=actor, action="settings.update", entity="settings:scorecard", before=before, after=after
+        )
     return get_settings(session)

@@ -33,11 +33,11 @@ class SalesMonthly(Base):
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     district_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     account_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    lines: Mapped[int] = mapped_column(Integer)             # every line, credit notes too
-    sale_lines: Mapped[int] = mapped_column(Integer)        # lines with a positive amount
-    costed_lines: Mapped[int] = mapped_column(Integer)      # lines that carry a cost
-    amount: Mapped[int] = mapped_column(BigInteger)         # Σ amount, cents
-    margin: Mapped[int] = mapped_column(BigInteger)         # Σ (amount − cost) over costed lines, cents
+    lines: Mapped[int] = mapped_column(Integer)  # every line, credit notes too
+    sale_lines: Mapped[int] = mapped_column(Integer)  # lines with a positive amount
+    costed_lines: Mapped[int] = mapped_column(Integer)  # lines that carry a cost
+    amount: Mapped[int] = mapped_column(BigInteger)  # Σ amount, cents
+    margin: Mapped[int] = mapped_column(BigInteger)  # Σ (amount − cost) over costed lines, cents
     costed_amount: Mapped[int] = mapped_column(BigInteger)  # Σ amount over costed lines, cents
 
 
@@ -47,8 +47,13 @@ class SalesProductMonthly(Base):
     __tablename__ = "sales_product_monthly"
     __table_args__ = (
         # budget control reads a few districts over many months at a time; covering on PostgreSQL
-        Index("ix_sales_product_monthly_district_id_month", "district_id", "month", "product_id",
-              postgresql_include=["lines", "costed_lines", "quantity", "amount", "margin"]),
+        Index(
+            "ix_sales_product_monthly_district_id_month",
+            "district_id",
+            "month",
+            "product_id",
+            postgresql_include=["lines", "costed_lines", "quantity", "amount", "margin"],
+        ),
     )
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -56,9 +61,9 @@ class SalesProductMonthly(Base):
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     lines: Mapped[int] = mapped_column(Integer)
     costed_lines: Mapped[int] = mapped_column(Integer)
-    quantity: Mapped[int] = mapped_column(BigInteger)       # Σ quantity, hundredths
-    amount: Mapped[int] = mapped_column(BigInteger)         # Σ amount, cents
-    margin: Mapped[int] = mapped_column(BigInteger)         # Σ (amount − cost) over costed lines, cents
+    quantity: Mapped[int] = mapped_column(BigInteger)  # Σ quantity, hundredths
+    amount: Mapped[int] = mapped_column(BigInteger)  # Σ amount, cents
+    margin: Mapped[int] = mapped_column(BigInteger)  # Σ (amount − cost) over costed lines, cents
 
 
 class ActivitiesMonthly(Base):
@@ -71,8 +76,8 @@ class ActivitiesMonthly(Base):
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     district_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(String(24), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)                 # rows
-    value: Mapped[int] = mapped_column(BigInteger)          # Σ value, hundredths
+    n: Mapped[int] = mapped_column(Integer)  # rows
+    value: Mapped[int] = mapped_column(BigInteger)  # Σ value, hundredths
 
 
 class AccountFirstSale(Base):

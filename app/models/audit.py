@@ -34,4 +34,5 @@ class AuditEvent(Base):
     updated: Mapped[int | None] = mapped_column(Integer)
     unchanged: Mapped[int | None] = mapped_column(Integer)
     changed_rows: Mapped[int | None] = mapped_column(
-        Integer, doc="stored rows whose values changed (yearly file rows count 12); `before`/`after` sample them")
+        Integer, doc="stored rows whose values changed (yearly file rows count 12); `before`/`after` sample them"
+    )

@@ -15,8 +15,9 @@ class LoginFailure(Base):
 
     __tablename__ = "login_failures"
 
-    key: Mapped[str] = mapped_column(String(32), primary_key=True,
-                                     doc="BLAKE2b-128 (hex) of the kind, the address and the e-mail")
+    key: Mapped[str] = mapped_column(
+        String(32), primary_key=True, doc="BLAKE2b-128 (hex) of the kind, the address and the e-mail"
+    )
     kind: Mapped[str] = mapped_column(String(8), doc="pair or address")
     failures: Mapped[int] = mapped_column(Integer, doc="failures counted since window_start")
     window_start: Mapped[datetime] = mapped_column(UtcDateTime, doc="the first failure counted")

@@ -23,9 +23,7 @@ class Region(Base):
 
 class District(Base):
     __tablename__ = "districts"
-    __table_args__ = (
-        CheckConstraint(f"basis IN {DISTRICT_BASES!r}", name="basis"),
-    )
+    __table_args__ = (CheckConstraint(f"basis IN {DISTRICT_BASES!r}", name="basis"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)

@@ -30,7 +30,7 @@ class _UnitKpiMonth:
     """A value per unit (level and code; code '' for the company), KPI and month."""
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple:  # noqa: N805
+    def __table_args__(cls) -> tuple:
         return (
             UniqueConstraint("level", "unit_code", "kpi_code", "month"),
             CheckConstraint(f"level IN {TARGET_LEVELS!r}", name="level"),

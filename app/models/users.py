@@ -22,6 +22,4 @@ class User(Base):
     # Carried in every login token (`ver`); counted up when the password changes or the login is
     # switched off, so every token issued before fails at once, on every instance.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, default=lambda: datetime.now(UTC)
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))

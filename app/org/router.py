@@ -29,8 +29,11 @@ def sellers(scope: ScopeDep, session: SessionDep, district: str | None = None) -
     return service.list_sellers(session, scope=scope, district_code=district)
 
 
-@router.get("/sellers/{code}", response_model=SellerRead,
-            responses={404: {"description": "no such seller, or not one the caller may see"}})
+@router.get(
+    "/sellers/{code}",
+    response_model=SellerRead,
+    responses={404: {"description": "no such seller, or not one the caller may see"}},
+)
 def seller(code: str, scope: ScopeDep, session: SessionDep) -> SellerRead:
     """One seller with their district history; 404 when unknown or not the caller's to see in any
     period (the same rule as the list: the seller's figures are then the caller's for some periods)."""

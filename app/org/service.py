@@ -17,15 +17,21 @@ def list_districts(session: Session, *, scope: Scope) -> list[DistrictRead]:
     stmt = scope.filter_districts(
         select(District, Region.code).outerjoin(Region, District.region_id == Region.id).order_by(District.code)
     )
-    return [DistrictRead(code=d.code, name=d.name, basis=d.basis, region_code=rc)
-            for d, rc in session.execute(stmt)]
+    return [DistrictRead(code=d.code, name=d.name, basis=d.basis, region_code=rc) for d, rc in session.execute(stmt)]
 
 
 def _seller_read(seller: Seller, district_codes: dict[int, str]) -> SellerRead:
-    history = [SellerAssignmentRead(district_code=district_codes[a.district_id], valid_from=a.valid_from)
-               for a in seller.assignments]
-    return SellerRead(code=seller.code, name=seller.name, email=seller.email,
-                      district_code=history[-1].district_code if history else None, history=history)
+    history = [
+        SellerAssignmentRead(district_code=district_codes[a.district_id], valid_from=a.valid_from)
+        for a in seller.assignments
+    ]
+    return SellerRead(
+        code=seller.code,
+        name=seller.name,
+        email=seller.email,
+        district_code=history[-1].district_code if history else None,
+        history=history,
+    )
 
 
 def list_sellers(session: Session, *, scope: Scope, district_code: str | None = None) -> list[SellerRead]:
@@ -40,14 +46,9 @@ def list_sellers(session: Session, *, scope: Scope, district_code: str | None = 
 
 
 def get_seller(session: Session, *, scope: Scope, code: str) -> SellerRead | None:
-    seller = session.scalar(
-        select(Seller).options(selectinload(Seller.assignments)).where(Seller.code == code)
-    )
+    seller = session.scalar(select(Seller).options(selectinload(Seller.assignments)).where(Seller.code == code))
     if seller is None or not scope.sees_seller(seller.id):  # in at least one period: the record has none
         return None
     district_ids = {a.district_id for a in seller.assignments}
-    codes = dict(session.execute(
-        select(District.id, District.code).where(District.id.in_(district_ids))
-    ).all())
+    codes = dict(session.execute(select(District.id, District.code).where(District.id.in_(district_ids))).all())
     return _seller_read(seller, codes)
-

@@ -92,10 +92,10 @@ class Touched:
     `all_months_of` lists sellers whose every month is affected (their district history changed).
     """
 
-    sales: set[tuple[int, str]] = field(default_factory=set)        # (seller_id, 'YYYY-MM')
-    activities: set[tuple[int, str]] = field(default_factory=set)   # (seller_id, 'YYYY-MM')
+    sales: set[tuple[int, str]] = field(default_factory=set)  # (seller_id, 'YYYY-MM')
+    activities: set[tuple[int, str]] = field(default_factory=set)  # (seller_id, 'YYYY-MM')
     accounts: set[int] = field(default_factory=set)
-    all_months_of: set[int] = field(default_factory=set)            # seller ids
+    all_months_of: set[int] = field(default_factory=set)  # seller ids
 
     def __bool__(self) -> bool:
         return bool(self.sales or self.activities or self.accounts or self.all_months_of)
@@ -121,12 +121,15 @@ def _month_start(conn: Executor, column: ColumnElement) -> ColumnElement:
     return func.substr(column, 1, 8).op("||")(literal("01"))
 
 
-def district_periods():  # noqa: ANN202
+def district_periods():
     """Each seller's district periods: [valid_from, valid_to), valid_to null for the current one."""
     return select(
-        SellerDistrict.seller_id, SellerDistrict.district_id, SellerDistrict.valid_from,
-        func.lead(SellerDistrict.valid_from).over(partition_by=SellerDistrict.seller_id,
-                                                  order_by=SellerDistrict.valid_from).label("valid_to"),
+        SellerDistrict.seller_id,
+        SellerDistrict.district_id,
+        SellerDistrict.valid_from,
+        func.lead(SellerDistrict.valid_from)
+        .over(partition_by=SellerDistrict.seller_id, order_by=SellerDistrict.valid_from)
+        .label("valid_to"),
     ).subquery("p")
 
 
@@ -149,7 +152,7 @@ class _Slice:
     def chunks(self) -> list[list[int] | None]:
         if self.sellers is None:
             return [None]
-        return [self.sellers[i:i + ID_CHUNK] for i in range(0, len(self.sellers), ID_CHUNK)]
+        return [self.sellers[i : i + ID_CHUNK] for i in range(0, len(self.sellers), ID_CHUNK)]
 
     def fact_filter(self, seller: ColumnElement, day: ColumnElement, sellers: list[int] | None) -> list:
         out = [] if sellers is None else [seller.in_(sellers)]
@@ -189,25 +192,53 @@ def _refresh_sales(conn: Executor, sl: _Slice) -> None:
         facts = select(func.count()).select_from(Sale).where(*sl.fact_filter(Sale.seller_id, Sale.date, sellers))
         keys = [Sale.seller_id, month, p.c.district_id, Sale.account_id]
         stmt = (
-            select(*keys, func.count(), _sum(case((Sale.amount > 0, 1), else_=0)), func.count(Sale.cost),
-                   _sum(amount), _sum(case((has_cost, amount - _cents(Sale.cost)))),
-                   _sum(case((has_cost, amount))))
-            .select_from(Sale).join(p, on_district_period(p, Sale.seller_id, Sale.date))
+            select(
+                *keys,
+                func.count(),
+                _sum(case((Sale.amount > 0, 1), else_=0)),
+                func.count(Sale.cost),
+                _sum(amount),
+                _sum(case((has_cost, amount - _cents(Sale.cost)))),
+                _sum(case((has_cost, amount))),
+            )
+            .select_from(Sale)
+            .join(p, on_district_period(p, Sale.seller_id, Sale.date))
             .where(*sl.fact_filter(Sale.seller_id, Sale.date, sellers))
             .group_by(*keys)
         )
-        _rewrite(conn, delete(SalesMonthly).where(*sl.agg_filter(SalesMonthly.seller_id, SalesMonthly.month, sellers)),
-                 insert(SalesMonthly).from_select(
-                     ["seller_id", "month", "district_id", "account_id", "lines", "sale_lines", "costed_lines",
-                      "amount", "margin", "costed_amount"], stmt), facts)
+        _rewrite(
+            conn,
+            delete(SalesMonthly).where(*sl.agg_filter(SalesMonthly.seller_id, SalesMonthly.month, sellers)),
+            insert(SalesMonthly).from_select(
+                [
+                    "seller_id",
+                    "month",
+                    "district_id",
+                    "account_id",
+                    "lines",
+                    "sale_lines",
+                    "costed_lines",
+                    "amount",
+                    "margin",
+                    "costed_amount",
+                ],
+                stmt,
+            ),
+            facts,
+        )
 
 
 def _district_months(conn: Executor, sl: _Slice) -> set[tuple[int, date]]:
     out: set = set()
     for sellers in sl.chunks():
-        out |= {(d, m if isinstance(m, date) else date.fromisoformat(str(m))) for d, m in conn.execute(
-            select(SalesMonthly.district_id, SalesMonthly.month).distinct()
-            .where(*sl.agg_filter(SalesMonthly.seller_id, SalesMonthly.month, sellers)))}
+        out |= {
+            (d, m if isinstance(m, date) else date.fromisoformat(str(m)))
+            for d, m in conn.execute(
+                select(SalesMonthly.district_id, SalesMonthly.month)
+                .distinct()
+                .where(*sl.agg_filter(SalesMonthly.seller_id, SalesMonthly.month, sellers))
+            )
+        }
     return out
 
 
@@ -229,55 +260,79 @@ def _refresh_products(conn: Executor, district_months: set[tuple[int, date]], ev
     if districts is not None:
         agg = [SalesProductMonthly.month >= lo, SalesProductMonthly.month <= hi]
         fact = [Sale.date >= lo, Sale.date < _first(shift_month(hi.strftime("%Y-%m"), 1))]
-    chunks = [None] if districts is None else [districts[i:i + ID_CHUNK] for i in range(0, len(districts), ID_CHUNK)]
+    chunks = [None] if districts is None else [districts[i : i + ID_CHUNK] for i in range(0, len(districts), ID_CHUNK)]
     for ds in chunks:
         facts = select(func.count()).select_from(Sale).where(*fact)  # all districts: an upper bound
         keys = [month, p.c.district_id, Sale.product_id]
         stmt = (
-            select(*keys, func.count(), func.count(Sale.cost), _sum(_cents(Sale.quantity)), _sum(amount),
-                   _sum(case((has_cost, amount - _cents(Sale.cost)))))
-            .select_from(Sale).join(p, on_district_period(p, Sale.seller_id, Sale.date))
+            select(
+                *keys,
+                func.count(),
+                func.count(Sale.cost),
+                _sum(_cents(Sale.quantity)),
+                _sum(amount),
+                _sum(case((has_cost, amount - _cents(Sale.cost)))),
+            )
+            .select_from(Sale)
+            .join(p, on_district_period(p, Sale.seller_id, Sale.date))
             .where(*fact, *([] if ds is None else [p.c.district_id.in_(ds)]))
             .group_by(*keys)
         )
-        _rewrite(conn, delete(SalesProductMonthly).where(
-                     *agg, *([] if ds is None else [SalesProductMonthly.district_id.in_(ds)])),
-                 insert(SalesProductMonthly).from_select(
-                     ["month", "district_id", "product_id", "lines", "costed_lines", "quantity", "amount", "margin"],
-                     stmt), facts)
+        _rewrite(
+            conn,
+            delete(SalesProductMonthly).where(*agg, *([] if ds is None else [SalesProductMonthly.district_id.in_(ds)])),
+            insert(SalesProductMonthly).from_select(
+                ["month", "district_id", "product_id", "lines", "costed_lines", "quantity", "amount", "margin"], stmt
+            ),
+            facts,
+        )
 
 
 def _refresh_activities(conn: Executor, sl: _Slice) -> None:
     p = district_periods()
     month = _month_start(conn, Activity.date)
     for sellers in sl.chunks():
-        facts = (select(func.count()).select_from(Activity)
-                 .where(*sl.fact_filter(Activity.seller_id, Activity.date, sellers)))
+        facts = (
+            select(func.count())
+            .select_from(Activity)
+            .where(*sl.fact_filter(Activity.seller_id, Activity.date, sellers))
+        )
         keys = [Activity.seller_id, month, p.c.district_id, Activity.type]
         stmt = (
             select(*keys, func.count(), _sum(_cents(Activity.value)))
-            .select_from(Activity).join(p, on_district_period(p, Activity.seller_id, Activity.date))
+            .select_from(Activity)
+            .join(p, on_district_period(p, Activity.seller_id, Activity.date))
             .where(*sl.fact_filter(Activity.seller_id, Activity.date, sellers))
             .group_by(*keys)
         )
-        _rewrite(conn, delete(ActivitiesMonthly).where(
-                     *sl.agg_filter(ActivitiesMonthly.seller_id, ActivitiesMonthly.month, sellers)),
-                 insert(ActivitiesMonthly).from_select(["seller_id", "month", "district_id", "type", "n", "value"],
-                                                       stmt), facts)
+        _rewrite(
+            conn,
+            delete(ActivitiesMonthly).where(
+                *sl.agg_filter(ActivitiesMonthly.seller_id, ActivitiesMonthly.month, sellers)
+            ),
+            insert(ActivitiesMonthly).from_select(["seller_id", "month", "district_id", "type", "n", "value"], stmt),
+            facts,
+        )
 
 
 def _refresh_first_sales(conn: Executor, accounts: list[int] | None) -> None:
-    first = (select(SalesMonthly.account_id, func.min(SalesMonthly.month))
-             .where(SalesMonthly.sale_lines > 0).group_by(SalesMonthly.account_id))
-    chunks = [None] if accounts is None else [accounts[i:i + ID_CHUNK] for i in range(0, len(accounts), ID_CHUNK)]
+    first = (
+        select(SalesMonthly.account_id, func.min(SalesMonthly.month))
+        .where(SalesMonthly.sale_lines > 0)
+        .group_by(SalesMonthly.account_id)
+    )
+    chunks = [None] if accounts is None else [accounts[i : i + ID_CHUNK] for i in range(0, len(accounts), ID_CHUNK)]
     for ids in chunks:
         if ids is None:
             conn.execute(delete(AccountFirstSale))
             conn.execute(insert(AccountFirstSale).from_select(["account_id", "month"], first))
         else:
             conn.execute(delete(AccountFirstSale).where(AccountFirstSale.account_id.in_(ids)))
-            conn.execute(insert(AccountFirstSale).from_select(
-                ["account_id", "month"], first.where(SalesMonthly.account_id.in_(ids))))
+            conn.execute(
+                insert(AccountFirstSale).from_select(
+                    ["account_id", "month"], first.where(SalesMonthly.account_id.in_(ids))
+                )
+            )
 
 
 def _rewrite(conn: Executor, remove: Delete, add: Insert, facts: Select) -> None:
@@ -290,8 +345,9 @@ def _rewrite(conn: Executor, remove: Delete, add: Insert, facts: Select) -> None
     """
     table = remove.table
     deleted = conn.execute(remove).rowcount or 0
-    if ((conn.execute(facts).scalar() or 0) < BULK_MIN_FACTS
-            or (conn.execute(select(func.count()).select_from(table)).scalar() or 0) > deleted):  # rows kept
+    if (conn.execute(facts).scalar() or 0) < BULK_MIN_FACTS or (
+        conn.execute(select(func.count()).select_from(table)).scalar() or 0
+    ) > deleted:  # rows kept
         conn.execute(add)
         return
     postgresql = _dialect(conn) == "postgresql"
@@ -436,5 +492,16 @@ def known_version(session: Session) -> int | None:
     return known[1] if known is not None and transaction is not None and known[0] is transaction else None
 
 
-__all__ = ["Touched", "bump_version", "current_version", "district_periods", "known_version", "note_version",
-           "on_district_period", "rebuild", "refresh", "transaction_version", "with_version"]
+__all__ = [
+    "Touched",
+    "bump_version",
+    "current_version",
+    "district_periods",
+    "known_version",
+    "note_version",
+    "on_district_period",
+    "rebuild",
+    "refresh",
+    "transaction_version",
+    "with_version",
+]

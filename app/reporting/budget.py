@@ -164,18 +164,29 @@ def _district_filter(scope: Scope, column: ColumnElement) -> list[ColumnElement]
 def _dimensions(session: Session) -> dict[str, pd.DataFrame]:
     """Districts (with their region), regions (id 0: no region), products and sellers, indexed by id."""
     regions = read_frame(session, select(Region.id, Region.code, Region.name), ["id", "region_code", "region_name"])
-    districts = read_frame(session, select(District.id, District.code, District.name, District.region_id),
-                           ["id", "district_code", "district_name", "region_id"])
-    districts = districts.merge(regions, how="left", left_on="region_id", right_on="id",
-                                suffixes=("", "_r")).drop(columns=["region_id", "id_r"])
-    products = read_frame(session, select(Product.id, Product.code, Product.name, Product.product_group),
-                          ["id", "product_code", "product_name", "product_group"])
+    districts = read_frame(
+        session,
+        select(District.id, District.code, District.name, District.region_id),
+        ["id", "district_code", "district_name", "region_id"],
+    )
+    districts = districts.merge(regions, how="left", left_on="region_id", right_on="id", suffixes=("", "_r")).drop(
+        columns=["region_id", "id_r"]
+    )
+    products = read_frame(
+        session,
+        select(Product.id, Product.code, Product.name, Product.product_group),
+        ["id", "product_code", "product_name", "product_group"],
+    )
     sellers = read_frame(session, select(Seller.id, Seller.code, Seller.name), ["id", "seller_code", "seller_name"])
-    no_region = pd.DataFrame({"id": [0], "region_code": pd.array([None], dtype="str"),
-                              "region_name": pd.array([None], dtype="str")})
-    return {"district": districts.set_index("id"), "product": products.set_index("id"),
-            "seller": sellers.set_index("id"),
-            "region": pd.concat([no_region, regions], ignore_index=True).set_index("id")}
+    no_region = pd.DataFrame(
+        {"id": [0], "region_code": pd.array([None], dtype="str"), "region_name": pd.array([None], dtype="str")}
+    )
+    return {
+        "district": districts.set_index("id"),
+        "product": products.set_index("id"),
+        "seller": sellers.set_index("id"),
+        "region": pd.concat([no_region, regions], ignore_index=True).set_index("id"),
+    }
 
 
 def _labels(ids: np.ndarray, table: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
@@ -198,14 +209,21 @@ def _empty(grain: Grain = FULL) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _finish(values: np.ndarray, names: list[str], dims: dict[str, pd.DataFrame], grain: Grain,
-            months: list[str], columns: list[str] | None = None) -> pd.DataFrame:
+def _finish(
+    values: np.ndarray,
+    names: list[str],
+    dims: dict[str, pd.DataFrame],
+    grain: Grain,
+    months: list[str],
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
     """Integer rows (ids, month as yyyymm, cents) -> the analytics' frame: codes and names (only
     `columns` of them when given); cents as int64; `cost` = amount − margin over the rows/lines that
     carry a cost, null (nullable Int64) when none does; month 'YYYY-MM' (the range's first month
     without the month grain)."""
-    wanted = _columns(grain) if columns is None else [c for c in _columns(grain) if c in columns or c in
-                                                      ("month", *_VALUES)]
+    wanted = (
+        _columns(grain) if columns is None else [c for c in _columns(grain) if c in columns or c in ("month", *_VALUES)]
+    )
     if len(values) == 0:
         return _empty(grain)[wanted]
     col = {name: values[:, i] for i, name in enumerate(names)}
@@ -240,14 +258,25 @@ def _key_of(month: str) -> int:
     return int(month[:4]) * 100 + int(month[5:7])
 
 
-def _keys(session: Session, grain: Grain, *, seller: ColumnElement | None, district: ColumnElement,
-          product: ColumnElement, day: ColumnElement) -> tuple[list[ColumnElement], list[str]]:
+def _keys(
+    session: Session,
+    grain: Grain,
+    *,
+    seller: ColumnElement | None,
+    district: ColumnElement,
+    product: ColumnElement,
+    day: ColumnElement,
+) -> tuple[list[ColumnElement], list[str]]:
     """The key columns of `grain` (the region through a join on `districts`, see `_with_region`)."""
     cols, names = [], []
     region = func.coalesce(District.region_id, 0)
-    for on, col, name in ((grain.seller, seller, "seller_id"), (grain.district, district, "district_id"),
-                          (grain.region, region, "region_id"), (grain.product, product, "product_id"),
-                          (grain.month, None, "month")):
+    for on, col, name in (
+        (grain.seller, seller, "seller_id"),
+        (grain.district, district, "district_id"),
+        (grain.region, region, "region_id"),
+        (grain.product, product, "product_id"),
+        (grain.month, None, "month"),
+    ):
         if on:
             cols.append(_month_key(session, day) if name == "month" else col)
             names.append(name)
@@ -270,15 +299,21 @@ def _with_region(stmt: Select, grain: Grain, district: ColumnElement) -> Select:
     return stmt.join(District, District.id == district) if grain.region else stmt
 
 
-def _budget_stmt(session: Session, *, scope: Scope, months: list[str], grain: Grain,
-                 part: Part) -> tuple[Select, list[str]]:
+def _budget_stmt(
+    session: Session, *, scope: Scope, months: list[str], grain: Grain, part: Part
+) -> tuple[Select, list[str]]:
     start, end = _bounds(months)
-    keys, names = _keys(session, grain, seller=None, district=Budget.district_id, product=Budget.product_id,
-                        day=Budget.month)
+    keys, names = _keys(
+        session, grain, seller=None, district=Budget.district_id, product=Budget.product_id, day=Budget.month
+    )
     has_cost = Budget.cost.is_not(None)
     amount = _cents(Budget.amount)
-    values = [_cents(Budget.quantity), amount, case((has_cost, amount - _cents(Budget.cost)), else_=0),
-              case((has_cost, 1), else_=0)]
+    values = [
+        _cents(Budget.quantity),
+        amount,
+        case((has_cost, amount - _cents(Budget.cost)), else_=0),
+        case((has_cost, 1), else_=0),
+    ]
     # one budget row per district × product × month day (unique): the full grain needs no GROUP BY
     # (rows of two days in one month would both come through; the analytics sum them)
     if part == WHOLE:
@@ -288,59 +323,79 @@ def _budget_stmt(session: Session, *, scope: Scope, months: list[str], grain: Gr
         # products select far fewer rows (SQLite with statistics would otherwise walk every month)
         key = _month_key(session, Budget.month)
         in_range = [key >= _key_of(months[0]), key <= _key_of(months[-1])]
-    stmt = _with_region(_statement(keys, values, grouped=grain != FULL).select_from(Budget), grain,
-                        Budget.district_id).where(
-        *in_range, *_district_filter(scope, Budget.district_id),
-        *_part_filter(part, district=Budget.district_id, product=Budget.product_id))
+    stmt = _with_region(
+        _statement(keys, values, grouped=grain != FULL).select_from(Budget), grain, Budget.district_id
+    ).where(
+        *in_range,
+        *_district_filter(scope, Budget.district_id),
+        *_part_filter(part, district=Budget.district_id, product=Budget.product_id),
+    )
     return stmt, [*names, *_SUMS]
 
 
-def _aggregate_stmt(session: Session, *, scope: Scope, months: list[str], grain: Grain,
-                    part: Part) -> tuple[Select, list[str]]:
+def _aggregate_stmt(
+    session: Session, *, scope: Scope, months: list[str], grain: Grain, part: Part
+) -> tuple[Select, list[str]]:
     """Actuals per district on the sale's date from `sales_product_monthly`."""
     agg = SalesProductMonthly
-    keys, names = _keys(session, grain, seller=None, district=agg.district_id, product=agg.product_id,
-                        day=agg.month)
+    keys, names = _keys(session, grain, seller=None, district=agg.district_id, product=agg.product_id, day=agg.month)
     values = [agg.quantity, agg.amount, agg.margin, agg.costed_lines]
     # month is always a first day: equality on (month, district_id), the key's first columns, lets
     # a part of a few districts seek instead of scanning the range
-    stmt = _with_region(_statement(keys, values, grouped=grain != FULL).select_from(agg), grain,
-                        agg.district_id).where(
-        agg.month.in_([month_start(m) for m in months]), *_district_filter(scope, agg.district_id),
-        *_part_filter(part, district=agg.district_id, product=agg.product_id))
+    stmt = _with_region(_statement(keys, values, grouped=grain != FULL).select_from(agg), grain, agg.district_id).where(
+        agg.month.in_([month_start(m) for m in months]),
+        *_district_filter(scope, agg.district_id),
+        *_part_filter(part, district=agg.district_id, product=agg.product_id),
+    )
     return stmt, [*names, *_SUMS]
 
 
-def _raw_stmt(session: Session, *, scope: Scope, months: list[str], grain: Grain,
-              part: Part) -> tuple[Select, list[str]]:
+def _raw_stmt(
+    session: Session, *, scope: Scope, months: list[str], grain: Grain, part: Part
+) -> tuple[Select, list[str]]:
     """Actuals per seller from the raw sales, each in its seller's district on the sale's date."""
     start, end = _bounds(months)
     p = district_periods()
-    keys, names = _keys(session, grain, seller=Sale.seller_id, district=p.c.district_id,
-                        product=Sale.product_id, day=Sale.date)
+    keys, names = _keys(
+        session, grain, seller=Sale.seller_id, district=p.c.district_id, product=Sale.product_id, day=Sale.date
+    )
     has_cost = Sale.cost.is_not(None)
     amount = _cents(Sale.amount)
-    values = [_cents(Sale.quantity), amount, case((has_cost, amount - _cents(Sale.cost)), else_=0),
-              case((has_cost, 1), else_=0)]
-    conditions = [Sale.date >= start, Sale.date < end,
-                  *_district_filter(scope, p.c.district_id),
-                  *_part_filter(part, district=p.c.district_id, product=Sale.product_id,
-                                seller=Sale.seller_id)]
+    values = [
+        _cents(Sale.quantity),
+        amount,
+        case((has_cost, amount - _cents(Sale.cost)), else_=0),
+        case((has_cost, 1), else_=0),
+    ]
+    conditions = [
+        Sale.date >= start,
+        Sale.date < end,
+        *_district_filter(scope, p.c.district_id),
+        *_part_filter(part, district=p.c.district_id, product=Sale.product_id, seller=Sale.seller_id),
+    ]
     # A sale's district on its date is one its seller belonged to: restricting the sellers first
     # lets the (seller_id, date) index pick the rows instead of a scan of the whole range.
-    districts = part.district_ids if scope.everything else sorted(
-        set(scope.district_ids) & set(part.district_ids or scope.district_ids))
+    districts = (
+        part.district_ids
+        if scope.everything
+        else sorted(set(scope.district_ids) & set(part.district_ids or scope.district_ids))
+    )
     if districts is not None:
         members = select(SellerDistrict.seller_id).where(SellerDistrict.district_id.in_(districts))
         conditions.append(Sale.seller_id.in_(members.scalar_subquery()))
-    stmt = _with_region(_statement(keys, values, grouped=True).select_from(Sale)
-                        .join(p, on_district_period(p, Sale.seller_id, Sale.date)),
-                        grain, p.c.district_id).where(*conditions)
+    stmt = _with_region(
+        _statement(keys, values, grouped=True)
+        .select_from(Sale)
+        .join(p, on_district_period(p, Sale.seller_id, Sale.date)),
+        grain,
+        p.c.district_id,
+    ).where(*conditions)
     return stmt, [*names, *_SUMS]
 
 
-def _part_filter(part: Part, *, district: ColumnElement, product: ColumnElement,
-                 seller: ColumnElement | None = None) -> list[ColumnElement]:
+def _part_filter(
+    part: Part, *, district: ColumnElement, product: ColumnElement, seller: ColumnElement | None = None
+) -> list[ColumnElement]:
     out = []
     if part.district_ids is not None:
         out.append(district.in_(part.district_ids))
@@ -369,8 +424,17 @@ def _read_ints(session: Session, stmt: Select, width: int) -> np.ndarray:
     return batches[0] if len(batches) == 1 else np.concatenate(batches)
 
 
-def _load(session: Session, side: str, *, scope: Scope, months: list[str], grain: Grain, part: Part,
-          dims: dict[str, pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
+def _load(
+    session: Session,
+    side: str,
+    *,
+    scope: Scope,
+    months: list[str],
+    grain: Grain,
+    part: Part,
+    dims: dict[str, pd.DataFrame],
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
     """One side ('budget', or 'actual': from the aggregates, or the raw sales with the seller grain),
     with the label `columns` asked for (default all of the grain's)."""
     if side == "budget":
@@ -382,15 +446,23 @@ def _load(session: Session, side: str, *, scope: Scope, months: list[str], grain
     return _finish(_read_ints(session, stmt, len(names)), names, dims, grain, months, columns)
 
 
-def load_budget(session: Session, *, scope: Scope, months: list[str],
-                dims: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def load_budget(
+    session: Session, *, scope: Scope, months: list[str], dims: dict[str, pd.DataFrame] | None = None
+) -> pd.DataFrame:
     """Budget rows of `months` in the caller's districts: district, region, product, month, int cents."""
-    return _load(session, "budget", scope=scope, months=months, grain=FULL, part=WHOLE,
-                 dims=dims or _dimensions(session))
+    return _load(
+        session, "budget", scope=scope, months=months, grain=FULL, part=WHOLE, dims=dims or _dimensions(session)
+    )
 
 
-def load_actual(session: Session, *, scope: Scope, months: list[str], per_seller: bool = False,
-                dims: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def load_actual(
+    session: Session,
+    *,
+    scope: Scope,
+    months: list[str],
+    per_seller: bool = False,
+    dims: dict[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Sales of `months` in the caller's districts, summed per (seller if asked, district on the sale's
     date, product, month) in int cents / hundredths.
 
@@ -399,8 +471,9 @@ def load_actual(session: Session, *, scope: Scope, months: list[str], per_seller
     Without `per_seller` the sums come from `sales_product_monthly`; with it, from the raw sales.
     """
     grain = Grain(seller=per_seller)
-    return _load(session, "actual", scope=scope, months=months, grain=grain, part=WHOLE,
-                 dims=dims or _dimensions(session))
+    return _load(
+        session, "actual", scope=scope, months=months, grain=grain, part=WHOLE, dims=dims or _dimensions(session)
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -426,6 +499,7 @@ def _key_parts(dims: dict[str, pd.DataFrame], key: str, scope: Scope) -> list[Pa
 
 def _merge(parts: list[Part]) -> Part:
     """The union of parts of one key."""
+
     def ids(name: str) -> tuple[int, ...] | None:
         values = [getattr(p, name) for p in parts]
         return None if values[0] is None else tuple(i for v in values for i in v)
@@ -447,11 +521,12 @@ def _intersect(a: Part, b: Part) -> Part | None:
 def _runs(values: list[Part], n: int) -> list[Part]:
     """`values` in about `n` contiguous runs."""
     size = max(1, math.ceil(len(values) / max(n, 1)))
-    return [_merge(values[i:i + size]) for i in range(0, len(values), size)]
+    return [_merge(values[i : i + size]) for i in range(0, len(values), size)]
 
 
-def _estimate(session: Session, *, scope: Scope, months: list[str], grain: Grain, with_budget: bool,
-              dims: dict[str, pd.DataFrame]) -> int:
+def _estimate(
+    session: Session, *, scope: Scope, months: list[str], grain: Grain, with_budget: bool, dims: dict[str, pd.DataFrame]
+) -> int:
     """Rows the SQL of both sides returns for the whole report, roughly: the budget and aggregate
     rows in range (raw lines by seller, from `sales_monthly`), divided by what the grain sums away,
     as if the rows were spread evenly."""
@@ -460,15 +535,34 @@ def _estimate(session: Session, *, scope: Scope, months: list[str], grain: Grain
     regions = max(1, len(dims["region"]) - 1)
     if not grain.seller:
         agg = SalesProductMonthly
-        n = session.scalar(select(func.count()).select_from(agg).where(
-            agg.month >= start, agg.month < end, *_district_filter(scope, agg.district_id))) or 0
+        n = (
+            session.scalar(
+                select(func.count())
+                .select_from(agg)
+                .where(agg.month >= start, agg.month < end, *_district_filter(scope, agg.district_id))
+            )
+            or 0
+        )
         if with_budget:
-            n += session.scalar(select(func.count()).select_from(Budget).where(
-                Budget.month >= start, Budget.month < end, *_district_filter(scope, Budget.district_id))) or 0
+            n += (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Budget)
+                    .where(Budget.month >= start, Budget.month < end, *_district_filter(scope, Budget.district_id))
+                )
+                or 0
+            )
     else:
-        n = session.scalar(select(func.coalesce(func.sum(SalesMonthly.lines), 0)).where(
-            SalesMonthly.month >= start, SalesMonthly.month < end,
-            *_district_filter(scope, SalesMonthly.district_id))) or 0
+        n = (
+            session.scalar(
+                select(func.coalesce(func.sum(SalesMonthly.lines), 0)).where(
+                    SalesMonthly.month >= start,
+                    SalesMonthly.month < end,
+                    *_district_filter(scope, SalesMonthly.district_id),
+                )
+            )
+            or 0
+        )
         bound = len(dims["seller"]) * (len(dims["product"]) if grain.product else 1) * len(months) * 2
         n = min(int(n), bound)
     spread = 1 if grain.month else len(months)
@@ -479,8 +573,17 @@ def _estimate(session: Session, *, scope: Scope, months: list[str], grain: Grain
     return math.ceil(n / spread)
 
 
-def plan_parts(session: Session, *, scope: Scope, months: list[str], by: list[str], grain: Grain,
-               with_budget: bool, dims: dict[str, pd.DataFrame], part_rows: int | None = None) -> list[Part]:
+def plan_parts(
+    session: Session,
+    *,
+    scope: Scope,
+    months: list[str],
+    by: list[str],
+    grain: Grain,
+    with_budget: bool,
+    dims: dict[str, pd.DataFrame],
+    part_rows: int | None = None,
+) -> list[Part]:
     """Parts of about `part_rows` (default PART_ROWS) loaded rows each, in output order: runs of the
     first group key's values; a value estimated larger than a part is split into runs of the second
     key's values. One part for a small report."""
@@ -530,17 +633,32 @@ def check_range(from_: str, to: str) -> list[str]:
 
 def _grain(by: list[str], *, month: bool, products: bool) -> Grain:
     """The grain a report by `by` needs; `products`: the products inside each group (price/volume/mix)."""
-    return Grain(seller="seller" in by, district="district" in by, region="region" in by and "district" not in by,
-                 product=products or "product" in by or "product_group" in by, month=month)
+    return Grain(
+        seller="seller" in by,
+        district="district" in by,
+        region="region" in by and "district" not in by,
+        product=products or "product" in by or "product_group" in by,
+        month=month,
+    )
 
 
 def _label_columns(by: list[str], grain: Grain) -> list[str]:
     """The label columns the analytics read for `by` (and product_code for the price/volume/mix cells)."""
-    return list(dict.fromkeys([*(c for k in by for c in va.GROUP_KEYS[k]), *(["product_code"] if grain.product else [])]))
+    return list(
+        dict.fromkeys([*(c for k in by for c in va.GROUP_KEYS[k]), *(["product_code"] if grain.product else [])])
+    )
 
 
-def variance_parts(session: Session, *, scope: Scope, from_: str, to: str, by: list[str],
-                   per_month: bool = False, part_rows: int | None = None) -> Iterator[pd.DataFrame]:
+def variance_parts(
+    session: Session,
+    *,
+    scope: Scope,
+    from_: str,
+    to: str,
+    by: list[str],
+    per_month: bool = False,
+    part_rows: int | None = None,
+) -> Iterator[pd.DataFrame]:
     """The variance rows (`app.analytics.variance.variance`) part by part, in output order; at least
     one frame (empty when nothing matched). Checks `by` and the range first (ValueError)."""
     by = check_by(list(by))
@@ -548,18 +666,23 @@ def variance_parts(session: Session, *, scope: Scope, from_: str, to: str, by: l
     dims = _dimensions(session)
     with_budget = "seller" not in by
     grain = _grain(by, month=per_month, products=with_budget)
-    parts = plan_parts(session, scope=scope, months=months, by=by, grain=grain, with_budget=with_budget,
-                       dims=dims, part_rows=part_rows)
+    parts = plan_parts(
+        session, scope=scope, months=months, by=by, grain=grain, with_budget=with_budget, dims=dims, part_rows=part_rows
+    )
 
     columns = _label_columns(by, grain)
 
     def run() -> Iterator[pd.DataFrame]:
         last = None
         for part in parts:
-            budget = (_load(session, "budget", scope=scope, months=months, grain=grain, part=part, dims=dims,
-                            columns=columns) if with_budget else _empty(grain))
-            actual = _load(session, "actual", scope=scope, months=months, grain=grain, part=part, dims=dims,
-                           columns=columns)
+            budget = (
+                _load(session, "budget", scope=scope, months=months, grain=grain, part=part, dims=dims, columns=columns)
+                if with_budget
+                else _empty(grain)
+            )
+            actual = _load(
+                session, "actual", scope=scope, months=months, grain=grain, part=part, dims=dims, columns=columns
+            )
             last = va.variance(budget, actual, by=by, per_month=per_month)
             if len(last):
                 yield last
@@ -579,23 +702,37 @@ def _small(report: Report) -> bool:
     return len(report.rows) <= CACHED_ROWS
 
 
-def variance_report(session: Session, *, scope: Scope, from_: str, to: str, by: list[str],
-                    per_month: bool = False, max_rows: int | None = None) -> Report:
+def variance_report(
+    session: Session,
+    *,
+    scope: Scope,
+    from_: str,
+    to: str,
+    by: list[str],
+    per_month: bool = False,
+    max_rows: int | None = None,
+) -> Report:
     """Budget against actual from `from_` through `to` per group, for what the caller may see, as one
     frame; `TooManyRows` as soon as it would exceed `max_rows`. Small reports come from the figure
     cache (keyed by the caller's scope: what one may see is not what another may; one entry serves
     any `max_rows`, it is the same report). Treat as read-only."""
     key = ("variance", scope, from_, to, tuple(by), per_month)
     report = figure_cache.get_or_compute(
-        session, key, lambda: _variance_report(session, scope=scope, from_=from_, to=to, by=by,
-                                               per_month=per_month, max_rows=max_rows), keep=_small)
+        session,
+        key,
+        lambda: _variance_report(
+            session, scope=scope, from_=from_, to=to, by=by, per_month=per_month, max_rows=max_rows
+        ),
+        keep=_small,
+    )
     if max_rows is not None and len(report.rows) > max_rows:  # a cached report made for a larger limit
         raise TooManyRows(max_rows)
     return report
 
 
-def _variance_report(session: Session, *, scope: Scope, from_: str, to: str, by: list[str],
-                     per_month: bool, max_rows: int | None) -> Report:
+def _variance_report(
+    session: Session, *, scope: Scope, from_: str, to: str, by: list[str], per_month: bool, max_rows: int | None
+) -> Report:
     frames, n = [], 0
     for frame in variance_parts(session, scope=scope, from_=from_, to=to, by=by, per_month=per_month):
         n += len(frame)
@@ -606,8 +743,9 @@ def _variance_report(session: Session, *, scope: Scope, from_: str, to: str, by:
     return Report(rows=rows, totals=va.totals(rows))
 
 
-def variance_stream(session: Session, *, scope: Scope, from_: str, to: str, by: list[str],
-                    per_month: bool = False) -> Streamed:
+def variance_stream(
+    session: Session, *, scope: Scope, from_: str, to: str, by: list[str], per_month: bool = False
+) -> Streamed:
     """The variance for an export, computed and handed over part by part.
 
     Every part reads one snapshot: SQLite's read transaction is one already; on PostgreSQL (READ
@@ -621,8 +759,9 @@ def variance_stream(session: Session, *, scope: Scope, from_: str, to: str, by: 
     return Streamed(variance_parts(session, scope=scope, from_=from_, to=to, by=by, per_month=per_month))
 
 
-def forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | None, by: list[str],
-                    today: date | None = None) -> tuple[Report, str]:
+def forecast_report(
+    session: Session, *, scope: Scope, year: int, as_of: str | None, by: list[str], today: date | None = None
+) -> tuple[Report, str]:
     """The fiscal year's landing per group, for what the caller may see; also the as_of month used.
 
     `as_of` defaults to the month of the latest sale (the month the pages open on), but never a month
@@ -633,12 +772,16 @@ def forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | N
     today = today or date.today()  # part of the key: without sales the default as_of moves with the calendar
     key = ("forecast", scope, year, as_of, tuple(by), today)
     return figure_cache.get_or_compute(
-        session, key, lambda: _forecast_report(session, scope=scope, year=year, as_of=as_of, by=by, today=today),
-        keep=lambda found: _small(found[0]))
+        session,
+        key,
+        lambda: _forecast_report(session, scope=scope, year=year, as_of=as_of, by=by, today=today),
+        keep=lambda found: _small(found[0]),
+    )
 
 
-def _forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | None, by: list[str],
-                     today: date) -> tuple[Report, str]:
+def _forecast_report(
+    session: Session, *, scope: Scope, year: int, as_of: str | None, by: list[str], today: date
+) -> tuple[Report, str]:
     by = check_by(list(by))
     start_month = load_registry(session).fiscal_start_month
     months = va.fiscal_months(year, start_month)
@@ -648,8 +791,10 @@ def _forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | 
         latest = data_dates(session).sales_month
         as_of = min(latest or last_complete_month(today), last_complete_month(today), months[-1])
         if as_of < months[0]:
-            raise ValueError(f"fiscal year {year} ({months[0]} to {months[-1]}) has no "
-                             f"{'sales' if latest else 'complete month'} yet; give as_of")
+            raise ValueError(
+                f"fiscal year {year} ({months[0]} to {months[-1]}) has no "
+                f"{'sales' if latest else 'complete month'} yet; give as_of"
+            )
     else:
         check_range(as_of, as_of)
         if as_of not in months:
@@ -658,14 +803,42 @@ def _forecast_report(session: Session, *, scope: Scope, year: int, as_of: str | 
     with_budget = "seller" not in by
     grain = _grain(by, month=True, products=False)
     columns = _label_columns(by, grain)
-    budget = (_load(session, "budget", scope=scope, months=months, grain=grain, part=WHOLE, dims=dims,
-                    columns=columns) if with_budget else _empty(grain))
-    actual = _load(session, "actual", scope=scope, months=months[:months.index(as_of) + 1], grain=grain,
-                   part=WHOLE, dims=dims, columns=columns)
+    budget = (
+        _load(session, "budget", scope=scope, months=months, grain=grain, part=WHOLE, dims=dims, columns=columns)
+        if with_budget
+        else _empty(grain)
+    )
+    actual = _load(
+        session,
+        "actual",
+        scope=scope,
+        months=months[: months.index(as_of) + 1],
+        grain=grain,
+        part=WHOLE,
+        dims=dims,
+        columns=columns,
+    )
     rows = va.forecast(budget, actual, year=year, as_of_month=as_of, by=by, fiscal_start_month=start_month)
     return Report(rows=rows, totals=va.totals(rows)), as_of
 
 
-__all__ = ["FULL", "GROUP_KEYS", "MAX_MONTHS", "PART_ROWS", "Grain", "Part", "Report", "Streamed", "TooManyRows",
-           "check_by", "check_range", "forecast_report", "load_actual", "load_budget", "plan_parts",
-           "variance_parts", "variance_report", "variance_stream"]
+__all__ = [
+    "FULL",
+    "GROUP_KEYS",
+    "MAX_MONTHS",
+    "PART_ROWS",
+    "Grain",
+    "Part",
+    "Report",
+    "Streamed",
+    "TooManyRows",
+    "check_by",
+    "check_range",
+    "forecast_report",
+    "load_actual",
+    "load_budget",
+    "plan_parts",
+    "variance_parts",
+    "variance_report",
+    "variance_stream",
+]

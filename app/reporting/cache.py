@@ -37,8 +37,9 @@ class FigureCache:
         self.hits = 0
         self.misses = 0
 
-    def get_or_compute(self, session: Session, key: Hashable, compute: Callable[[], Any],
-                       keep: Callable[[Any], bool] | None = None) -> Any:
+    def get_or_compute(
+        self, session: Session, key: Hashable, compute: Callable[[], Any], keep: Callable[[Any], bool] | None = None
+    ) -> Any:
         """The entry for `key` under the current data version, computed (and kept, unless `keep` says
         no: say, for a result too big to hold) when there is none."""
         full = (transaction_version(session), key)
@@ -102,6 +103,7 @@ class FigureCache:
 FIGURES = FigureCache()
 
 
-def get_or_compute(session: Session, key: Hashable, compute: Callable[[], Any],
-                   keep: Callable[[Any], bool] | None = None) -> Any:
+def get_or_compute(
+    session: Session, key: Hashable, compute: Callable[[], Any], keep: Callable[[Any], bool] | None = None
+) -> Any:
     return FIGURES.get_or_compute(session, key, compute, keep)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.analytics.actuals import SALES_SUMS
 from app.analytics.periods import month_start, shift_month
-from app.models import Account, AccountFirstSale, Activity, ActivitiesMonthly, District, SalesMonthly
+from app.models import Account, AccountFirstSale, ActivitiesMonthly, Activity, District, SalesMonthly
 
 ALL = "__all__"  # the group of a query without `by`
 
@@ -59,8 +59,13 @@ def _unit_filter(agg, level: str, unit_id) -> list[ColumnElement]:  # noqa: ANN0
 
 
 def _group(session: Session, agg, by: str | None) -> ColumnElement | None:  # noqa: ANN001
-    return {None: None, "seller": agg.seller_id, "district": agg.district_id, "region": District.region_id,
-            "month": month_of(session, agg.month)}[by]
+    return {
+        None: None,
+        "seller": agg.seller_id,
+        "district": agg.district_id,
+        "region": District.region_id,
+        "month": month_of(session, agg.month),
+    }[by]
 
 
 def _frame(session: Session, stmt, columns: list[str], grouped: bool) -> pd.DataFrame:  # noqa: ANN001
@@ -73,8 +78,14 @@ def _frame(session: Session, stmt, columns: list[str], grouped: bool) -> pd.Data
     return frame
 
 
-def sales_sums(session: Session, *, months: list[str], level: str = "company", unit_id=None,  # noqa: ANN001
-               by: str | None = None) -> pd.DataFrame:
+def sales_sums(
+    session: Session,
+    *,
+    months: list[str],
+    level: str = "company",
+    unit_id=None,  # noqa: ANN001
+    by: str | None = None,
+) -> pd.DataFrame:
     """The sales sums of one unit over the contiguous `months` (per group of `by`: seller,
     district, region or month), indexed by group: int64 columns SALES_SUMS (money in cents).
 
@@ -91,14 +102,24 @@ def sales_sums(session: Session, *, months: list[str], level: str = "company", u
     if by == "month":
         new_when = and_(buying, AccountFirstSale.month == sm.month)
     else:
-        new_when = and_(buying, sm.account_id.in_(
-            select(AccountFirstSale.account_id).where(AccountFirstSale.month.between(first, last)).scalar_subquery()))
+        new_when = and_(
+            buying,
+            sm.account_id.in_(
+                select(AccountFirstSale.account_id).where(AccountFirstSale.month.between(first, last)).scalar_subquery()
+            ),
+        )
     stmt = (
-        select(*([group] if group is not None else []),
-               _sum(sm.amount), _sum(sm.margin), _sum(sm.costed_amount),
-               _sum(case((key, sm.amount), else_=0)), _sum(sm.costed_lines), _sum(sm.lines),
-               func.count(func.distinct(case((buying, sm.account_id)))),
-               func.count(func.distinct(case((new_when, sm.account_id)))))
+        select(
+            *([group] if group is not None else []),
+            _sum(sm.amount),
+            _sum(sm.margin),
+            _sum(sm.costed_amount),
+            _sum(case((key, sm.amount), else_=0)),
+            _sum(sm.costed_lines),
+            _sum(sm.lines),
+            func.count(func.distinct(case((buying, sm.account_id)))),
+            func.count(func.distinct(case((new_when, sm.account_id)))),
+        )
         .select_from(sm)
         .where(sm.month >= first, sm.month <= last, *_unit_filter(sm, level, unit_id))
     )
@@ -112,26 +133,39 @@ def sales_sums(session: Session, *, months: list[str], level: str = "company", u
     return frame.set_index("group").astype("int64")
 
 
-def activity_sums(session: Session, *, months: list[str], level: str = "company", unit_id=None,  # noqa: ANN001
-                  by: str | None = None) -> pd.DataFrame:
+def activity_sums(
+    session: Session,
+    *,
+    months: list[str],
+    level: str = "company",
+    unit_id=None,  # noqa: ANN001
+    by: str | None = None,
+) -> pd.DataFrame:
     """Σ value and rows per (group, type) of one unit's activities over `months`: columns group, type,
     value (int64 hundredths: exact), n. An account's come from the raw rows (no aggregate per account)."""
     first, last = month_start(months[0]), month_start(months[-1])
     if level == "account":
         month = month_of(session, Activity.date)
         keys = [*([month] if by == "month" else []), Activity.type]
-        stmt = (select(*keys, _sum(_hundredths(Activity.value)), func.count())
-                .where(Activity.account_id == unit_id, Activity.date >= first,
-                       Activity.date < month_start(shift_month(months[-1], 1)))
-                .group_by(*keys))
+        stmt = (
+            select(*keys, _sum(_hundredths(Activity.value)), func.count())
+            .where(
+                Activity.account_id == unit_id,
+                Activity.date >= first,
+                Activity.date < month_start(shift_month(months[-1], 1)),
+            )
+            .group_by(*keys)
+        )
         frame = _frame(session, stmt, ["group", "type", "value", "n"], by == "month")
     else:
         am = ActivitiesMonthly
         group = _group(session, am, by)
         keys = [*([group] if group is not None else []), am.type]
-        stmt = (select(*keys, _sum(am.value), _sum(am.n))
-                .where(am.month >= first, am.month <= last, *_unit_filter(am, level, unit_id))
-                .group_by(*keys))
+        stmt = (
+            select(*keys, _sum(am.value), _sum(am.n))
+            .where(am.month >= first, am.month <= last, *_unit_filter(am, level, unit_id))
+            .group_by(*keys)
+        )
         if level == "region" or by == "region":
             stmt = stmt.join(District, District.id == am.district_id)
         frame = _frame(session, stmt, ["group", "type", "value", "n"], group is not None)

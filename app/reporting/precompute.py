@@ -53,11 +53,13 @@ def budget_page(session: Session, period: str, today: date) -> None:
     """The budget page's opening reports through `period` for those who see everything, into the figure
     cache (the budget functions cache them): what the page asks first, by district."""
     for per_month in (False, True):
-        budget.variance_report(session, scope=EVERYTHING, from_=f"{period[:4]}-01", to=period, by=["district"],
-                               per_month=per_month)
+        budget.variance_report(
+            session, scope=EVERYTHING, from_=f"{period[:4]}-01", to=period, by=["district"], per_month=per_month
+        )
     try:
-        budget.forecast_report(session, scope=EVERYTHING, year=int(period[:4]), as_of=period, by=["district"],
-                               today=today)
+        budget.forecast_report(
+            session, scope=EVERYTHING, year=int(period[:4]), as_of=period, by=["district"], today=today
+        )
     except ValueError:  # the month lies outside the fiscal year the page would ask for: it shows an error
         pass
 
@@ -65,8 +67,13 @@ def budget_page(session: Session, period: str, today: date) -> None:
 class Precomputer:
     """Keeps the figure cache filled with every unit's opening figures under the current data version."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, poll_seconds: float = POLL_SECONDS,
-                 today: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        today: Callable[[], date] = date.today,
+    ) -> None:
         self._sessions = sessions
         self._poll = poll_seconds
         self._today = today
@@ -98,8 +105,13 @@ class Precomputer:
             FIGURES.put_many(version, {**units, **entries})
         self.version = version
         self.runs += 1
-        log.info("precomputed %d figures for %s under data version %d in %.1f s",
-                 len(entries), ", ".join(periods), version, time.perf_counter() - started)
+        log.info(
+            "precomputed %d figures for %s under data version %d in %.1f s",
+            len(entries),
+            ", ".join(periods),
+            version,
+            time.perf_counter() - started,
+        )
         return True
 
     def _loop(self) -> None:

@@ -16,10 +16,10 @@ _BUILTIN_ORDER = {k.code: i for i, k in enumerate(KPIS)}
 
 @dataclass(frozen=True)
 class Registry:
-    kpis: pd.DataFrame          # code, name, name_nb, unit, direction, perspective, weight, green/amber
-                                # thresholds, time_rollup, manual — active KPIs in display order
+    kpis: pd.DataFrame  # code, name, name_nb, unit, direction, perspective, weight, green/amber
+    # thresholds, time_rollup, manual — active KPIs in display order
     perspectives: pd.DataFrame  # key, name, name_nb, weight in display order (name_nb: the English
-                                # name where no Norwegian one was given)
+    # name where no Norwegian one was given)
     score_cap: float
     fiscal_start_month: int
 
@@ -44,23 +44,58 @@ def load_registry(session: Session) -> Registry:
 
 def _load_registry(session: Session) -> Registry:
     persp = pd.DataFrame(
-        session.execute(select(Perspective.key, Perspective.name, func.coalesce(Perspective.name_nb, Perspective.name),
-                               Perspective.weight, Perspective.position)
-                        .order_by(Perspective.position)).all(),
+        session.execute(
+            select(
+                Perspective.key,
+                Perspective.name,
+                func.coalesce(Perspective.name_nb, Perspective.name),
+                Perspective.weight,
+                Perspective.position,
+            ).order_by(Perspective.position)
+        ).all(),
         columns=["key", "name", "name_nb", "weight", "position"],
     ).astype({"weight": "float64"})
     rows = session.execute(select(KpiDefinition).where(KpiDefinition.active)).scalars().all()
-    kpis = pd.DataFrame([{
-        "code": k.code, "name": k.name, "name_nb": k.name_nb or k.name, "unit": k.unit, "direction": k.direction,
-        "perspective": k.perspective, "weight": float(k.weight),
-        "green_threshold": float(k.green_threshold), "amber_threshold": float(k.amber_threshold),
-        "time_rollup": k.time_rollup, "manual": bool(k.manual),
-    } for k in rows], columns=["code", "name", "name_nb", "unit", "direction", "perspective", "weight",
-                               "green_threshold", "amber_threshold", "time_rollup", "manual"])
+    kpis = pd.DataFrame(
+        [
+            {
+                "code": k.code,
+                "name": k.name,
+                "name_nb": k.name_nb or k.name,
+                "unit": k.unit,
+                "direction": k.direction,
+                "perspective": k.perspective,
+                "weight": float(k.weight),
+                "green_threshold": float(k.green_threshold),
+                "amber_threshold": float(k.amber_threshold),
+                "time_rollup": k.time_rollup,
+                "manual": bool(k.manual),
+            }
+            for k in rows
+        ],
+        columns=[
+            "code",
+            "name",
+            "name_nb",
+            "unit",
+            "direction",
+            "perspective",
+            "weight",
+            "green_threshold",
+            "amber_threshold",
+            "time_rollup",
+            "manual",
+        ],
+    )
     position = dict(zip(persp["key"], persp["position"], strict=True))
-    kpis = (kpis.assign(_p=kpis["perspective"].map(position),
-                        _o=kpis["code"].map(_BUILTIN_ORDER).fillna(len(_BUILTIN_ORDER)))
-            .sort_values(["_p", "_o", "code"]).drop(columns=["_p", "_o"]).reset_index(drop=True))
+    kpis = (
+        kpis.assign(
+            _p=kpis["perspective"].map(position), _o=kpis["code"].map(_BUILTIN_ORDER).fillna(len(_BUILTIN_ORDER))
+        )
+        .sort_values(["_p", "_o", "code"])
+        .drop(columns=["_p", "_o"])
+        .reset_index(drop=True)
+    )
     settings = dict(session.execute(select(AppSetting.key, AppSetting.value)).all())
     return Registry(
         kpis=kpis,

@@ -60,8 +60,9 @@ def resolve_unit(session: Session, *, scope: Scope, level: str, code: str, perio
         return None
     # Units change only through imports, which count the data version up: cached under it (units
     # that exist only; a code that does not is asked for again, so made-up codes take no room).
-    found = figure_cache.get_or_compute(session, ("unit", level, code), lambda: _read_unit(session, level, code),
-                                        keep=lambda found: found is not None)
+    found = figure_cache.get_or_compute(
+        session, ("unit", level, code), lambda: _read_unit(session, level, code), keep=lambda found: found is not None
+    )
     if found is None:
         return None
     unit, district_id = found
@@ -112,11 +113,21 @@ def _read_unit(session: Session, level: str, code: str) -> tuple[Unit, int | Non
 
 def _sellers_on(session: Session, on: date) -> pd.DataFrame:
     """seller_id, code, name, district_id of every seller as assigned on `on`."""
-    frame = read_frame(session, (
-        select(SellerDistrict.seller_id, SellerDistrict.district_id, SellerDistrict.valid_from, Seller.code, Seller.name)
-        .join(Seller, Seller.id == SellerDistrict.seller_id)
-        .where(SellerDistrict.valid_from <= on)
-    ), ["seller_id", "district_id", "valid_from", "code", "name"])
+    frame = read_frame(
+        session,
+        (
+            select(
+                SellerDistrict.seller_id,
+                SellerDistrict.district_id,
+                SellerDistrict.valid_from,
+                Seller.code,
+                Seller.name,
+            )
+            .join(Seller, Seller.id == SellerDistrict.seller_id)
+            .where(SellerDistrict.valid_from <= on)
+        ),
+        ["seller_id", "district_id", "valid_from", "code", "name"],
+    )
     return frame.sort_values("valid_from").drop_duplicates("seller_id", keep="last")
 
 
@@ -169,15 +180,23 @@ def _summed_units(session: Session, keys: list, conditions: list) -> pd.DataFram
         units = cast(func.sum(_units(session, Target.value)), BigInteger)
         return read_frame(session, select(*keys, units).where(*conditions).group_by(*keys), columns)
     value = cast(Target.value, Float)
-    sums = read_frame(session, select(*keys, func.sum(value), func.sum(func.abs(value)), func.count())
-                      .where(*conditions).group_by(*keys), [*columns[:3], "total", "size", "n"])
+    sums = read_frame(
+        session,
+        select(*keys, func.sum(value), func.sum(func.abs(value)), func.count()).where(*conditions).group_by(*keys),
+        [*columns[:3], "total", "size", "n"],
+    )
     units, exact = units_of_float_sums(sums["total"], sums["size"], sums["n"])
     frame = sums[columns[:3]].assign(units=units)
     if exact.all():
         return frame
     rest = list(frame.loc[~exact, columns[:3]].itertuples(index=False, name=None))
-    exactly = read_frame(session, select(*keys, cast(func.sum(Target.value) * SCALE, BigInteger))
-                         .where(*conditions, tuple_(*keys).in_(rest)).group_by(*keys), columns)
+    exactly = read_frame(
+        session,
+        select(*keys, cast(func.sum(Target.value) * SCALE, BigInteger))
+        .where(*conditions, tuple_(*keys).in_(rest))
+        .group_by(*keys),
+        columns,
+    )
     return pd.concat([frame[exact], exactly], ignore_index=True)
 
 
@@ -192,12 +211,27 @@ def _manual_actuals(session: Session, registry: Registry, units: list[Unit], mon
     index = pd.Index([u.key for u in units])
     if not codes:
         return pd.DataFrame(index=index)
-    frame = _with_target(read_frame(session, (
-        select(KpiValue.level, KpiValue.unit_code, KpiValue.kpi_code, month_of(session, KpiValue.month),
-               _units(session, KpiValue.value))
-        .where(KpiValue.kpi_code.in_(codes), KpiValue.level.in_({u.level for u in units}),
-               KpiValue.month >= month_start(months[0]), KpiValue.month <= month_start(months[-1]))
-    ), ["level", "unit_code", "kpi_code", "month", "units"]), "value")
+    frame = _with_target(
+        read_frame(
+            session,
+            (
+                select(
+                    KpiValue.level,
+                    KpiValue.unit_code,
+                    KpiValue.kpi_code,
+                    month_of(session, KpiValue.month),
+                    _units(session, KpiValue.value),
+                ).where(
+                    KpiValue.kpi_code.in_(codes),
+                    KpiValue.level.in_({u.level for u in units}),
+                    KpiValue.month >= month_start(months[0]),
+                    KpiValue.month <= month_start(months[-1]),
+                )
+            ),
+            ["level", "unit_code", "kpi_code", "month", "units"],
+        ),
+        "value",
+    )
     ranged = range_targets(frame, months=months, time_rollup=registry.time_rollup)
     wide = ranged.pivot_table(index=["level", "unit_code"], columns="kpi_code", values="target", aggfunc="first")
     return wide.reindex(index=index, columns=codes)
@@ -208,26 +242,28 @@ def _target_filter(units: list[tuple[str, str]]) -> list:
     if ("company", "") in units:  # the company's subtree: every unit
         return []
     levels = sorted({level for level, _ in units})
-    return [or_(*[
-        and_(Target.level == level, Target.unit_code.in_([code for lvl, code in units if lvl == level]))
-        for level in levels
-    ])]
+    return [
+        or_(
+            *[
+                and_(Target.level == level, Target.unit_code.in_([code for lvl, code in units if lvl == level]))
+                for level in levels
+            ]
+        )
+    ]
 
 
 def _monthly_targets(session: Session, months: list[str], units: list[tuple[str, str]]) -> pd.DataFrame:
     """Each month's own targets of `units` over `months` (a month's range target, whatever the KPI's
     time roll-up): columns level, unit_code, kpi_code, month ('YYYY-MM'), units (exact, int64 of
     1 / SCALE), target (float64). One query for a trend."""
-    stmt = (select(Target.level, Target.unit_code, Target.kpi_code, month_of(session, Target.month),
-                   _units(session, Target.value))
-            .where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]),
-                   *_target_filter(units)))
+    stmt = select(
+        Target.level, Target.unit_code, Target.kpi_code, month_of(session, Target.month), _units(session, Target.value)
+    ).where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]), *_target_filter(units))
     frame = read_frame(session, stmt, ["level", "unit_code", "kpi_code", "month", "units"])
     return _with_target(frame.astype({"month": str}))
 
 
-def _targets(session: Session, registry: Registry, months: list[str],
-             units: list[tuple[str, str]]) -> pd.DataFrame:
+def _targets(session: Session, registry: Registry, months: list[str], units: list[tuple[str, str]]) -> pd.DataFrame:
     """Range targets of `units` (as (level, unit_code) keys) over `months`, as `range_targets` defines
     them, summed in SQL: a KPI that adds up over time sums its months, the others take the range's
     last month. Sums are exact (`_summed_units`) on SQLite and PostgreSQL alike. Columns level,
@@ -235,13 +271,22 @@ def _targets(session: Session, registry: Registry, months: list[str],
     summed = [code for code, rollup in registry.time_rollup.items() if rollup == "sum"]
     where = _target_filter(units)
     keys = [Target.level, Target.unit_code, Target.kpi_code]
-    over_time = _summed_units(session, keys, [Target.month >= month_start(months[0]),
-                                              Target.month <= month_start(months[-1]), Target.kpi_code.in_(summed),
-                                              *where])
-    last = (select(*keys, _units(session, Target.value))
-            .where(Target.month == month_start(months[-1]), Target.kpi_code.not_in(summed), *where))
-    frame = pd.concat([over_time, read_frame(session, last, ["level", "unit_code", "kpi_code", "units"])],
-                      ignore_index=True)
+    over_time = _summed_units(
+        session,
+        keys,
+        [
+            Target.month >= month_start(months[0]),
+            Target.month <= month_start(months[-1]),
+            Target.kpi_code.in_(summed),
+            *where,
+        ],
+    )
+    last = select(*keys, _units(session, Target.value)).where(
+        Target.month == month_start(months[-1]), Target.kpi_code.not_in(summed), *where
+    )
+    frame = pd.concat(
+        [over_time, read_frame(session, last, ["level", "unit_code", "kpi_code", "units"])], ignore_index=True
+    )
     return _with_target(frame)
 
 
@@ -273,13 +318,20 @@ class _Trees:
     def at_end_of(self, period: str) -> tuple[dict, dict[tuple[str, str], Unit]]:
         if period not in self._trees:
             self._trees[period] = figure_cache.get_or_compute(
-                self._session, ("tree", period),
-                lambda: _tree(self._session, date.fromisoformat(month_end_iso(period))))
+                self._session, ("tree", period), lambda: _tree(self._session, date.fromisoformat(month_end_iso(period)))
+            )
         return self._trees[period]
 
 
-def _actuals(session: Session, *, months: list[str], level: str, unit_id,  # noqa: ANN001
-             by: str | None, groups: list) -> pd.DataFrame:
+def _actuals(
+    session: Session,
+    *,
+    months: list[str],
+    level: str,
+    unit_id,  # noqa: ANN001
+    by: str | None,
+    groups: list,
+) -> pd.DataFrame:
     """KPI actuals over `months` of one unit's facts grouped by `by`, one row per entry of `groups`
     (the group keys, in the order wanted; [ALL] without `by`). Manual KPIs are joined by the caller."""
     sums = sales_sums(session, months=months, level=level, unit_id=unit_id, by=by)
@@ -287,8 +339,15 @@ def _actuals(session: Session, *, months: list[str], level: str, unit_id,  # noq
     return actuals_from_sums(sums.reindex(groups, fill_value=0), acts)
 
 
-def _score_rows(session: Session, registry: Registry, trees: _Trees, *, rows: list[tuple[Unit, str]],
-                actual: pd.DataFrame, range_: str) -> Scored:
+def _score_rows(
+    session: Session,
+    registry: Registry,
+    trees: _Trees,
+    *,
+    rows: list[tuple[Unit, str]],
+    actual: pd.DataFrame,
+    range_: str,
+) -> Scored:
     """Score each row (a unit over the range ending at a period) given its built-in actuals (in rows'
     order), in one scoring pass; the result's entities are the rows' positions."""
     positions = pd.RangeIndex(len(rows))
@@ -312,28 +371,38 @@ def _score_rows(session: Session, registry: Registry, trees: _Trees, *, rows: li
     for period, (at, units, children, needed) in plans.items():
         months = range_months(period, range_, registry.fiscal_start_month)
         manual_parts.append(_manual_actuals(session, registry, units, months).set_axis(at))
-        own = (monthly[monthly["month"] == period].drop(columns="month") if monthly is not None
-               else _targets(session, registry, months, needed))
-        targets = resolve_targets(own, units=[u.key for u in units], children=children, additive=registry.additive,
-                                  kpis=codes)
+        own = (
+            monthly[monthly["month"] == period].drop(columns="month")
+            if monthly is not None
+            else _targets(session, registry, months, needed)
+        )
+        targets = resolve_targets(
+            own, units=[u.key for u in units], children=children, additive=registry.additive, kpis=codes
+        )
         target_parts.append(targets.set_axis(at))
     manual = pd.concat(manual_parts)
     actual = actual.join(manual) if not manual.empty else actual
     # a range ending after the latest sale (or activity) loaded: those KPIs unscored (app.analytics.freshness)
     dates = data_dates(session)
     spans = {p: range_months(p, range_, registry.fiscal_start_month) for p in periods}
-    scoring, shown = mask_unloaded(actual, [(spans[p][0], spans[p][-1]) for _, p in rows],
-                                   sales_through=dates.sales_month, activities_through=dates.activities_month)
-    kpis, persp, overall = score_units(scoring, pd.concat(target_parts), kpis=registry.kpis,
-                                       perspectives=registry.perspectives, cap=registry.score_cap)
+    scoring, shown = mask_unloaded(
+        actual,
+        [(spans[p][0], spans[p][-1]) for _, p in rows],
+        sales_through=dates.sales_month,
+        activities_through=dates.activities_month,
+    )
+    kpis, persp, overall = score_units(
+        scoring, pd.concat(target_parts), kpis=registry.kpis, perspectives=registry.perspectives, cap=registry.score_cap
+    )
     latest = max(periods)
     if not_loaded(latest, dates.sales_month) or not_loaded(latest, dates.activities_month):
         kpis, overall = _shown(kpis, overall, shown, no_sales=[not_loaded(p, dates.sales_month) for _, p in rows])
     return Scored(kpis, persp, overall)
 
 
-def _shown(kpis: pd.DataFrame, overall: pd.Series, shown: pd.DataFrame,
-           no_sales: list[bool]) -> tuple[pd.DataFrame, pd.Series]:
+def _shown(
+    kpis: pd.DataFrame, overall: pd.Series, shown: pd.DataFrame, no_sales: list[bool]
+) -> tuple[pd.DataFrame, pd.Series]:
     """Scored rows (entities: row positions) with the actuals of `shown` (what is loaded of a range
     ending after it), and no overall score for a row whose last month has no sales loaded."""
     at = kpis["entity"].to_numpy().astype("int64")
@@ -347,12 +416,23 @@ def _freshness(session: Session, period: str) -> dict:
     """The answer's fields on what is loaded: the latest sale's date, and whether `period` has sales
     and activities loaded yet."""
     dates = data_dates(session)
-    return {"data_through": dates.sales_through, "no_sales_yet": not_loaded(period, dates.sales_month),
-            "no_activities_yet": not_loaded(period, dates.activities_month)}
+    return {
+        "data_through": dates.sales_through,
+        "no_sales_yet": not_loaded(period, dates.sales_month),
+        "no_activities_yet": not_loaded(period, dates.activities_month),
+    }
 
 
-def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[Unit], actual: pd.DataFrame,
-           period: str, range_: str) -> Scored:
+def _score(
+    session: Session,
+    registry: Registry,
+    trees: _Trees,
+    *,
+    units: list[Unit],
+    actual: pd.DataFrame,
+    period: str,
+    range_: str,
+) -> Scored:
     """Score `units` over the range ending at `period`, given their built-in actuals (rows in units' order);
     the result's entities are the units' keys."""
     scored = _score_rows(session, registry, trees, rows=[(u, period) for u in units], actual=actual, range_=range_)
@@ -363,13 +443,19 @@ def _score(session: Session, registry: Registry, trees: _Trees, *, units: list[U
     def entities(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(entity=keys[frame["entity"].to_numpy().astype("int64")])
 
-    return Scored(entities(scored.kpis), entities(scored.perspectives),
-                  scored.overall.set_axis(pd.Index(keys, tupleize_cols=False)))
+    return Scored(
+        entities(scored.kpis),
+        entities(scored.perspectives),
+        scored.overall.set_axis(pd.Index(keys, tupleize_cols=False)),
+    )
 
 
 # The API's schema of each kind of answer, by the first part of its cache key.
-_SCHEMAS = {"scorecard": TypeAdapter(ScorecardRead), "children": TypeAdapter(ChildrenRead),
-            "trend": TypeAdapter(TrendRead)}
+_SCHEMAS = {
+    "scorecard": TypeAdapter(ScorecardRead),
+    "children": TypeAdapter(ChildrenRead),
+    "trend": TypeAdapter(TrendRead),
+}
 
 
 def _pack(kind: str, answer: dict) -> bytes:
@@ -390,8 +476,12 @@ def _num(value: float) -> float | None:
 
 def _brief(row) -> dict:  # noqa: ANN001
     """A scored KPI row as the overview and the trend show it."""
-    return {"actual": _num(row.actual), "target": _num(row.target), "attainment": _num(row.attainment),
-            "status": row.status}
+    return {
+        "actual": _num(row.actual),
+        "target": _num(row.target),
+        "attainment": _num(row.attainment),
+        "status": row.status,
+    }
 
 
 def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> dict | None:
@@ -400,15 +490,22 @@ def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: 
     return _unpack(scorecard_json(session, scope=scope, level=level, code=code, period=period, range_=range_))
 
 
-def scorecard_json(session: Session, *, scope: Scope, level: str, code: str, period: str,
-                   range_: str) -> bytes | None:
+def scorecard_json(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> bytes | None:
     """`scorecard` as the API sends it (JSON of app.scorecards.schemas.ScorecardRead)."""
-    return _answer(session, scope, "scorecard", level, code, (period, range_),
-                   lambda unit: _scorecard(session, unit, period, range_))
+    return _answer(
+        session,
+        scope,
+        "scorecard",
+        level,
+        code,
+        (period, range_),
+        lambda unit: _scorecard(session, unit, period, range_),
+    )
 
 
-def _answer(session: Session, scope: Scope, kind: str, level: str, code: str, args: tuple,
-            compute: Callable[[Unit], dict]) -> bytes | None:
+def _answer(
+    session: Session, scope: Scope, kind: str, level: str, code: str, args: tuple, compute: Callable[[Unit], dict]
+) -> bytes | None:
     """The `kind` answer for the unit, packed, from the figure cache under (kind, unit, *args), made by
     `compute(unit)` when missing; None when there is no such unit or it is not the caller's to see for
     the period (`args[0]`; a trend's is the last month's). The other months the answer shows
@@ -468,12 +565,20 @@ def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
     trees = _Trees(session)
     previous = shift_month(period, -1)
 
-    actual = pd.concat([
-        _actuals(session, months=range_months(end, range_, registry.fiscal_start_month), level=unit.level,
-                 unit_id=unit.id, by=None, groups=[ALL])
-        for end in (period, previous)])
-    both = _score_rows(session, registry, trees, rows=[(unit, period), (unit, previous)], actual=actual,
-                       range_=range_)
+    actual = pd.concat(
+        [
+            _actuals(
+                session,
+                months=range_months(end, range_, registry.fiscal_start_month),
+                level=unit.level,
+                unit_id=unit.id,
+                by=None,
+                groups=[ALL],
+            )
+            for end in (period, previous)
+        ]
+    )
+    both = _score_rows(session, registry, trees, rows=[(unit, period), (unit, previous)], actual=actual, range_=range_)
     parts = _by_entity(both)
     return _card(unit, registry, period, range_, parts[0], parts[1], fresh=_freshness(session, period))
 
@@ -482,6 +587,7 @@ def _scorecard(session: Session, unit: Unit, period: str, range_: str) -> dict:
 class _One:
     """One entity's part of a Scored: its KPI rows and perspective rows (as itertuples gives them, in
     order), its overall score."""
+
     kpis: list
     perspectives: list
     overall: float
@@ -495,12 +601,13 @@ def _by_entity(scored: Scored) -> dict:
     persp: dict = {}
     for row in scored.perspectives.itertuples(index=False):
         persp.setdefault(row.entity, []).append(row)
-    return {entity: _One(kpis.get(entity, []), persp.get(entity, []), overall)
-            for entity, overall in zip(scored.overall.index, scored.overall.to_numpy(), strict=True)}
+    return {
+        entity: _One(kpis.get(entity, []), persp.get(entity, []), overall)
+        for entity, overall in zip(scored.overall.index, scored.overall.to_numpy(), strict=True)
+    }
 
 
-def _card(unit: Unit, registry: Registry, period: str, range_: str, now: _One, before: _One, *,
-          fresh: dict) -> dict:
+def _card(unit: Unit, registry: Registry, period: str, range_: str, now: _One, before: _One, *, fresh: dict) -> dict:
     """The scorecard answer: `now` scored over the range ending at `period`, `before` over the one
     ending a month earlier; `fresh`: what is loaded (`_freshness`)."""
     prev_kpis = {r.code: r for r in before.kpis}
@@ -508,22 +615,43 @@ def _card(unit: Unit, registry: Registry, period: str, range_: str, now: _One, b
     perspectives = []
     for p in now.perspectives:
         rows = [k for k in now.kpis if k.perspective == p.key]
-        perspectives.append({
-            "key": p.key, "name": p.name, "name_nb": p.name_nb, "weight": float(p.weight), "score": _num(p.score),
-            "previous_score": _num(prev_persp.get(p.key)),
-            "kpis": [{
-                "code": k.code, "name": k.name, "name_nb": k.name_nb, "unit": k.unit, "direction": k.direction,
-                "green_threshold": float(k.green_threshold), "amber_threshold": float(k.amber_threshold),
-                **_brief(k), "score": _num(k.score),
-                "previous": _brief(prev_kpis[k.code]),
-            } for k in rows],
-        })
+        perspectives.append(
+            {
+                "key": p.key,
+                "name": p.name,
+                "name_nb": p.name_nb,
+                "weight": float(p.weight),
+                "score": _num(p.score),
+                "previous_score": _num(prev_persp.get(p.key)),
+                "kpis": [
+                    {
+                        "code": k.code,
+                        "name": k.name,
+                        "name_nb": k.name_nb,
+                        "unit": k.unit,
+                        "direction": k.direction,
+                        "green_threshold": float(k.green_threshold),
+                        "amber_threshold": float(k.amber_threshold),
+                        **_brief(k),
+                        "score": _num(k.score),
+                        "previous": _brief(prev_kpis[k.code]),
+                    }
+                    for k in rows
+                ],
+            }
+        )
     return {
-        "level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
+        "level": unit.level,
+        "code": unit.code,
+        "name": unit.name,
+        "period": period,
+        "range": range_,
         "months": range_months(period, range_, registry.fiscal_start_month),
         "overall_score": _num(now.overall),
-        "previous_period": shift_month(period, -1), "previous_overall_score": _num(before.overall),
-        "perspectives": perspectives, **fresh,
+        "previous_period": shift_month(period, -1),
+        "previous_overall_score": _num(before.overall),
+        "perspectives": perspectives,
+        **fresh,
     }
 
 
@@ -533,11 +661,11 @@ def children(session: Session, *, scope: Scope, level: str, code: str, period: s
     return _unpack(children_json(session, scope=scope, level=level, code=code, period=period, range_=range_))
 
 
-def children_json(session: Session, *, scope: Scope, level: str, code: str, period: str,
-                  range_: str) -> bytes | None:
+def children_json(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> bytes | None:
     """`children` as the API sends it (JSON of app.scorecards.schemas.ChildrenRead)."""
-    return _answer(session, scope, "children", level, code, (period, range_),
-                   lambda unit: _children(session, unit, period, range_))
+    return _answer(
+        session, scope, "children", level, code, (period, range_), lambda unit: _children(session, unit, period, range_)
+    )
 
 
 def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
@@ -545,8 +673,15 @@ def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
     trees = _Trees(session)
     tree, units_by_key = trees.at_end_of(period)
     kids = [units_by_key[k] for k in tree.get(unit.key, [])] if unit.level != "account" else []
-    answer = {"level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
-              "children": [], **_freshness(session, period)}
+    answer = {
+        "level": unit.level,
+        "code": unit.code,
+        "name": unit.name,
+        "period": period,
+        "range": range_,
+        "children": [],
+        **_freshness(session, period),
+    }
     if not kids:
         return answer
     months = range_months(period, range_, registry.fiscal_start_month)
@@ -570,11 +705,16 @@ def _children(session: Session, unit: Unit, period: str, range_: str) -> dict:
 
 def _overview_rows(kids: list[Unit], scored: dict[tuple[str, str], _One]) -> list[dict]:
     """The children overview's rows: each of `kids` with its overall score and its KPIs in brief."""
-    return [{
-        "level": k.level, "code": k.code, "name": k.name,
-        "overall_score": _num(scored[k.key].overall),
-        "kpis": {r.code: _brief(r) for r in scored[k.key].kpis},
-    } for k in kids]
+    return [
+        {
+            "level": k.level,
+            "code": k.code,
+            "name": k.name,
+            "overall_score": _num(scored[k.key].overall),
+            "kpis": {r.code: _brief(r) for r in scored[k.key].kpis},
+        }
+        for k in kids
+    ]
 
 
 def score_all(session: Session, *, period: str, range_: str) -> Scored:
@@ -607,8 +747,9 @@ def trend(session: Session, *, scope: Scope, level: str, code: str, period: str,
 
 def trend_json(session: Session, *, scope: Scope, level: str, code: str, period: str, months: int) -> bytes | None:
     """`trend` as the API sends it (JSON of app.scorecards.schemas.TrendRead)."""
-    return _answer(session, scope, "trend", level, code, (period, months),
-                   lambda unit: _trend(session, unit, period, months))
+    return _answer(
+        session, scope, "trend", level, code, (period, months), lambda unit: _trend(session, unit, period, months)
+    )
 
 
 def _trend(session: Session, unit: Unit, period: str, months: int) -> dict:
@@ -616,19 +757,23 @@ def _trend(session: Session, unit: Unit, period: str, months: int) -> dict:
     trees = _Trees(session)
     span = month_span(shift_month(period, 1 - months), period)
     monthly = _actuals(session, months=span, level=unit.level, unit_id=unit.id, by="month", groups=span)
-    scored = _score_rows(session, registry, trees, rows=[(unit, month) for month in span], actual=monthly,
-                         range_="month")  # every month scored in one pass
+    scored = _score_rows(
+        session, registry, trees, rows=[(unit, month) for month in span], actual=monthly, range_="month"
+    )  # every month scored in one pass
     by_month = _by_entity(scored)
     return _trend_answer(unit, [(month, by_month[i]) for i, month in enumerate(span)])
 
 
 def _trend_answer(unit: Unit, months: list[tuple[str, _One]]) -> dict:
     """The trend answer from each month's (period, scored), in order."""
-    points = [{
-        "period": month,
-        "overall_score": _num(scored.overall),
-        "kpis": {r.code: _brief(r) for r in scored.kpis},
-    } for month, scored in months]
+    points = [
+        {
+            "period": month,
+            "overall_score": _num(scored.overall),
+            "kpis": {r.code: _brief(r) for r in scored.kpis},
+        }
+        for month, scored in months
+    ]
     return {"level": unit.level, "code": unit.code, "name": unit.name, "points": points}
 
 
@@ -645,20 +790,33 @@ def precompute(session: Session, *, period: str, range_: str = "ytd", months: in
     now = _by_entity(score_all(session, period=period, range_=range_))
     before = _by_entity(score_all(session, period=shift_month(period, -1), range_=range_))
     span = month_span(shift_month(period, 1 - months), period)
-    monthly = [now if (month, range_) == (period, "month") else _by_entity(score_all(session, period=month,
-                                                                                     range_="month"))
-               for month in span]
+    monthly = [
+        now if (month, range_) == (period, "month") else _by_entity(score_all(session, period=month, range_="month"))
+        for month in span
+    ]
     out: dict[tuple, bytes] = {}
     fresh = _freshness(session, period)
     for key, unit in units_by_key.items():
         if key in before:
-            out[("scorecard", key, period, range_)] = _pack("scorecard", _card(unit, registry, period, range_,
-                                                                                   now[key], before[key], fresh=fresh))
+            out[("scorecard", key, period, range_)] = _pack(
+                "scorecard", _card(unit, registry, period, range_, now[key], before[key], fresh=fresh)
+            )
         if unit.level != "seller":
-            out[("children", key, period, range_)] = _pack("children", {
-                "level": unit.level, "code": unit.code, "name": unit.name, "period": period, "range": range_,
-                "children": _overview_rows([units_by_key[k] for k in tree.get(key, [])], now), **fresh})
+            out[("children", key, period, range_)] = _pack(
+                "children",
+                {
+                    "level": unit.level,
+                    "code": unit.code,
+                    "name": unit.name,
+                    "period": period,
+                    "range": range_,
+                    "children": _overview_rows([units_by_key[k] for k in tree.get(key, [])], now),
+                    **fresh,
+                },
+            )
         if all(key in scored for scored in monthly):
-            out[("trend", key, period, months)] = _pack("trend", _trend_answer(
-                unit, [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)]))
+            out[("trend", key, period, months)] = _pack(
+                "trend",
+                _trend_answer(unit, [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)]),
+            )
     return out

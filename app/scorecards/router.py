@@ -12,12 +12,10 @@ from app.deps import ScopeDep, SessionDep, require_scope
 from app.reporting import scorecards as service
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 
-router = APIRouter(prefix="/scorecards", tags=["scorecards"],
-                   dependencies=[Depends(require_scope("scorecards:read"))])
+router = APIRouter(prefix="/scorecards", tags=["scorecards"], dependencies=[Depends(require_scope("scorecards:read"))])
 
 Level = Annotated[Literal["seller", "district", "region", "company", "account"], Path()]
-Period = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM",
-                              examples=["2026-06"])]
+Period = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-06"])]
 Range = Annotated[Literal["month", "quarter", "ytd", "r12"], Query(alias="range")]
 NOT_FOUND = {404: {"description": "no such unit, or not the caller's to see"}}
 
@@ -30,24 +28,32 @@ def _sent(found: bytes | None, level: str, code: str) -> Response:
 
 
 @router.get("/{level}/{code}", response_model=ScorecardRead, responses=NOT_FOUND)
-def get_scorecard(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-                  range_: Range = "ytd") -> Response:
+def get_scorecard(
+    level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep, range_: Range = "ytd"
+) -> Response:
     """One unit's scorecard (level `company` takes code `-`)."""
     found = service.scorecard_json(session, scope=scope, level=level, code=code, period=period, range_=range_)
     return _sent(found, level, code)
 
 
 @router.get("/{level}/{code}/children", response_model=ChildrenRead, responses=NOT_FOUND)
-def get_children(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-                 range_: Range = "ytd") -> Response:
+def get_children(
+    level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep, range_: Range = "ytd"
+) -> Response:
     """The units below one unit, each scored, for the leader's overview."""
     found = service.children_json(session, scope=scope, level=level, code=code, period=period, range_=range_)
     return _sent(found, level, code)
 
 
 @router.get("/{level}/{code}/trend", response_model=TrendRead, responses=NOT_FOUND)
-def get_trend(level: Level, code: str, period: Period, scope: ScopeDep, session: SessionDep,
-              months: Annotated[int, Query(ge=1, le=36)] = 12) -> Response:
+def get_trend(
+    level: Level,
+    code: str,
+    period: Period,
+    scope: ScopeDep,
+    session: SessionDep,
+    months: Annotated[int, Query(ge=1, le=36)] = 12,
+) -> Response:
     """Every KPI month by month against its monthly target, for the `months` months through `period`."""
     found = service.trend_json(session, scope=scope, level=level, code=code, period=period, months=months)
     return _sent(found, level, code)

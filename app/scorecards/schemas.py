@@ -7,14 +7,25 @@ Status = Literal["green", "amber", "red", "none"]
 
 
 # What is loaded for the answer's period (app.analytics.freshness).
-DataThrough = Annotated[date | None, Field(description="the date of the latest sale loaded: the figures run "
-                                                       "through it (null without sales)")]
-NoSalesYet = Annotated[bool, Field(description="the period's month is after the latest sale's: its sales are not "
-                                               "loaded yet, so the sales KPIs have no attainment, score or status "
-                                               "(their actual is what is loaded of the range, null when none of "
-                                               "it is), and the overall score is null")]
-NoActivitiesYet = Annotated[bool, Field(description="the same for activities (meetings, proposals, hit rate, "
-                                                    "training, coaching, customer satisfaction)")]
+DataThrough = Annotated[
+    date | None,
+    Field(description="the date of the latest sale loaded: the figures run through it (null without sales)"),
+]
+NoSalesYet = Annotated[
+    bool,
+    Field(
+        description="the period's month is after the latest sale's: its sales are not "
+        "loaded yet, so the sales KPIs have no attainment, score or status "
+        "(their actual is what is loaded of the range, null when none of "
+        "it is), and the overall score is null"
+    ),
+]
+NoActivitiesYet = Annotated[
+    bool,
+    Field(
+        description="the same for activities (meetings, proposals, hit rate, training, coaching, customer satisfaction)"
+    ),
+]
 
 
 class KpiPrevious(BaseModel):

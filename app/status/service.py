@@ -41,10 +41,16 @@ def _data_dates(session: Session) -> DataDates:
     # activities have no index on the date alone: the month from the aggregate (indexed by month), then
     # the day among that month's rows of the sellers active in it (ix_activities_seller_id_date ranges)
     month = session.scalar(select(func.max(ActivitiesMonthly.month)))
-    activities_through = None if month is None else session.scalar(
-        select(func.max(Activity.date)).where(
-            Activity.seller_id.in_(select(ActivitiesMonthly.seller_id).where(ActivitiesMonthly.month == month)),
-            Activity.date >= month))
+    activities_through = (
+        None
+        if month is None
+        else session.scalar(
+            select(func.max(Activity.date)).where(
+                Activity.seller_id.in_(select(ActivitiesMonthly.seller_id).where(ActivitiesMonthly.month == month)),
+                Activity.date >= month,
+            )
+        )
+    )
     return DataDates(sales_through, activities_through)
 
 
@@ -56,9 +62,12 @@ class Import:
 
 
 def _last_import(session: Session) -> Import | None:
-    row = session.execute(select(AuditEvent.dataset, AuditEvent.at, AuditEvent.actor)
-                          .where(AuditEvent.action == "import")
-                          .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1)).first()
+    row = session.execute(
+        select(AuditEvent.dataset, AuditEvent.at, AuditEvent.actor)
+        .where(AuditEvent.action == "import")
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    ).first()
     return None if row is None else Import(row.dataset or "", row.at, row.actor)
 
 
@@ -69,8 +78,9 @@ def data_status(session: Session, *, show_who: bool) -> dict:
     return {
         "sales_through": dates.sales_through,
         "activities_through": dates.activities_through,
-        "last_import": None if last is None else {"dataset": last.dataset, "at": last.at,
-                                                  "by": last.by if show_who else None},
+        "last_import": None
+        if last is None
+        else {"dataset": last.dataset, "at": last.at, "by": last.by if show_who else None},
         # never past the current month either: one sale dated 05.11.2062 by mistake must not open every page there
         "open_period": None if dates.sales_month is None else min(dates.sales_month, date.today().strftime("%Y-%m")),
     }

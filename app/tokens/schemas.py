@@ -12,11 +12,14 @@ class ApiTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # JSON true is not 1, "5" is not 5
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
-        description="what the token is for, say `ERP budget pull`")
+        description="what the token is for, say `ERP budget pull`"
+    )
     scopes: list[TokenScope] = Field(
-        min_length=1, description="`scorecards:read` and/or `budgets:read` (budgets, variance, forecast, exports)")
+        min_length=1, description="`scorecards:read` and/or `budgets:read` (budgets, variance, forecast, exports)"
+    )
     expires_in_days: whole_number(ge=1, le=3650) | None = Field(
-        default=None, description="days until the token stops working; omit for no expiry")
+        default=None, description="days until the token stops working; omit for no expiry"
+    )
 
 
 class ApiTokenRead(BaseModel):

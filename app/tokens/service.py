@@ -37,7 +37,7 @@ def hash_secret(secret: str) -> str:
 def _parse(credential: str) -> tuple[str, str] | None:
     if not looks_like_api_token(credential):
         return None
-    prefix, sep, secret = credential[len(TOKEN_MARK):].partition("_")
+    prefix, sep, secret = credential[len(TOKEN_MARK) :].partition("_")
     if not sep or len(prefix) != 2 * PREFIX_BYTES or not secret:
         return None
     return prefix, secret
@@ -51,8 +51,15 @@ def canonical_scopes(scopes: list[str]) -> str:
     return ",".join(s for s in TOKEN_SCOPES if s in scopes)
 
 
-def create_token(session: Session, *, user: User, name: str, scopes: list[str],
-                 expires_in_days: int | None, now: datetime | None = None) -> NewToken:
+def create_token(
+    session: Session,
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_in_days: int | None,
+    now: datetime | None = None,
+) -> NewToken:
     """Mint a token for `user`; only the prefix and the SHA-256 of the secret are stored."""
     now = now or datetime.now(UTC)
     while True:  # a prefix collision is a 1 in 2**40 event per pair; retry rather than fail
@@ -61,15 +68,24 @@ def create_token(session: Session, *, user: User, name: str, scopes: list[str],
             break
     secret = secrets.token_urlsafe(32)
     row = ApiToken(
-        user_id=user.id, name=name, prefix=prefix, token_hash=hash_secret(secret),
-        scopes=canonical_scopes(scopes), created_at=now,
+        user_id=user.id,
+        name=name,
+        prefix=prefix,
+        token_hash=hash_secret(secret),
+        scopes=canonical_scopes(scopes),
+        created_at=now,
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     session.add(row)
     session.flush()
     # The prefix is public; neither the secret nor its hash goes into the trail.
-    record_audit(session, actor=user, action="token.create", entity=f"token:{prefix}",
-                 after={"name": name, "user": user.email, "scopes": row.scope_list, "expires_at": row.expires_at})
+    record_audit(
+        session,
+        actor=user,
+        action="token.create",
+        entity=f"token:{prefix}",
+        after={"name": name, "user": user.email, "scopes": row.scope_list, "expires_at": row.expires_at},
+    )
     return NewToken(row=row, token=f"{TOKEN_MARK}{prefix}_{secret}")
 
 
@@ -79,9 +95,7 @@ def verify_token(session: Session, credential: str, *, now: datetime | None = No
     if parsed is None:
         return None
     prefix, secret = parsed
-    row = session.scalar(
-        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.prefix == prefix)
-    )
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.prefix == prefix))
     if row is None or not hmac.compare_digest(row.token_hash, hash_secret(secret)):
         return None
     now = now or datetime.now(UTC)
@@ -119,6 +133,12 @@ def revoke_token(session: Session, *, token_id: int, by: User, now: datetime | N
     if row.revoked_at is None:  # revoking twice keeps the first moment
         row.revoked_at = now or datetime.now(UTC)
         session.flush()
-        record_audit(session, actor=by, action="token.revoke", entity=f"token:{row.prefix}",
-                     before={"revoked_at": None}, after={"name": row.name, "revoked_at": row.revoked_at})
+        record_audit(
+            session,
+            actor=by,
+            action="token.revoke",
+            entity=f"token:{row.prefix}",
+            before={"revoked_at": None},
+            after={"name": row.name, "revoked_at": row.revoked_at},
+        )
     return True
