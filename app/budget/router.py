@@ -11,15 +11,15 @@ import tempfile
 from collections.abc import Iterator
 from typing import Annotated, BinaryIO, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from app.access import Scope
 from app.analytics.periods import MONTH_PATTERN
 from app.budget.schemas import ForecastRead, VarianceRead
-from app.deps import CurrentUser, ScopeDep, SessionDep, require_scope
+from app.deps import SessionDep, require_scope
 from app.exports import iter_csv, json_records, write_parquet, write_xlsx
 from app.exports.xlsx_writer import SheetFull
+from app.params import BudgetScope, group_keys, invalid
 from app.reporting import budget as service
 
 router = APIRouter(prefix="/budget", tags=["budget"], dependencies=[Depends(require_scope("budgets:read"))])
@@ -59,35 +59,8 @@ EXPORTS = {
 }
 
 
-def _invalid(field: str, value: object, message: str) -> HTTPException:
-    """422 in FastAPI's own validation-error shape, naming the query parameter."""
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}],
-    )
-
-
-def budget_scope(user: CurrentUser, scope: ScopeDep) -> Scope:
-    """What the caller may see of budgets: sellers are refused outright (403; the route is public
-    knowledge, so there is nothing to hide by a 404), leaders see their districts."""
-    if user.role == "seller":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "sellers do not have access to budgets")
-    return scope
-
-
-BudgetScope = Annotated[Scope, Depends(budget_scope)]
-
-
-def _by(value: str) -> list[str]:
-    keys = [k.strip() for k in value.split(",")]
-    try:
-        return service.check_by(keys)
-    except ValueError as exc:
-        raise _invalid("by", value, str(exc)) from None
-
-
 def _too_many(fmt: str, exc: service.TooManyRows) -> HTTPException:
-    return _invalid(
+    return invalid(
         "format",
         fmt,
         f"{exc}: a JSON answer holds at most {exc.limit:,}; use format=csv or parquet, "
@@ -98,7 +71,7 @@ def _too_many(fmt: str, exc: service.TooManyRows) -> HTTPException:
 def _decimal(delimiter: str, decimal: str | None) -> str:
     decimal = decimal or ("," if delimiter == ";" else ".")
     if decimal == delimiter:
-        raise _invalid("decimal", decimal, f"decimal {decimal!r} must differ from delimiter {delimiter!r}")
+        raise invalid("decimal", decimal, f"decimal {decimal!r} must differ from delimiter {delimiter!r}")
     return decimal
 
 
@@ -130,7 +103,7 @@ def _export(
             write_parquet(rows, out=spool)
     except SheetFull as exc:
         spool.close()
-        raise _invalid("format", fmt, f"{exc}; use format=csv or parquet, or a narrower query") from None
+        raise invalid("format", fmt, f"{exc}; use format=csv or parquet, or a narrower query") from None
     except BaseException:
         spool.close()
         raise
@@ -174,12 +147,12 @@ def get_variance(
     """Budget against actual per group over a range of months (at most 60), with price/volume/mix.
     JSON answers at most 100,000 rows (422 beyond: use format=csv or parquet); exports have no limit
     but Excel's for XLSX."""
-    keys = _by(by)
+    keys = group_keys(by)
     decimal = _decimal(delimiter, decimal)
     try:
         service.check_range(from_, to)
     except ValueError as exc:
-        raise _invalid(
+        raise invalid(
             "to" if "months" in str(exc) or "after" in str(exc) else "from", f"{from_}..{to}", str(exc)
         ) from None
     if fmt == "json":
@@ -233,12 +206,12 @@ def get_forecast(
 ) -> Response:
     """Where the fiscal year lands per group: budget_remainder, run_rate and seasonal. JSON answers
     at most 100,000 rows (422 beyond: use format=csv or parquet)."""
-    keys = _by(by)
+    keys = group_keys(by)
     decimal = _decimal(delimiter, decimal)
     try:
         report, used = service.forecast_report(session, scope=scope, year=year, as_of=as_of, by=keys)
     except ValueError as exc:
-        raise _invalid("as_of", as_of, str(exc)) from None
+        raise invalid("as_of", as_of, str(exc)) from None
     if fmt == "json":
         if len(report.rows) > MAX_JSON_ROWS:
             raise _too_many(fmt, service.TooManyRows(MAX_JSON_ROWS))

@@ -8,23 +8,21 @@ answers without the scorecard being fetched.
 """
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 
 from app import charts
-from app.budget.router import MONTH_PATTERN, BudgetScope
+from app.analytics.periods import MONTH_PATTERN
 from app.deps import ScopeDep, SessionDep, require_scope
+from app.params import BudgetScope, Lang, Level, Month, Period, Range, group_keys, invalid
 from app.reporting import budget as budget_service
 from app.reporting import cache as figure_cache
 from app.reporting import scorecards as scorecard_service
 from app.reporting.registry import load_registry
-from app.scorecards.router import Level, Period, Range
 
-Lang = Annotated[Literal["en", "nb"], Query(description="language of the figure's labels")]
-Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 FIGURE = {
     200: {"content": {"application/json": {}}, "description": "a Plotly figure (data, layout)"},
     404: {"description": "no such unit, or not the caller's to see"},
@@ -48,13 +46,6 @@ def _cached_figure(session: SessionDep, key: tuple, build) -> Response:  # noqa:
 
 def _not_found(level: str, code: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
-
-
-def _invalid(field: str, value: object, message: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}],
-    )
 
 
 def _name(lang: str) -> str:
@@ -170,7 +161,7 @@ def kpi_trend(
     registry = scorecard_service.card_registry(load_registry(session), level)  # an account's has fewer KPIs
     codes = list(registry.kpis["code"])
     if kpi not in codes:
-        raise _invalid(
+        raise invalid(
             "kpi", kpi, f"unknown or inactive KPI {kpi!r}; the KPIs of a {level}'s card are {', '.join(codes)}"
         )
 
@@ -248,19 +239,12 @@ def team_heatmap(
     )
 
 
-def _by(value: str) -> list[str]:
-    try:
-        return budget_service.check_by([k.strip() for k in value.split(",")])
-    except ValueError as exc:
-        raise _invalid("by", value, str(exc)) from None
-
-
 def _variance(session, scope, from_: str, to: str, by: str, per_month: bool) -> budget_service.Report:
-    keys = _by(by)
+    keys = group_keys(by)
     try:
         budget_service.check_range(from_, to)
     except ValueError as exc:
-        raise _invalid("to", f"{from_}..{to}", str(exc)) from None
+        raise invalid("to", f"{from_}..{to}", str(exc)) from None
     return budget_service.variance_report(session, scope=scope, from_=from_, to=to, by=keys, per_month=per_month)
 
 
@@ -320,11 +304,11 @@ def forecast_bars(
     lang: Lang = "en",
 ) -> Response:
     """Where the year lands by each forecast method (the forecast totals) beside the budget."""
-    keys = _by(by)
+    keys = group_keys(by)
     try:
         report, _used = budget_service.forecast_report(session, scope=scope, year=year, as_of=as_of, by=keys)
     except ValueError as exc:
-        raise _invalid("as_of", as_of, str(exc)) from None
+        raise invalid("as_of", as_of, str(exc)) from None
     return _figure(charts.forecast_bars(report.totals if not report.rows.empty else {}, lang=lang))
 
 

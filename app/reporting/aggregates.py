@@ -32,23 +32,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
-    Date,
-    DateTime,
     and_,
     case,
-    cast,
     delete,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 from sqlalchemy.sql import Delete, Insert, Select
@@ -66,6 +60,8 @@ from app.models import (
     Seller,
     SellerDistrict,
 )
+from app.reporting import sql
+from app.reporting.sql import Executor
 
 # Ids per IN (...) list (SQLite allows 32766 variables per statement).
 ID_CHUNK = 5_000
@@ -82,8 +78,6 @@ BULK_MIN_FACTS = 200_000
 PG_WORK_MEM = "256MB"
 SQLITE_CACHE_KIB = 65_536
 
-Executor = Session | Connection
-
 
 @dataclass
 class Touched:
@@ -99,26 +93,6 @@ class Touched:
 
     def __bool__(self) -> bool:
         return bool(self.sales or self.activities or self.accounts or self.all_months_of)
-
-
-def _dialect(conn: Executor) -> str:
-    return conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
-
-
-def _cents(expr: ColumnElement) -> ColumnElement:
-    return cast(func.round(expr * 100), BigInteger)
-
-
-def _sum(expr: ColumnElement) -> ColumnElement:
-    return cast(func.coalesce(func.sum(expr), 0), BigInteger)
-
-
-def _month_start(conn: Executor, column: ColumnElement) -> ColumnElement:
-    """The first day of a DATE column's month, as a DATE, in the connection's dialect."""
-    if _dialect(conn) == "postgresql":
-        # on a timestamp, not the DATE itself (that goes through a time-zone-aware timestamptz)
-        return cast(func.date_trunc("month", cast(column, DateTime)), Date)
-    return func.substr(column, 1, 8).op("||")(literal("01"))
 
 
 def district_periods():
@@ -185,9 +159,9 @@ def _slices(pairs: set[tuple[int, str]], all_months_of: set[int], n_sellers: int
 
 def _refresh_sales(conn: Executor, sl: _Slice) -> None:
     p = district_periods()
-    month = _month_start(conn, Sale.date)
+    month = sql.month_start(conn, Sale.date)
     has_cost = Sale.cost.is_not(None)
-    amount = _cents(Sale.amount)
+    amount = sql.cents(Sale.amount)
     for sellers in sl.chunks():
         facts = select(func.count()).select_from(Sale).where(*sl.fact_filter(Sale.seller_id, Sale.date, sellers))
         keys = [Sale.seller_id, month, p.c.district_id, Sale.account_id]
@@ -195,11 +169,11 @@ def _refresh_sales(conn: Executor, sl: _Slice) -> None:
             select(
                 *keys,
                 func.count(),
-                _sum(case((Sale.amount > 0, 1), else_=0)),
+                sql.big_sum(case((Sale.amount > 0, 1), else_=0)),
                 func.count(Sale.cost),
-                _sum(amount),
-                _sum(case((has_cost, amount - _cents(Sale.cost)))),
-                _sum(case((has_cost, amount))),
+                sql.big_sum(amount),
+                sql.big_sum(case((has_cost, amount - sql.cents(Sale.cost)))),
+                sql.big_sum(case((has_cost, amount))),
             )
             .select_from(Sale)
             .join(p, on_district_period(p, Sale.seller_id, Sale.date))
@@ -247,9 +221,9 @@ def _refresh_products(conn: Executor, district_months: set[tuple[int, date]], ev
     if not district_months and not everything:
         return
     p = district_periods()
-    month = _month_start(conn, Sale.date)
+    month = sql.month_start(conn, Sale.date)
     has_cost = Sale.cost.is_not(None)
-    amount = _cents(Sale.amount)
+    amount = sql.cents(Sale.amount)
     if everything:
         districts, lo, hi = None, None, None
     else:
@@ -269,9 +243,9 @@ def _refresh_products(conn: Executor, district_months: set[tuple[int, date]], ev
                 *keys,
                 func.count(),
                 func.count(Sale.cost),
-                _sum(_cents(Sale.quantity)),
-                _sum(amount),
-                _sum(case((has_cost, amount - _cents(Sale.cost)))),
+                sql.big_sum(sql.cents(Sale.quantity)),
+                sql.big_sum(amount),
+                sql.big_sum(case((has_cost, amount - sql.cents(Sale.cost)))),
             )
             .select_from(Sale)
             .join(p, on_district_period(p, Sale.seller_id, Sale.date))
@@ -290,7 +264,7 @@ def _refresh_products(conn: Executor, district_months: set[tuple[int, date]], ev
 
 def _refresh_activities(conn: Executor, sl: _Slice) -> None:
     p = district_periods()
-    month = _month_start(conn, Activity.date)
+    month = sql.month_start(conn, Activity.date)
     for sellers in sl.chunks():
         facts = (
             select(func.count())
@@ -299,7 +273,7 @@ def _refresh_activities(conn: Executor, sl: _Slice) -> None:
         )
         keys = [Activity.seller_id, month, p.c.district_id, Activity.type]
         stmt = (
-            select(*keys, func.count(), _sum(_cents(Activity.value)))
+            select(*keys, func.count(), sql.big_sum(sql.cents(Activity.value)))
             .select_from(Activity)
             .join(p, on_district_period(p, Activity.seller_id, Activity.date))
             .where(*sl.fact_filter(Activity.seller_id, Activity.date, sellers))
@@ -350,7 +324,7 @@ def _rewrite(conn: Executor, remove: Delete, add: Insert, facts: Select) -> None
     ) > deleted:  # rows kept
         conn.execute(add)
         return
-    postgresql = _dialect(conn) == "postgresql"
+    postgresql = sql.dialect(conn) == "postgresql"
     indexes = list(table.indexes)
     for ix in indexes:
         conn.execute(DropIndex(ix))
@@ -372,7 +346,7 @@ def _tuned(conn: Executor) -> Iterator[None]:
     PostgreSQL: `set_config(..., true)` lasts until the transaction ends (and a rollback undoes it),
     so the old value is set back explicitly. SQLite: the cache size is the connection's.
     """
-    if _dialect(conn) == "postgresql":
+    if sql.dialect(conn) == "postgresql":
         before = conn.execute(text("SELECT current_setting('work_mem')")).scalar()
         conn.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": PG_WORK_MEM})
         yield
@@ -397,7 +371,7 @@ def serialize(conn: Executor) -> None:
     PostgreSQL: a transaction-level advisory lock (taken again by the same transaction, it is a no-op).
     SQLite: nothing to do, its write transactions are one at a time.
     """
-    if _dialect(conn) == "postgresql":
+    if sql.dialect(conn) == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK)))
 
 

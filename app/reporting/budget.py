@@ -33,7 +33,6 @@ import pandas as pd
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Integer,
     Select,
     case,
     cast,
@@ -58,6 +57,7 @@ from app.models import (
     SellerDistrict,
 )
 from app.reporting import cache as figure_cache
+from app.reporting import sql
 from app.reporting.aggregates import district_periods, on_district_period
 from app.reporting.facts import read_frame
 from app.reporting.registry import load_registry
@@ -142,15 +142,6 @@ class Part:
 
 
 WHOLE = Part()
-
-
-def _cents(expr: ColumnElement) -> ColumnElement:
-    return cast(func.round(expr * 100), BigInteger)
-
-
-def _sum(expr: ColumnElement) -> ColumnElement:
-    # PostgreSQL's SUM(bigint) is NUMERIC; cast back so rows carry ints, not Decimals. 0 for no rows.
-    return cast(func.coalesce(func.sum(expr), 0), BigInteger)
 
 
 def _bounds(months: list[str]) -> tuple[date, date]:
@@ -246,18 +237,6 @@ def _finish(
 # the SQL of each side: integers only (ids, yyyymm, cents, counts), read straight off the DBAPI cursor
 
 
-def _month_key(session: Session, column: ColumnElement) -> ColumnElement:
-    """yyyymm (an integer) of a DATE column, in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.to_char(column, "YYYYMM"), Integer)
-    return cast(func.substr(column, 1, 4).op("||")(func.substr(column, 6, 2)), Integer)
-
-
-def _key_of(month: str) -> int:
-    """'YYYY-MM' -> yyyymm."""
-    return int(month[:4]) * 100 + int(month[5:7])
-
-
 def _keys(
     session: Session,
     grain: Grain,
@@ -278,7 +257,7 @@ def _keys(
         (grain.month, None, "month"),
     ):
         if on:
-            cols.append(_month_key(session, day) if name == "month" else col)
+            cols.append(sql.month_key(session, day) if name == "month" else col)
             names.append(name)
     if not cols:
         raise ValueError("a grain needs at least one of seller, district, product, month")
@@ -291,7 +270,7 @@ _SUMS = ["quantity", "amount", "margin", "costed"]
 def _statement(keys: list[ColumnElement], values: list[ColumnElement], *, grouped: bool) -> Select:
     """SELECT keys, values (summed per keys when `grouped`; else the table's rows are already one per key)."""
     if grouped:
-        return select(*keys, *(_sum(v) for v in values)).group_by(*keys)
+        return select(*keys, *(sql.big_sum(v) for v in values)).group_by(*keys)
     return select(*keys, *(cast(v, BigInteger) for v in values))
 
 
@@ -307,11 +286,11 @@ def _budget_stmt(
         session, grain, seller=None, district=Budget.district_id, product=Budget.product_id, day=Budget.month
     )
     has_cost = Budget.cost.is_not(None)
-    amount = _cents(Budget.amount)
+    amount = sql.cents(Budget.amount)
     values = [
-        _cents(Budget.quantity),
+        sql.cents(Budget.quantity),
         amount,
-        case((has_cost, amount - _cents(Budget.cost)), else_=0),
+        case((has_cost, amount - sql.cents(Budget.cost)), else_=0),
         case((has_cost, 1), else_=0),
     ]
     # one budget row per district × product × month day (unique): the full grain needs no GROUP BY
@@ -321,8 +300,8 @@ def _budget_stmt(
     else:
         # the same months, written so the planner cannot take the month index: a part's districts or
         # products select far fewer rows (SQLite with statistics would otherwise walk every month)
-        key = _month_key(session, Budget.month)
-        in_range = [key >= _key_of(months[0]), key <= _key_of(months[-1])]
+        key = sql.month_key(session, Budget.month)
+        in_range = [key >= sql.key_of(months[0]), key <= sql.key_of(months[-1])]
     stmt = _with_region(
         _statement(keys, values, grouped=grain != FULL).select_from(Budget), grain, Budget.district_id
     ).where(
@@ -360,11 +339,11 @@ def _raw_stmt(
         session, grain, seller=Sale.seller_id, district=p.c.district_id, product=Sale.product_id, day=Sale.date
     )
     has_cost = Sale.cost.is_not(None)
-    amount = _cents(Sale.amount)
+    amount = sql.cents(Sale.amount)
     values = [
-        _cents(Sale.quantity),
+        sql.cents(Sale.quantity),
         amount,
-        case((has_cost, amount - _cents(Sale.cost)), else_=0),
+        case((has_cost, amount - sql.cents(Sale.cost)), else_=0),
         case((has_cost, 1), else_=0),
     ]
     conditions = [

@@ -9,12 +9,13 @@ millions of sales lines travelling to Python.
 """
 
 import pandas as pd
-from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from app.analytics.actuals import SALES_SUMS
 from app.analytics.periods import month_start, shift_month
 from app.models import Account, AccountFirstSale, ActivitiesMonthly, Activity, District, SalesMonthly
+from app.reporting import sql
 
 ALL = "__all__"  # the group of a query without `by`
 
@@ -22,24 +23,6 @@ ALL = "__all__"  # the group of a query without `by`
 def read_frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:  # noqa: ANN001
     """The rows of `stmt` as a DataFrame (plain tuples: much faster than building from Row objects)."""
     return pd.DataFrame([tuple(row) for row in session.execute(stmt)], columns=columns)
-
-
-def month_of(session: Session, column: ColumnElement) -> ColumnElement:
-    """'YYYY-MM' of a DATE column, in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.substr(column, 1, 7)
-
-
-def _sum(expr: ColumnElement) -> ColumnElement:
-    # PostgreSQL's SUM(bigint) is NUMERIC; cast back so rows carry ints, not Decimals
-    return cast(func.coalesce(func.sum(expr), 0), BigInteger)
-
-
-def _hundredths(expr: ColumnElement) -> ColumnElement:
-    """A two-decimal NUMERIC column as an integer of hundredths, before any sum: SQLite's SUM of a
-    NUMERIC column adds floats (0.1 + 0.2 is not 0.3), PostgreSQL's is exact; integers are on both."""
-    return cast(func.round(expr * 100), BigInteger)
 
 
 def _unit_filter(agg, level: str, unit_id) -> list[ColumnElement]:  # noqa: ANN001
@@ -64,7 +47,7 @@ def _group(session: Session, agg, by: str | None) -> ColumnElement | None:  # no
         "seller": agg.seller_id,
         "district": agg.district_id,
         "region": District.region_id,
-        "month": month_of(session, agg.month),
+        "month": sql.month_text(session, agg.month),
     }[by]
 
 
@@ -111,12 +94,12 @@ def sales_sums(
     stmt = (
         select(
             *([group] if group is not None else []),
-            _sum(sm.amount),
-            _sum(sm.margin),
-            _sum(sm.costed_amount),
-            _sum(case((key, sm.amount), else_=0)),
-            _sum(sm.costed_lines),
-            _sum(sm.lines),
+            sql.big_sum(sm.amount),
+            sql.big_sum(sm.margin),
+            sql.big_sum(sm.costed_amount),
+            sql.big_sum(case((key, sm.amount), else_=0)),
+            sql.big_sum(sm.costed_lines),
+            sql.big_sum(sm.lines),
             func.count(func.distinct(case((buying, sm.account_id)))),
             func.count(func.distinct(case((new_when, sm.account_id)))),
         )
@@ -145,10 +128,10 @@ def activity_sums(
     value (int64 hundredths: exact), n. An account's come from the raw rows (no aggregate per account)."""
     first, last = month_start(months[0]), month_start(months[-1])
     if level == "account":
-        month = month_of(session, Activity.date)
+        month = sql.month_text(session, Activity.date)
         keys = [*([month] if by == "month" else []), Activity.type]
         stmt = (
-            select(*keys, _sum(_hundredths(Activity.value)), func.count())
+            select(*keys, sql.big_sum(sql.cents(Activity.value)), func.count())
             .where(
                 Activity.account_id == unit_id,
                 Activity.date >= first,
@@ -162,7 +145,7 @@ def activity_sums(
         group = _group(session, am, by)
         keys = [*([group] if group is not None else []), am.type]
         stmt = (
-            select(*keys, _sum(am.value), _sum(am.n))
+            select(*keys, sql.big_sum(am.value), sql.big_sum(am.n))
             .where(am.month >= first, am.month <= last, *_unit_filter(am, level, unit_id))
             .group_by(*keys)
         )

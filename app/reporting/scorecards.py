@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter
-from sqlalchemy import BigInteger, ColumnElement, Float, and_, cast, func, or_, select, tuple_
+from sqlalchemy import BigInteger, Float, and_, cast, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.access import Scope
@@ -25,7 +25,8 @@ from app.analytics.scorecard import score_units
 from app.analytics.targets import SCALE, from_units, range_targets, resolve_targets, units_of_float_sums
 from app.models import Account, District, KpiValue, Region, Seller, SellerDistrict, Target
 from app.reporting import cache as figure_cache
-from app.reporting.facts import ALL, activity_sums, month_of, read_frame, sales_sums
+from app.reporting import sql
+from app.reporting.facts import ALL, activity_sums, read_frame, sales_sums
 from app.reporting.registry import Registry, load_registry
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 from app.status.service import data_dates
@@ -157,14 +158,6 @@ def _tree(session: Session, on: date) -> tuple[dict, dict[tuple[str, str], Unit]
     return children, units
 
 
-def _units(session: Session, column: ColumnElement) -> ColumnElement:
-    """A target or KPI value (NUMERIC, four decimals) as an exact integer of 1 / SCALE, divided once
-    in `from_units`. SQLite keeps NUMERIC as floats, so its value is rounded to the integer."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(column * SCALE, BigInteger)
-    return cast(func.round(column * SCALE), BigInteger)
-
-
 def _summed_units(session: Session, keys: list, conditions: list) -> pd.DataFrame:
     """Σ Target.value per (level, unit_code, kpi_code) over the rows of `conditions`, exactly, as
     columns level, unit_code, kpi_code, units.
@@ -177,7 +170,7 @@ def _summed_units(session: Session, keys: list, conditions: list) -> pd.DataFram
     summed again as NUMERIC."""
     columns = ["level", "unit_code", "kpi_code", "units"]
     if session.get_bind().dialect.name != "postgresql":
-        units = cast(func.sum(_units(session, Target.value)), BigInteger)
+        units = cast(func.sum(sql.scaled(session, SCALE, Target.value)), BigInteger)
         return read_frame(session, select(*keys, units).where(*conditions).group_by(*keys), columns)
     value = cast(Target.value, Float)
     sums = read_frame(
@@ -219,8 +212,8 @@ def _manual_actuals(session: Session, registry: Registry, units: list[Unit], mon
                     KpiValue.level,
                     KpiValue.unit_code,
                     KpiValue.kpi_code,
-                    month_of(session, KpiValue.month),
-                    _units(session, KpiValue.value),
+                    sql.month_text(session, KpiValue.month),
+                    sql.scaled(session, SCALE, KpiValue.value),
                 ).where(
                     KpiValue.kpi_code.in_(codes),
                     KpiValue.level.in_({u.level for u in units}),
@@ -257,7 +250,11 @@ def _monthly_targets(session: Session, months: list[str], units: list[tuple[str,
     time roll-up): columns level, unit_code, kpi_code, month ('YYYY-MM'), units (exact, int64 of
     1 / SCALE), target (float64). One query for a trend."""
     stmt = select(
-        Target.level, Target.unit_code, Target.kpi_code, month_of(session, Target.month), _units(session, Target.value)
+        Target.level,
+        Target.unit_code,
+        Target.kpi_code,
+        sql.month_text(session, Target.month),
+        sql.scaled(session, SCALE, Target.value),
     ).where(Target.month >= month_start(months[0]), Target.month <= month_start(months[-1]), *_target_filter(units))
     frame = read_frame(session, stmt, ["level", "unit_code", "kpi_code", "month", "units"])
     return _with_target(frame.astype({"month": str}))
@@ -281,7 +278,7 @@ def _targets(session: Session, registry: Registry, months: list[str], units: lis
             *where,
         ],
     )
-    last = select(*keys, _units(session, Target.value)).where(
+    last = select(*keys, sql.scaled(session, SCALE, Target.value)).where(
         Target.month == month_start(months[-1]), Target.kpi_code.not_in(summed), *where
     )
     frame = pd.concat(

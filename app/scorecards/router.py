@@ -3,20 +3,17 @@
 Each answer is the JSON the figure cache keeps (checked against the route's response model when it
 was computed), sent as it is: a cached answer costs no validation or serialization per request."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
-from app.analytics.periods import MONTH_PATTERN
 from app.deps import ScopeDep, SessionDep, require_scope
+from app.params import Level, Period, Range
 from app.reporting import scorecards as service
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 
 router = APIRouter(prefix="/scorecards", tags=["scorecards"], dependencies=[Depends(require_scope("scorecards:read"))])
 
-Level = Annotated[Literal["seller", "district", "region", "company", "account"], Path()]
-Period = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-06"])]
-Range = Annotated[Literal["month", "quarter", "ytd", "r12"], Query(alias="range")]
 NOT_FOUND = {404: {"description": "no such unit, or not the caller's to see"}}
 
 
