@@ -16,8 +16,8 @@ from app.access import Scope, scope_for
 from app.auth.tokens import decode_access_token
 from app.db import READ_METHODS, get_session
 from app.models import TOKEN_SCOPES, User
-from app.reporting.aggregates import note_version, transaction_version, with_version
 from app.reporting.cache import FIGURES, get_or_compute
+from app.reporting.version import note_version, transaction_version, with_version
 from app.tokens.service import looks_like_api_token, touch, verify_token
 
 SessionDep = Annotated[Session, Depends(get_session)]

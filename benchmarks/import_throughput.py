@@ -98,7 +98,7 @@ def run_backend(backend: str, folder: Path) -> None:
     from app.db import make_engine
     from app.imports.service import import_file
     from app.models import Sale, SalesMonthly, SalesProductMonthly
-    from app.reporting.aggregates import current_version
+    from app.reporting.version import current_version
 
     if backend == "sqlite":
         url = f"sqlite:///{(folder / 'bench.db').as_posix()}"

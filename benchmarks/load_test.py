@@ -314,7 +314,7 @@ def wait_precomputed(server: Server, url: str, workers: int, timeout: float) -> 
     from sqlalchemy.orm import Session
 
     from app.db import make_engine
-    from app.reporting.aggregates import current_version
+    from app.reporting.version import current_version
 
     engine = make_engine(url)
     with Session(engine) as session:

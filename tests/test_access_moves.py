@@ -18,7 +18,8 @@ import pytest
 from app.access import Scope, scope_for, seller_spans
 from app.models import Activity, Sale, Target
 from app.reporting import scorecards
-from app.reporting.aggregates import rebuild, transaction_version
+from app.reporting.aggregates import rebuild
+from app.reporting.version import transaction_version
 from app.reporting.cache import FIGURES
 from tests.builders import (
     login,

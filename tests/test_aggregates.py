@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from app.imports.service import import_file
-from app.reporting.aggregates import current_version, rebuild
+from app.reporting.aggregates import rebuild
+from app.reporting.version import current_version
 
 ORG = {
     "regions": "code,name\nR1,North\nR2,South\n",

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.access import EVERYTHING, Scope
 from app.db import make_engine
-from app.reporting.aggregates import bump_version, current_version, known_version, transaction_version
+from app.reporting.version import bump_version, current_version, known_version, transaction_version
 from app.reporting.cache import FIGURES, FigureCache
 from tests.builders import make_district, make_region, make_seller
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.auth.service import create_user
 from app.db import make_engine
-from app.reporting.aggregates import current_version
+from app.reporting.version import current_version
 from tests.conftest import PG_URL, drop_pg_database, fresh_pg_database
 from tests.liveserver import server_process
 

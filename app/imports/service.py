@@ -74,7 +74,7 @@ from app.models import (
     Target,
     User,
 )
-from app.reporting import aggregates
+from app.reporting import aggregates, version
 
 Progress = Callable[[str, int, int], None]
 # (table, rows inserted) -> report(share of them done)
@@ -1430,7 +1430,7 @@ def _load(
             if progress:
                 progress("updating the monthly figures", 0, 1)
             aggregates.refresh(session, touched)
-            aggregates.bump_version(session)
+            version.bump_version(session)
     except ImportRejected:
         background.close()
         savepoint.rollback()

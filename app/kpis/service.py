@@ -16,7 +16,7 @@ from app.kpis.schemas import (
     ScorecardSettingsUpdate,
 )
 from app.models import AppSetting, KpiDefinition, Perspective, User
-from app.reporting.aggregates import bump_version
+from app.reporting.version import bump_version
 
 
 class RegistryError(ValueError):

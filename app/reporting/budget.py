@@ -59,9 +59,9 @@ from app.models import (
 from app.reporting import cache as figure_cache
 from app.reporting import sql
 from app.reporting.aggregates import district_periods, on_district_period
+from app.reporting.dates import data_dates
 from app.reporting.facts import read_frame
 from app.reporting.registry import load_registry
-from app.status.service import data_dates
 
 GROUP_KEYS = tuple(va.GROUP_KEYS)
 MAX_MONTHS = 60

@@ -3,7 +3,7 @@
 A scorecard, a children overview or a trend depends only on the unit, the period and the range (the
 caller's access is checked before the cache is asked, so one entry serves everyone allowed to see
 it) and on the stored data. Every transaction that changes a figure counts `data_version` up
-(app.reporting.aggregates.bump_version); a lookup reads the current version first (one primary-key
+(app.reporting.version.bump_version); a lookup reads the current version first (one primary-key
 read per transaction, `transaction_version`: a request's lookups share it) and only an entry made
 under that version answers. So an entry is never stale, however many processes or machines share
 the database: another instance's import makes this one recompute on its next request. Old entries
@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.reporting.aggregates import known_version, transaction_version
+from app.reporting.version import known_version, transaction_version
 
 MAX_ENTRIES = 4096
 

@@ -32,8 +32,8 @@ from app.access import EVERYTHING
 from app.analytics.periods import last_complete_month
 from app.models import SalesMonthly
 from app.reporting import budget, scorecards
-from app.reporting.aggregates import current_version
 from app.reporting.cache import FIGURES
+from app.reporting.version import current_version
 
 log = logging.getLogger(__name__)
 

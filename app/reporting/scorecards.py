@@ -26,10 +26,10 @@ from app.analytics.targets import SCALE, from_units, range_targets, resolve_targ
 from app.models import Account, District, KpiValue, Region, Seller, SellerDistrict, Target
 from app.reporting import cache as figure_cache
 from app.reporting import sql
+from app.reporting.dates import data_dates
 from app.reporting.facts import ALL, activity_sums, read_frame, sales_sums
 from app.reporting.registry import Registry, load_registry
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
-from app.status.service import data_dates
 
 LEVELS = ("seller", "district", "region", "company", "account")
 COMPANY_CODE = "-"
