@@ -10,9 +10,11 @@ from functools import lru_cache
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, make_url
+from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
@@ -59,7 +61,7 @@ def _configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, WAL, a busy timeout, and real BEGINs so SAVEPOINTs work under pysqlite."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -70,7 +72,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         # A transaction that will write takes the write lock at BEGIN (IMMEDIATE), waiting up to the
         # busy timeout for it. A deferred one that reads first and writes later cannot wait: once
         # another writer commits after its first read, SQLite refuses the upgrade at once with
@@ -91,11 +93,13 @@ def _ping_after_idle(engine: Engine, seconds: float) -> None:
     """
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection, record):
+    def _on_checkin(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection, record, _proxy):
+    def _on_checkout(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < seconds:
             return

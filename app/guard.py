@@ -137,7 +137,7 @@ async def _multipart_problems(body: bytes, scope: Scope) -> list[dict[str, Any]]
     except MultiPartException:
         return []  # the route answers 400
     try:
-        problems = []
+        problems: list[dict[str, Any]] = []
         for name, value in form.multi_items():
             filename = getattr(value, "filename", None)
             problems.extend(bad_text(value if isinstance(value, str) else filename or "", ("body", name)))
@@ -209,8 +209,8 @@ class RequestGuard:
         if not declared and not _header(scope, b"transfer-encoding"):
             await self.app(scope, receive, send)  # no body (every GET): nothing to count
             return
-        body = _Counted(receive, limit, setting)
-        await self.app(scope, body.receive, body.closing(send))
+        counted = _Counted(receive, limit, setting)
+        await self.app(scope, counted.receive, counted.closing(send))
 
 
 def _header(scope: Scope, name: bytes) -> str:

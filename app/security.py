@@ -9,13 +9,14 @@ import struct
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import fastapi_offline
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import ColumnElement, Executable, Integer, case, delete, func, literal, null, select
+from sqlalchemy import ColumnElement, Executable, Integer, Table, case, delete, func, literal, null, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import DEFAULT_SECRET, Settings, get_settings
 from app.db import UtcDateTime
 from app.models.logins import LoginFailure
+
+_FAILURES = cast(Table, LoginFailure.__table__)  # a Table (declarative types `__table__` as any FromClause)
 
 # --- settings ---------------------------------------------------------------------------------
 
@@ -189,7 +192,7 @@ class LoginThrottle:
         insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         for kind, key in self.keys(email, address).items():
             session.execute(self._count(insert, kind, key, now))
-        table = LoginFailure.__table__
+        table = _FAILURES
         # Rows another transaction holds are skipped (PostgreSQL): pruning never waits, so never deadlocks.
         stale = (
             select(table.c.key).where(table.c.expires_at <= now).limit(_PRUNE_BATCH).with_for_update(skip_locked=True)
@@ -199,7 +202,7 @@ class LoginThrottle:
     def succeeded(self, session: Session, email: str, address: str) -> None:
         """A good password clears the pair's count (not the address's: one good sign-in must not reset a
         guessing run from the same address)."""
-        table = LoginFailure.__table__
+        table = _FAILURES
         session.execute(delete(table).where(table.c.key == self.keys(email, address)["pair"]))
 
     @staticmethod
@@ -216,7 +219,7 @@ class LoginThrottle:
 
         The back-off follows from the new count: a CASE over the few steps of `self.backoffs` (the
         moments are computed here, as the two databases do date arithmetic differently)."""
-        table = LoginFailure.__table__
+        table = _FAILURES
         limit, window = self.limits[kind], self.window
         blocks = [now + b for b in self.backoffs]  # at the limit-th failure, the next one, ...
 

@@ -45,7 +45,8 @@ def build_demo(path: Path, *, seed: int | None = None, today: date | None = None
     from app import migrate
     from app.auth.service import create_user
     from app.db import make_engine
-    from app.demo.generate import SEED, generate
+    from app.demo.generate import generate
+    from app.demo.tables import SEED
     from app.imports.service import import_file
 
     started = time.perf_counter()
@@ -154,7 +155,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     get_settings.cache_clear()
     get_engine.cache_clear()
     get_sessionmaker.cache_clear()
-    from app.cli import run_server  # (app.cli imports this module)
+    from app.server import run_server
 
     run_server(args.host, args.port, workers=1)
     return 0
