@@ -20,10 +20,11 @@ import pytest
 from sqlalchemy import func, inspect, select, table
 
 from app.config import get_settings
-from app.imports import reader
+from app.imports import xlsx
 from app.imports.errors import FileProblem, ImportRejected
-from app.imports.reader import XlsxLimits, read_table
+from app.imports.reader import read_table
 from app.imports.service import get_spec, import_file
+from app.imports.xlsx import XlsxLimits
 from tests.builders import login, make_account, make_district, make_product, make_region, make_seller, make_user
 from tests.data.make_hostile import EXCEL_ROWS, GENERATED, deflated, sheet_xml, workbook, write_all
 
@@ -375,8 +376,8 @@ def test_rows_are_counted_as_they_stream_too(generated):
     limits = XlsxLimits(max_rows=1000, max_uncompressed_mb=500, max_ratio=100, max_seconds=60)
     data = _regions_xlsx(1001, dimension=False)
     with pytest.raises(FileProblem, match=r"^the sheet 'sales' has more than 1,000 data rows; the limit is 1,000"):
-        reader._parse_xlsx(data, get_spec("regions"), {}, limits, time.monotonic() + 60)
-    assert len(reader._parse_xlsx(_regions_xlsx(1000, dimension=False), get_spec("regions"), {}, limits,
+        xlsx._parse_xlsx(data, get_spec("regions"), {}, limits, time.monotonic() + 60)
+    assert len(xlsx._parse_xlsx(_regions_xlsx(1000, dimension=False), get_spec("regions"), {}, limits,
                                   time.monotonic() + 60)) == 1000
 
 
@@ -399,7 +400,7 @@ def test_the_other_xlsx_limits_come_from_the_settings(xlsx_settings, setting, va
 def test_memory_is_given_back_after_a_big_xlsx(monkeypatch, generated):
     """After reading a big workbook, refused or not, the memory goes back to the system (gc and malloc_trim)."""
     calls = []
-    monkeypatch.setattr(reader, "_release_memory", lambda: calls.append("released"))
+    monkeypatch.setattr(xlsx, "_release_memory", lambda: calls.append("released"))
     with pytest.raises(FileProblem, match="XLSX_MAX_ROWS"):
         read_table(_file("sales__million_rows_no_dimension.xlsx", generated), "s.xlsx", spec=get_spec("sales"))
     assert calls == ["released"]

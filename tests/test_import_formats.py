@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, inspect, select, table
 
-from app.imports import reader, service
+from app.imports import batches, service
 from app.imports.errors import ImportRejected, RowError, summarize
 from app.imports.parse import parse
 from app.imports.reader import read_table
@@ -215,8 +215,8 @@ def test_sales_every_problem_of_every_row(session, org):
 def test_sales_streamed_in_batches_list_every_problem_too(session, org, monkeypatch):
     """The same file read in batches of about three rows (a big file's path): the same problems."""
     monkeypatch.setattr(service, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(reader, "HEAD_BYTES", 128)
-    monkeypatch.setattr(reader, "BATCH_BYTES", 150)
+    monkeypatch.setattr(batches, "HEAD_BYTES", 128)
+    monkeypatch.setattr(batches, "BATCH_BYTES", 150)
     good = "".join(f"G{i},2026-01-05,S1,A1,P1,1,5,\n" for i in range(8))  # rows 2..9 are fine
     body = SALES + "\n" + good + "B1,2026-01-05,NOPE,A1,P1,1,ten,\n" + good.replace("G", "H") + "B2,x,S1,A404,P1,1,5,\n"
     # B1 is row 10; the H rows are 11..18; B2 is row 19.
@@ -322,8 +322,8 @@ def test_other_datasets_are_named(session, org):
 
 def test_a_streamed_file_of_another_dataset_stops_at_its_header(session, org, monkeypatch):
     monkeypatch.setattr(service, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(reader, "HEAD_BYTES", 128)
-    monkeypatch.setattr(reader, "BATCH_BYTES", 150)
+    monkeypatch.setattr(batches, "HEAD_BYTES", 128)
+    monkeypatch.setattr(batches, "BATCH_BYTES", 150)
     parsed: list[int] = []
     real_parse = service.parse
     monkeypatch.setattr(service, "parse", lambda spec, raw, **kw: parsed.append(len(raw)) or real_parse(spec, raw, **kw))
@@ -349,8 +349,8 @@ def test_another_datasets_file_through_the_api(client, session, org):
 
 def test_a_streamed_files_header_problem_is_listed_once(session, org, monkeypatch):
     monkeypatch.setattr(service, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(reader, "HEAD_BYTES", 128)
-    monkeypatch.setattr(reader, "BATCH_BYTES", 150)
+    monkeypatch.setattr(batches, "HEAD_BYTES", 128)
+    monkeypatch.setattr(batches, "BATCH_BYTES", 150)
     rows = "".join(f"I{i},2026-01-05,S1,A1,P1,1,5,,x\n" for i in range(40))  # some 15 batches
     assert rejected(session, "sales", SALES + ",note\n" + rows) == [
         (1, "note", "note", "unknown column; the columns are " + ", ".join(DATASETS["sales"].column_names))]

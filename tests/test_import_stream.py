@@ -16,9 +16,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from app.imports import reader, service
+from app.imports import batches as batch_reader
+from app.imports import driver, service, upsert
+from app.imports.batches import CsvBatches, NotStreamable
 from app.imports.errors import FileProblem, ImportRejected
-from app.imports.reader import CsvBatches, NotStreamable, read_table
+from app.imports.reader import read_table
 from app.imports.service import import_file
 from app.imports.specs import DATASETS
 from app.models import AuditEvent, Sale
@@ -39,9 +41,9 @@ HEADER = "id,date,seller_code,account_code,product_code,quantity,amount,cost\n"
 def small_batches(monkeypatch):
     """Every sales/activities CSV file streams, about three rows a batch; `batches` counts them per import."""
     monkeypatch.setattr(service, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(reader, "HEAD_BYTES", 128)
-    monkeypatch.setattr(reader, "BATCH_BYTES", 150)
-    monkeypatch.setattr(service, "WRITE_CHUNK", 2)
+    monkeypatch.setattr(batch_reader, "HEAD_BYTES", 128)
+    monkeypatch.setattr(batch_reader, "BATCH_BYTES", 150)
+    monkeypatch.setattr(driver, "WRITE_CHUNK", 2)
     seen: list[int] = []
     real_parse = service.parse
 
@@ -107,7 +109,7 @@ def test_a_streamed_file_lands_row_for_row_with_exact_counts(session, org, small
 
 
 def test_bulk_mode_in_batches_rebuilds_the_indexes(session, org, small_batches, monkeypatch):
-    monkeypatch.setattr(service, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(upsert, "BULK_MIN_ROWS", 1)
     before = sorted(ix["name"] for ix in inspect(session.connection()).get_indexes("sales"))
     assert counts(load(session, HEADER + "".join(line(i) for i in range(1, 31)))) == (30, 30, 0, 0)
     assert sorted(ix["name"] for ix in inspect(session.connection()).get_indexes("sales")) == before
@@ -144,8 +146,8 @@ def test_bad_rows_in_every_batch_are_all_listed_as_in_a_whole_file(session, org,
     ]
     assert errors_of(session, body) == expected  # read whole (a small file)
     monkeypatch.setattr(service, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(reader, "HEAD_BYTES", 128)
-    monkeypatch.setattr(reader, "BATCH_BYTES", 150)
+    monkeypatch.setattr(batch_reader, "HEAD_BYTES", 128)
+    monkeypatch.setattr(batch_reader, "BATCH_BYTES", 150)
     assert errors_of(session, body) == expected  # the same, read in batches
     assert session.scalar(select(func.count()).select_from(Sale)) == 0
 
@@ -205,8 +207,8 @@ def test_a_row_with_extra_cells_falls_back_to_the_whole_file_reader(session, org
 
 
 def test_batches_equal_the_whole_file_with_quoted_line_breaks_at_the_cuts(monkeypatch):
-    monkeypatch.setattr(reader, "HEAD_BYTES", 40)
-    monkeypatch.setattr(reader, "BATCH_BYTES", 16)
+    monkeypatch.setattr(batch_reader, "HEAD_BYTES", 40)
+    monkeypatch.setattr(batch_reader, "BATCH_BYTES", 16)
     body = "code,name\n" + "".join(f'R{i},"line one\nline ""two"", {i}"\n' if i % 3 == 0 else f"R{i},Plain {i}\n"
                                    for i in range(40)) + "\n\nR99,Last\n"
     data = body.encode()
@@ -221,8 +223,8 @@ def test_batches_equal_the_whole_file_with_quoted_line_breaks_at_the_cuts(monkey
 
 
 def test_the_reader_holds_about_one_batch(monkeypatch):
-    monkeypatch.setattr(reader, "HEAD_BYTES", 1024)
-    monkeypatch.setattr(reader, "BATCH_BYTES", 1024)
+    monkeypatch.setattr(batch_reader, "HEAD_BYTES", 1024)
+    monkeypatch.setattr(batch_reader, "BATCH_BYTES", 1024)
     data = (HEADER + "".join(line(i) for i in range(5000))).encode()  # about 230 KB
     source = io.BytesIO(data)
     batches = CsvBatches(source, total_bytes=len(data))

@@ -332,7 +332,7 @@ def test_kpi_values_only_for_manual_kpis(session, org):
 def test_bulk_load_rebuilds_indexes_and_foreign_keys(session, org, monkeypatch):
     from sqlalchemy import inspect
 
-    from app.imports import service
+    from app.imports import upsert
 
     def schema():
         insp = inspect(session.connection())
@@ -341,7 +341,7 @@ def test_bulk_load_rebuilds_indexes_and_foreign_keys(session, org, monkeypatch):
 
     before = schema()
     assert "ix_sales_seller_id_date" in before[0]
-    monkeypatch.setattr(service, "BULK_MIN_ROWS", 1)  # take the bulk path with three rows
+    monkeypatch.setattr(upsert, "BULK_MIN_ROWS", 1)  # take the bulk path with three rows
     assert counts(load(session, "sales", SALES)) == (3, 3, 0, 0)
     assert schema() == before
     assert session.get(Sale, "INV3").amount == D("1234567.89")

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 VALUE_MAX_CHARS = 100
 # Rows named per group of the summary of a rejected file.
@@ -41,6 +48,14 @@ class RowError:
             where += f", column {self.column}"
         shown = f" ({self.value!r})" if self.value not in (None, "") else ""
         return f"{where}{shown}: {self.message}"
+
+
+def cell_errors(
+    rows: np.ndarray, cells: pd.Series, mask: np.ndarray, column: str | None, message: str
+) -> Iterable[RowError]:
+    """A RowError for each cell of a column where `mask` is set: its row number, the cell as written, `message`."""
+    for i in np.flatnonzero(mask):
+        yield RowError(int(rows[i]), column, cells.iat[i], message)
 
 
 def summarize(errors: list[RowError], *, rows: int = SUMMARY_ROWS) -> list[dict]:

@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.imports.errors import RowError
+from app.imports.errors import RowError, cell_errors
+from app.imports.numbers import parse_number, to_arrow, to_numpy
 from app.imports.specs import COUNT_ACTIVITY_TYPES, DATASETS, NUMERIC_KINDS, Column, DatasetSpec
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -39,14 +39,10 @@ _DMY_SHORT = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{2}")
 _PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
 _TRUE = frozenset({"true", "yes", "1", "ja", "sann"})
 _FALSE = frozenset({"false", "no", "0", "nei", "usann"})
-_SPACES = "\u0020\u00a0\u202f\u2009"
-# Thousands separators of a semicolon file: a space, a no-break space (Excel), a narrow no-break space
-# (some exports); or '.', but only before a decimal comma ('1.234' alone could be a decimal).
-_GROUP_SPACES = "\u0020\u00a0\u202f"
-_GROUPED_SPACES = rf"^-?[0-9]{{1,3}}(?:[{_GROUP_SPACES}][0-9]{{3}})+(?:,[0-9]+)?$"  # RE2 (pyarrow)
-_GROUPED_DOTS = r"^-?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+$"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SUSPECT = r"^[=+@-]|[\x00-\x1f\x7f]"  # RE2 (pyarrow); a superset of what _unsafe_text rejects
+# A missing cell, as np.where takes it (an object array of None).
+_MISSING = np.array(None, dtype=object)
 # How the summary of a rejected file counts "duplicate of row N" (the same key as an earlier row).
 DUPLICATE_GROUP = "duplicate of an earlier row (the same key)"
 DATE_MIN_YEAR, DATE_MAX_YEAR = 1900, 2199  # datetime64[ns] ends in 2262
@@ -84,7 +80,7 @@ def parse(spec: DatasetSpec, raw: pd.DataFrame, *, duplicates: bool = True) -> t
         is_empty = stripped.eq("").to_numpy(dtype=bool)
         written[column.name], empty[column.name] = cells, is_empty
         if column.cell_required and is_empty.any():
-            errors.extend(_errors(rows, cells, is_empty, column.name, "a value is required"))
+            errors.extend(cell_errors(rows, cells, is_empty, column.name, "a value is required"))
         out[column.name] = _parse_column(column, stripped, is_empty, rows, cells, decimal, text_decimal, errors)
 
     typed = pd.DataFrame(out)
@@ -95,9 +91,6 @@ def parse(spec: DatasetSpec, raw: pd.DataFrame, *, duplicates: bool = True) -> t
     order = {name: i for i, name in enumerate(spec.column_names)}
     errors.sort(key=lambda e: (e.row or 0, order.get(e.column or "", -1)))
     return typed, errors
-
-
-# --- header ------------------------------------------------------------------------------------
 
 
 def _row_numbers(raw: pd.DataFrame) -> np.ndarray:
@@ -196,9 +189,6 @@ def _unknown_column_message(name: str, known: tuple[str, ...]) -> str:
     return message
 
 
-# --- cells -------------------------------------------------------------------------------------
-
-
 def _parse_column(
     column: Column,
     stripped: pd.Series,
@@ -211,11 +201,13 @@ def _parse_column(
 ) -> pd.Series:
     kind = column.kind
     if kind in NUMERIC_KINDS:
-        return _parse_number(column, stripped, is_empty, rows, cells, decimal, text_decimal, errors)
+        return parse_number(column, stripped, is_empty, rows, cells, decimal, text_decimal, errors)
     if kind in ("text", "code"):
         too_long = (stripped.str.len() > column.max_length).to_numpy(dtype=bool)
         if too_long.any():
-            errors.extend(_errors(rows, cells, too_long, column.name, f"longer than {column.max_length} characters"))
+            errors.extend(
+                cell_errors(rows, cells, too_long, column.name, f"longer than {column.max_length} characters")
+            )
         unsafe = _unsafe_cells(stripped, ~(is_empty | too_long), rows, cells, column.name, errors)
         return stripped.where(~(is_empty | too_long | unsafe))
     converters: dict[str, Callable[[str], tuple[object, str | None]]] = {
@@ -230,10 +222,10 @@ def _parse_column(
     if kind == "date":
         return pd.Series(np.where(bad | is_empty, np.datetime64("NaT", "ns"), values).astype("datetime64[ns]"))
     if kind == "month_number":
-        return pd.Series(pd.array(np.where(bad | is_empty, None, values).tolist(), dtype="Int64"))
+        return pd.Series(pd.array(np.where(bad | is_empty, _MISSING, values).tolist(), dtype="Int64"))
     if kind == "bool":
-        return pd.Series(pd.array(np.where(bad | is_empty, None, values).tolist(), dtype="boolean"))
-    return pd.Series(np.where(bad | is_empty, None, values), dtype="str")
+        return pd.Series(pd.array(np.where(bad | is_empty, _MISSING, values).tolist(), dtype="boolean"))
+    return pd.Series(np.where(bad | is_empty, _MISSING, values), dtype="str")
 
 
 def _by_unique(
@@ -257,7 +249,7 @@ def _by_unique(
         messages.append(message)
     bad_unique = np.array([m is not None for m in messages], dtype=bool)
     bad = bad_unique[codes] if len(codes) else np.zeros(0, dtype=bool)
-    for i in np.flatnonzero(bad):
+    for i in np.flatnonzero(bad).tolist():
         errors.append(RowError(int(rows[i]), name, cells.iat[i], messages[codes[i]]))
     if values.size and values.dtype == object and all(isinstance(v, np.datetime64) or v is None for v in values):
         values = np.array([v if v is not None else np.datetime64("NaT", "ns") for v in values], dtype="datetime64[ns]")
@@ -268,7 +260,7 @@ def _unsafe_cells(
     stripped: pd.Series, candidates: np.ndarray, rows: np.ndarray, cells: pd.Series, name: str, errors: list[RowError]
 ) -> np.ndarray:
     """Text that a spreadsheet would run as a formula, or with control characters: an error each."""
-    mask = _np(pc.match_substring_regex(_arrow(stripped), _SUSPECT)).astype(bool) & candidates
+    mask = to_numpy(pc.match_substring_regex(to_arrow(stripped), _SUSPECT)).astype(bool) & candidates
     for i in np.flatnonzero(mask):  # the regex only preselects; _unsafe_text decides
         message = _unsafe_text(stripped.iat[i])
         if message is None:
@@ -360,155 +352,6 @@ def _bool(text: str) -> tuple[object, str | None]:
     return None, "must be true or false (also yes/no, 1/0, ja/nei)"
 
 
-def _parse_number(
-    column: Column,
-    stripped: pd.Series,
-    is_empty: np.ndarray,
-    rows: np.ndarray,
-    cells: pd.Series,
-    decimal: str,
-    text_decimal: str | None,
-    errors: list[RowError],
-) -> pd.Series:
-    scale, int_digits = column.scale, column.digits - column.scale
-    # pyarrow compute on the whole column (1M cells in tens of milliseconds), exact: the digits are
-    # read as an integer and scaled by a power of ten, never through float.
-    text = _arrow(stripped)
-    ok, minor = _minor_units(_without_thousands(text) if decimal == "," else text, decimal, scale, int_digits)
-    comma_text = np.zeros(len(stripped), dtype=bool)
-    if text_decimal == "," and decimal != "," and not ok.all():
-        # An XLSX text cell written as Norwegian Excel shows a number ('1 234,50'); no text is a number
-        # both ways with two values ('1,5' is not one with '.', '1.5' not one with ',').
-        comma_text = _np(pc.match_substring_regex(text, f"[,{_GROUP_SPACES}]")).astype(bool) & ~ok
-        # '12,000' is twelve thousand as English writes it and twelve as Norwegian does: refused, not guessed
-        ambiguous = comma_text & _np(pc.match_substring_regex(text, r"^-?[1-9]\d{0,2}(,\d{3})+$")).astype(bool)
-        comma_text &= ~ambiguous
-        if comma_text.any():
-            ok_comma, minor_comma = _minor_units(_without_thousands(text), ",", scale, int_digits)
-            take = comma_text & ok_comma
-            ok, minor = ok | take, np.where(take, minor_comma, minor)
-    else:
-        ambiguous = np.zeros(len(stripped), dtype=bool)
-    problems: dict[tuple[str, str], str] = {}  # a bad value repeated down a column is explained once
-    bad = np.flatnonzero(~ok & ~is_empty)
-    # The bad cells as lists at once: .iat on an Arrow-backed column costs microseconds a cell.
-    for i, shown, written in zip(bad.tolist(), stripped.iloc[bad].tolist(), cells.iloc[bad].tolist(), strict=True):
-        if ambiguous[i]:
-            errors.append(
-                RowError(
-                    int(rows[i]),
-                    column.name,
-                    written,
-                    f"'{shown}' is a thousands separator in English and a decimal comma in "
-                    "Norwegian: write it as a number cell, or without the separator",
-                )
-            )
-            continue
-        written_as = "," if comma_text[i] and "," in shown else decimal
-        if (shown, written_as) not in problems:
-            problems[shown, written_as] = _number_problem(shown, written_as, column)
-        errors.append(RowError(int(rows[i]), column.name, written, problems[shown, written_as]))
-    if column.minimum is not None:
-        below = ok & (minor < int(column.minimum * 10**scale))
-        if below.any():
-            errors.extend(_errors(rows, cells, below, column.name, f"must be {column.minimum} or more"))
-            ok &= ~below
-    return pd.Series(pd.arrays.IntegerArray(minor.astype(np.int64), ~ok))
-
-
-def _without_thousands(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    """The cells written with thousands separators in groups of three ('1 234 567,50', '1.234,50'), without
-    them; every other cell as it is (a separator out of place then fails as a number)."""
-    grouped = pc.or_(pc.match_substring_regex(text, _GROUPED_SPACES), pc.match_substring_regex(text, _GROUPED_DOTS))
-    return pc.if_else(grouped, pc.replace_substring_regex(text, f"[{_GROUP_SPACES}.]", ""), text)
-
-
-def _minor_units(text: pa.ChunkedArray, decimal: str, scale: int, int_digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """(well-formed and in range, the value in units of 10**-scale) per cell of plain '-1234.5' text."""
-    body = pc.utf8_ltrim(text, "-")
-    length = _np(pc.utf8_length(text))
-    body_len = _np(pc.utf8_length(body))
-    minus = length - body_len
-    point = _np(pc.find_substring(body, decimal))
-    digits = pc.replace_substring(body, decimal, "")
-    has_point = point >= 0
-    frac_len = np.where(has_point, body_len - point - 1, 0)
-    int_len = np.where(has_point, point, body_len)
-    leading_zeros = body_len - _np(pc.utf8_length(pc.utf8_ltrim(body, "0")))
-    well_formed = (
-        _np(pc.ascii_is_decimal(digits)).astype(bool)
-        & (_np(pc.count_substring(body, decimal)) <= 1)
-        & (minus <= 1)
-        & (int_len >= 1)
-        & (~has_point | (frac_len >= 1))
-    )
-    ok = well_formed & (frac_len <= scale) & (int_len - np.minimum(leading_zeros, int_len) <= int_digits)
-    minor = np.zeros(len(length), dtype=np.int64)
-    if ok.any():
-        parsed = _np(pc.cast(pc.filter(digits, pa.array(ok)), pa.int64())).astype(np.int64)
-        minor[ok] = parsed * (10 ** (scale - frac_len[ok])).astype(np.int64)
-        minor[ok & (minus == 1)] *= -1
-    return ok, minor
-
-
-def _number_problem(text: str, decimal: str, column: Column) -> str:
-    """Why a cell is not an acceptable number; only called for the cells that failed."""
-    other = "," if decimal == "." else "."
-    sep = re.escape(decimal)
-    plain = re.sub(f"[{_GROUP_SPACES}.]", "", text) if decimal == "," else text
-    if re.fullmatch(rf"-?[0-9]+(?:{sep}[0-9]+)?", plain) and (plain == text or _grouped(text)):
-        whole, _, frac = plain.partition(decimal)
-        if len(frac) > column.scale:
-            return f"at most {column.scale} decimals" if column.scale else "must be a whole number"
-        return f"too large (at most {column.digits - column.scale} digits before the decimal separator)"
-    if decimal == ",":
-        return _comma_number_problem(text)
-    if any(s in text for s in _SPACES) and re.fullmatch(rf"-?[0-9{_SPACES}]+(?:{sep}[0-9]+)?", text):
-        return "remove the thousands separators (spaces)"
-    if re.fullmatch(rf"-?[0-9]+(?:{re.escape(other)}[0-9]+)?", text):
-        return f"use {decimal!r} as the decimal separator (and no thousands separators)"
-    if re.fullmatch(rf"-?[0-9]{{1,3}}(?:{re.escape(other)}[0-9]{{3}})+(?:{sep}[0-9]+)?", text):
-        return "remove the thousands separators"
-    return "not a number"
-
-
-def _grouped(text: str) -> bool:
-    return bool(re.fullmatch(_GROUPED_SPACES, text) or re.fullmatch(_GROUPED_DOTS, text))
-
-
-def _comma_number_problem(text: str) -> str:
-    """Why a cell of a semicolon file (decimal comma) is not a number."""
-    spaces = f"[{_GROUP_SPACES}{_SPACES}]"
-    if re.fullmatch(r"-?[0-9]{1,3}(?:\.[0-9]{3})+", text):  # '1.234': a thousand, or one and a bit?
-        whole = text.replace(".", "")
-        return (
-            f"'.' separates thousands only before a decimal comma: write {text},00 or {whole} if you mean "
-            f"{whole}, or {text.replace('.', ',')} if you mean a decimal"
-        )
-    if re.fullmatch(r"-?[0-9]+\.[0-9]+", text):
-        return "use ',' as the decimal separator"
-    if re.fullmatch(r"-?[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+", text):
-        return "use ',' as the decimal separator, and a space or '.' between thousands (1 234,50)"
-    if re.fullmatch(rf"-?[0-9](?:[0-9.]|{spaces})*(?:,[0-9]+)?", text) and text[-1:] not in (".", *_SPACES):
-        if "." in text and re.search(spaces, text):
-            return "use one kind of thousands separator: a space or '.', not both"
-        if "\u2009" in text:
-            return "use a space or a no-break space between thousands, not a thin space"
-        return "thousands separators must come between groups of three digits (1 234 567,50 or 1.234.567,50)"
-    return "not a number"
-
-
-def _arrow(series: pd.Series) -> pa.ChunkedArray:
-    array = series.array
-    if hasattr(array, "_pa_array"):  # ArrowStringArray: no copy
-        return pa.chunked_array(array._pa_array.chunks, type=array._pa_array.type)
-    return pa.chunked_array([pa.array(series.astype(object).tolist(), type=pa.string())])
-
-
-def _np(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return array.to_numpy(zero_copy_only=False) if isinstance(array, pa.Array) else array.to_numpy()
-
-
 def _all_missing(column: Column, n: int) -> pd.Series:
     if column.kind in NUMERIC_KINDS or column.kind == "month_number":
         return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
@@ -517,16 +360,6 @@ def _all_missing(column: Column, n: int) -> pd.Series:
     if column.kind == "bool":
         return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
     return pd.Series([None] * n, dtype="str")
-
-
-def _errors(
-    rows: np.ndarray, cells: pd.Series, mask: np.ndarray, column: str | None, message: str
-) -> Iterable[RowError]:
-    for i in np.flatnonzero(mask):
-        yield RowError(int(rows[i]), column, cells.iat[i], message)
-
-
-# --- rows --------------------------------------------------------------------------------------
 
 
 def _row_rules(
@@ -540,7 +373,7 @@ def _row_rules(
     if spec.name == "leaders":
         both = ~empty["district_code"] & ~empty["region_code"]
         errors.extend(
-            _errors(
+            cell_errors(
                 rows,
                 written["region_code"],
                 both,
@@ -553,13 +386,15 @@ def _row_rules(
         company = level.eq("company").to_numpy(dtype=bool, na_value=False)
         other_level = level.notna().to_numpy(dtype=bool) & ~company
         code_empty = empty["code"]
-        errors.extend(_errors(rows, written["code"], company & ~code_empty, "code", "must be empty for level company"))
+        errors.extend(
+            cell_errors(rows, written["code"], company & ~code_empty, "code", "must be empty for level company")
+        )
         for i in np.flatnonzero(other_level & code_empty):
             errors.append(RowError(int(rows[i]), "code", "", f"a code is required for level {level.iat[i]}"))
         if spec.name == "kpi_values":
             yearly = typed["period"].str.len().eq(4).to_numpy(dtype=bool, na_value=False)
             errors.extend(
-                _errors(
+                cell_errors(
                     rows, written["period"], yearly, "period", "actual values are monthly; give the month (YYYY-MM)"
                 )
             )
@@ -583,9 +418,9 @@ def _activity_rules(
     number = value.fillna(0).to_numpy(dtype=np.int64)
     csat = kind.eq("csat").to_numpy(dtype=bool, na_value=False)
     bad_csat = csat & known & ((number < 100) | (number > 500))
-    errors.extend(_errors(rows, written["value"], bad_csat, "value", "csat must be a score from 1 to 5"))
+    errors.extend(cell_errors(rows, written["value"], bad_csat, "value", "csat must be a score from 1 to 5"))
     negative = ~csat & known & (number < 0)
-    errors.extend(_errors(rows, written["value"], negative, "value", "must be 0 or more"))
+    errors.extend(cell_errors(rows, written["value"], negative, "value", "must be 0 or more"))
     # An empty value of a count type is one event: 1.00 in minor units.
     fill = counts & value_empty
     if fill.any():
