@@ -24,7 +24,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.analytics.periods import month_end_iso
-from app.auth.schemas import KeyAccountRead, MeRead
 from app.models import (
     Account,
     District,
@@ -115,7 +114,7 @@ def leader_for(session: Session, user: User) -> Leader | None:
     return session.scalar(select(Leader).where(func.lower(Leader.email) == user.email))
 
 
-def _managed_accounts(session: Session, seller: Seller) -> list[Account]:
+def managed_accounts(session: Session, seller: Seller) -> list[Account]:
     """The key accounts `seller` manages, by code."""
     return list(
         session.scalars(
@@ -157,7 +156,7 @@ def scope_for(session: Session, user: User) -> Scope:
         if seller is None:
             return NOTHING
         return Scope(
-            seller_ids=frozenset({seller.id}), account_ids=frozenset(a.id for a in _managed_accounts(session, seller))
+            seller_ids=frozenset({seller.id}), account_ids=frozenset(a.id for a in managed_accounts(session, seller))
         )
     leader = leader_for(session, user)
     if leader is None:
@@ -183,7 +182,7 @@ def scope_for(session: Session, user: User) -> Scope:
             SellerDistrict.seller_id.in_(members.scalar_subquery())
         )
     ).all()
-    spans = seller_spans([tuple(row) for row in history], district_ids)
+    spans = seller_spans([(seller_id, district_id, day) for seller_id, district_id, day in history], district_ids)
     # seen in at least one period: some month's last day falls in one of the spans
     seen = {sid for sid, found in spans.items() if any(_covers_a_month_end(span) for span in found)}
     return Scope(
@@ -191,21 +190,4 @@ def scope_for(session: Session, user: User) -> Scope:
         district_ids=frozenset(district_ids),
         seller_ids=frozenset(seen),
         seller_spans={sid: spans[sid] for sid in seen},
-    )
-
-
-def describe_scope(session: Session, user: User) -> MeRead:
-    """The signed-in user as the pages need them: role, own seller code, units led, key accounts managed."""
-    seller = seller_for(session, user) if user.role == "seller" else None
-    units: list[str] = []
-    if user.role == "leader" and (leader := leader_for(session, user)) is not None:
-        for unit in sorted(leader.units, key=lambda u: (u.level, u.unit_code)):
-            units.append("company" if unit.level == "company" else f"{unit.level}:{unit.unit_code}")
-    managed = _managed_accounts(session, seller) if seller else []
-    return MeRead(
-        email=user.email,
-        role=user.role,
-        seller_code=seller.code if seller else None,
-        units=units,
-        key_accounts=[KeyAccountRead(code=a.code, name=a.name) for a in managed],
     )

@@ -1,7 +1,7 @@
 """Request dependencies as Annotated aliases: the session, the caller (login or API token), role and
 token-scope checks, the access scope."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -80,7 +80,7 @@ def get_principal(
     # The user and the data version in one statement, for the same reason (one round trip less).
     found = session.execute(_USER_AND_VERSION, {"user_id": claims.user_id}).first() if claims is not None else None
     # A password changed or the login switched off since the token was issued: session_version moved on.
-    if found is None or not found[0].is_active or found[0].session_version != claims.version:
+    if claims is None or found is None or not found[0].is_active or found[0].session_version != claims.version:
         raise _unauthorized("invalid or expired token")
     note_version(session, found[1])
     return Principal(user=found[0])
@@ -107,7 +107,7 @@ async def require_login(principal: PrincipalDep) -> User:
 LoginUser = Annotated[User, Depends(require_login)]
 
 
-def require_scope(scope: str) -> Callable[[Principal], Principal]:
+def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency passing every signed-in person, and API tokens that carry `scope` (403 otherwise)."""
     if scope not in TOKEN_SCOPES:
         raise ValueError(f"unknown token scope {scope!r}; scopes are {', '.join(TOKEN_SCOPES)}")

@@ -29,6 +29,7 @@ from app.budget import router as budget_router
 from app.exports import write_csv, xlsx_writer
 from app.models import Budget, District, Product, Region, Sale, Seller, SellerDistrict
 from app.reporting import budget as service
+from app.reporting import budget_sql
 from app.reporting.aggregates import rebuild
 from tests.builders import (
     login,
@@ -204,7 +205,7 @@ BYS = [["district"], ["region"], ["product"], ["product_group"], ["district", "p
 def test_variance_in_parts_equals_the_variance_in_one_go(session, org, by, per_month, monkeypatch):
     # in one go, the plain way: full-grain frames (per month, district, product) into the analytics
     per_seller = "seller" in by
-    budget = service._empty() if per_seller else service.load_budget(session, scope=EVERYTHING, months=MONTHS)
+    budget = budget_sql.empty() if per_seller else service.load_budget(session, scope=EVERYTHING, months=MONTHS)
     actual = service.load_actual(session, scope=EVERYTHING, months=MONTHS, per_seller=per_seller)
     whole = va.variance(budget, actual, by=by, per_month=per_month)
     assert len(whole) >= 2
@@ -226,7 +227,7 @@ def test_variance_in_parts_equals_the_variance_in_one_go(session, org, by, per_m
 
 def test_parts_follow_the_output_order_and_split_big_values(session, org, monkeypatch):
     d, p = {k: v.id for k, v in org["d"].items()}, {k: v.id for k, v in org["p"].items()}
-    dims = service._dimensions(session)
+    dims = budget_sql.dimensions(session)
 
     def plan(by, total, part_rows):
         monkeypatch.setattr(service, "_estimate", lambda *args, **kwargs: total)

@@ -2,7 +2,7 @@
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BeforeValidator
@@ -25,7 +25,7 @@ def _iso_date(value: object) -> object:
 
 
 Day = Annotated[date, BeforeValidator(_iso_date)]
-FORBIDDEN = {403: {"description": "not an administrator, or called with an API token"}}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "not an administrator, or called with an API token"}}
 
 
 @router.get("", response_model=AuditPage, responses=FORBIDDEN)

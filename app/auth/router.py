@@ -1,13 +1,12 @@
 """Logging in, the signed-in user, and creating users."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.access import describe_scope
 from app.auth import service
 from app.auth.schemas import MeRead, PasswordChange, PasswordSet, TokenRead, UserCreate, UserRead, UserUpdate
 from app.auth.service import UserError, WrongPassword, authenticate, create_user, normalize_email
@@ -53,7 +52,7 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
 @router.get("/me", response_model=MeRead)
 def me(user: CurrentUser, session: SessionDep) -> MeRead:
     """Who the token belongs to, and what they lead or are."""
-    return describe_scope(session, user)
+    return service.describe_scope(session, user)
 
 
 @router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)
@@ -83,7 +82,7 @@ def _user(session: Session, user_id: int) -> User:
 
 
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-_NO_USER = {404: {"description": "no such user"}}
+_NO_USER: dict[int | str, dict[str, Any]] = {404: {"description": "no such user"}}
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, responses=_NO_USER)

@@ -4,8 +4,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.bodies import PatchModel
-
-Role = Literal["admin", "leader", "seller", "finance"]
+from app.models.users import Role
 
 
 class TokenRead(BaseModel):

@@ -1,13 +1,18 @@
 """Creating, authenticating and changing users: roles, switching a login off and on, passwords."""
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from app.access import leader_for, managed_accounts, seller_for
 from app.audit.service import record as record_audit
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.auth.schemas import KeyAccountRead, MeRead
 from app.models import ApiToken, Leader, Seller, User
+from app.models.users import Role
 
 
 class UserError(ValueError):
@@ -72,7 +77,7 @@ def _end_sessions(user: User) -> None:
 
 
 def update_user(
-    session: Session, *, user: User, actor: User, active: bool | None = None, role: str | None = None
+    session: Session, *, user: User, actor: User, active: bool | None = None, role: Role | None = None
 ) -> User:
     """Change a login's role, or switch it off (its login tokens fail at once and its API tokens are
     revoked) or on again (it signs in with its password; revoked API tokens stay revoked).
@@ -94,10 +99,14 @@ def update_user(
         user.is_active = active
         if not active:
             _end_sessions(user)
-            revoked = session.execute(
-                update(ApiToken)
-                .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                .values(revoked_at=datetime.now(UTC))
+            # an UPDATE's result is a CursorResult (Session.execute is typed as returning any Result)
+            revoked = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(ApiToken)
+                    .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=datetime.now(UTC))
+                ),
             ).rowcount
     after = {"role": user.role, "is_active": user.is_active}
     session.flush()
@@ -142,3 +151,20 @@ def set_password(
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def describe_scope(session: Session, user: User) -> MeRead:
+    """The signed-in user as the pages need them: role, own seller code, units led, key accounts managed."""
+    seller = seller_for(session, user) if user.role == "seller" else None
+    units: list[str] = []
+    if user.role == "leader" and (leader := leader_for(session, user)) is not None:
+        for unit in sorted(leader.units, key=lambda u: (u.level, u.unit_code)):
+            units.append("company" if unit.level == "company" else f"{unit.level}:{unit.unit_code}")
+    managed = managed_accounts(session, seller) if seller else []
+    return MeRead(
+        email=user.email,
+        role=user.role,
+        seller_code=seller.code if seller else None,
+        units=units,
+        key_accounts=[KeyAccountRead(code=a.code, name=a.name) for a in managed],
+    )

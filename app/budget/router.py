@@ -3,31 +3,28 @@ as JSON or as the exports finance pulls (CSV, XLSX, Parquet). One computation fe
 
 Size: a variance is computed in parts (ranges of the first group key); CSV streams each part as it
 is ready, in bounded memory whatever the number of rows; XLSX and Parquet are written part by part
-into a temporary file, which is then sent (memory: one part; disk: the file). A JSON answer holds every row at once, so it
-is limited to `MAX_JSON_ROWS` rows: a larger variance gets 422 naming `format`, and CSV or Parquet
-(or a narrower query) gives it."""
+into a temporary file, which is then sent (memory: one part; disk: the file). A JSON answer holds
+every row at once, so it is limited to `MAX_JSON_ROWS` rows: a larger variance gets 422 naming
+`format`, and CSV or Parquet (or a narrower query) gives it. The answers are built in `app.budget.service`."""
 
-import tempfile
-from collections.abc import Iterator
-from typing import Annotated, BinaryIO, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, Response
 
 from app.analytics.periods import MONTH_PATTERN
+from app.budget import service
 from app.budget.schemas import ForecastRead, VarianceRead
+from app.budget.service import MEDIA
 from app.deps import SessionDep, require_scope
-from app.exports import iter_csv, json_records, write_parquet, write_xlsx
-from app.exports.xlsx_writer import SheetFull
 from app.params import BudgetScope, group_keys, invalid
-from app.reporting import budget as service
+from app.reporting import budget as reports
 
 router = APIRouter(prefix="/budget", tags=["budget"], dependencies=[Depends(require_scope("budgets:read"))])
 
 # Rows of a JSON variance answer (one answer, built whole: about 1 KB of memory per row); CSV and
 # Parquet have no limit, XLSX has Excel's 1,048,576 rows.
 MAX_JSON_ROWS = 100_000
-Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-01"])]
 Format = Annotated[Literal["json", "csv", "xlsx", "parquet"], Query(alias="format")]
 Delimiter = Annotated[Literal[",", ";"], Query(description="CSV only: `;` for Norwegian Excel")]
 Decimal = Annotated[
@@ -38,14 +35,9 @@ Decimal = Annotated[
     ),
 ]
 Bom = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")]
-BY_HELP = f"comma-separated group keys from {', '.join(service.GROUP_KEYS)}"
+BY_HELP = f"comma-separated group keys from {', '.join(reports.GROUP_KEYS)}"
 
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "parquet": "application/vnd.apache.parquet",
-}
-EXPORTS = {
+EXPORTS: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}, MEDIA["parquet"]: {}},
         "description": "JSON, or the export asked for by `format`",
@@ -57,70 +49,6 @@ EXPORTS = {
         "parquet, or a narrower query)"
     },
 }
-
-
-def _too_many(fmt: str, exc: service.TooManyRows) -> HTTPException:
-    return invalid(
-        "format",
-        fmt,
-        f"{exc}: a JSON answer holds at most {exc.limit:,}; use format=csv or parquet, "
-        "or a narrower query (fewer keys or months, no per=month)",
-    )
-
-
-def _decimal(delimiter: str, decimal: str | None) -> str:
-    decimal = decimal or ("," if delimiter == ";" else ".")
-    if decimal == delimiter:
-        raise invalid("decimal", decimal, f"decimal {decimal!r} must differ from delimiter {delimiter!r}")
-    return decimal
-
-
-def _export(
-    report: service.Report | service.Streamed,
-    fmt: str,
-    stem: str,
-    *,
-    sheet: str,
-    delimiter: str,
-    decimal: str,
-    bom: bool,
-) -> Response:
-    """The export asked for: a whole report, or a streamed one (computed part by part)."""
-    disposition = {"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'}
-    if isinstance(report, service.Report):
-        rows, totals = report.rows, report.totals
-    else:
-        rows, totals = report, report.totals
-    if fmt == "csv":
-        chunks = iter_csv(rows, delimiter=delimiter, decimal=decimal, bom=bom)
-        return StreamingResponse(chunks, media_type=MEDIA["csv"], headers=disposition)
-    # the file goes to disk, then out in blocks (memory holds one part); `_blocks` closes it
-    spool = tempfile.TemporaryFile()  # noqa: SIM115
-    try:
-        if fmt == "xlsx":
-            write_xlsx(rows, totals=totals, sheet_name=sheet, out=spool)
-        else:
-            write_parquet(rows, out=spool)
-    except SheetFull as exc:
-        spool.close()
-        raise invalid("format", fmt, f"{exc}; use format=csv or parquet, or a narrower query") from None
-    except BaseException:
-        spool.close()
-        raise
-    size = spool.tell()
-    spool.seek(0)
-    return StreamingResponse(
-        _blocks(spool), media_type=MEDIA[fmt], headers={**disposition, "Content-Length": str(size)}
-    )
-
-
-def _blocks(spool: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
-    """A finished export file in blocks; the file is closed (and so deleted) at the end."""
-    try:
-        while block := spool.read(size):
-            yield block
-    finally:
-        spool.close()
 
 
 @router.get("/variance", response_model=VarianceRead, responses=EXPORTS)
@@ -148,33 +76,29 @@ def get_variance(
     JSON answers at most 100,000 rows (422 beyond: use format=csv or parquet); exports have no limit
     but Excel's for XLSX."""
     keys = group_keys(by)
-    decimal = _decimal(delimiter, decimal)
+    separator = service.decimal_separator(delimiter, decimal)
     try:
-        service.check_range(from_, to)
+        reports.check_range(from_, to)
     except ValueError as exc:
         raise invalid(
             "to" if "months" in str(exc) or "after" in str(exc) else "from", f"{from_}..{to}", str(exc)
         ) from None
     if fmt == "json":
-        try:
-            report = service.variance_report(
-                session, scope=scope, from_=from_, to=to, by=keys, per_month=per == "month", max_rows=MAX_JSON_ROWS
-            )
-        except service.TooManyRows as exc:
-            raise _too_many(fmt, exc) from None
         return JSONResponse(
-            {
-                "from": from_,
-                "to": to,
-                "by": keys,
-                "per": per,
-                "rows": json_records(report.rows),
-                "totals": report.totals,
-            }
+            service.variance_answer(session, scope=scope, from_=from_, to=to, by=keys, per=per, max_rows=MAX_JSON_ROWS)
         )
-    stream = service.variance_stream(session, scope=scope, from_=from_, to=to, by=keys, per_month=per == "month")
-    stem = f"variance_{from_}_{to}_{'-'.join(keys)}" + ("_month" if per else "")
-    return _export(stream, fmt, stem, sheet="Variance", delimiter=delimiter, decimal=decimal, bom=bom)
+    return service.variance_export(
+        session,
+        scope=scope,
+        from_=from_,
+        to=to,
+        by=keys,
+        per=per,
+        fmt=fmt,
+        delimiter=delimiter,
+        decimal=separator,
+        bom=bom,
+    )
 
 
 @router.get("/forecast", response_model=ForecastRead, responses=EXPORTS)
@@ -207,16 +131,13 @@ def get_forecast(
     """Where the fiscal year lands per group: budget_remainder, run_rate and seasonal. JSON answers
     at most 100,000 rows (422 beyond: use format=csv or parquet)."""
     keys = group_keys(by)
-    decimal = _decimal(delimiter, decimal)
+    separator = service.decimal_separator(delimiter, decimal)
     try:
-        report, used = service.forecast_report(session, scope=scope, year=year, as_of=as_of, by=keys)
+        report, used = reports.forecast_report(session, scope=scope, year=year, as_of=as_of, by=keys)
     except ValueError as exc:
         raise invalid("as_of", as_of, str(exc)) from None
     if fmt == "json":
-        if len(report.rows) > MAX_JSON_ROWS:
-            raise _too_many(fmt, service.TooManyRows(MAX_JSON_ROWS))
-        return JSONResponse(
-            {"year": year, "as_of": used, "by": keys, "rows": json_records(report.rows), "totals": report.totals}
-        )
-    stem = f"forecast_{year}_{used}_{'-'.join(keys)}"
-    return _export(report, fmt, stem, sheet="Forecast", delimiter=delimiter, decimal=decimal, bom=bom)
+        return JSONResponse(service.forecast_answer(report, year=year, as_of=used, by=keys, max_rows=MAX_JSON_ROWS))
+    return service.forecast_export(
+        report, year=year, as_of=used, by=keys, fmt=fmt, delimiter=delimiter, decimal=separator, bom=bom
+    )

@@ -1,7 +1,6 @@
 """Parquet export with proper types: money as decimal128(18, 2), exact to the cent."""
 
 import io
-import itertools
 from collections.abc import Iterable, Mapping
 from typing import BinaryIO
 
@@ -10,7 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.exports.columns import as_parts, column_kinds, to_cents
+from app.exports.columns import decimal_array, text_cells, to_cents
+from app.exports.frames import open_parts
 
 MONEY_TYPE = pa.decimal128(18, 2)
 
@@ -18,13 +18,7 @@ MONEY_TYPE = pa.decimal128(18, 2)
 def _decimal_array(s: pd.Series) -> pa.Array:
     """Money floats -> decimal128(18, 2) built from the exact int64 cents (no float on the way)."""
     cents, null = to_cents(s)
-    data = np.empty((len(cents), 2), dtype="<i8")
-    data[:, 0] = cents
-    data[:, 1] = cents >> 63  # sign-extend the 64-bit value into the high half of the 128-bit one
-    validity = pa.array(~null).buffers()[1] if null.any() else None
-    return pa.Array.from_buffers(
-        MONEY_TYPE, len(cents), [validity, pa.py_buffer(data.tobytes())], null_count=int(null.sum())
-    )
+    return decimal_array(cents, MONEY_TYPE.scale, precision=MONEY_TYPE.precision, null=null)
 
 
 def _arrow(s: pd.Series, kind: str) -> pa.Array:
@@ -36,7 +30,7 @@ def _arrow(s: pd.Series, kind: str) -> pa.Array:
         return pa.array(s.astype("Int64"), type=pa.int64())
     if kind == "bool":
         return pa.array(s.astype("boolean"), type=pa.bool_())
-    return pa.array([None if v is None or v != v else str(v) for v in s.astype("object")], type=pa.string())
+    return pa.array(text_cells(s), type=pa.string())
 
 
 def write_parquet(
@@ -50,22 +44,18 @@ def write_parquet(
     nulls stay null. Text is not neutralized (Parquet is not opened by a spreadsheet as text).
     Returns the bytes, or writes them to `out` (a binary file, e.g. a temporary file: memory then
     holds one part at a time, not the file) and returns None."""
-    parts = as_parts(frames)
-    first = next(parts, None)
-    if first is None:
+    parts = open_parts(frames, kinds)
+    if parts is None:
         raise ValueError("no frame to write")
-    kind = column_kinds(first, kinds)
-    columns = list(first.columns)
-    target = io.BytesIO() if out is None else out
-    writer = None
-    parts = itertools.chain([first], parts)
-    del first  # hold one part at a time
+    kind, columns = parts.kinds, parts.columns
+    buffer = io.BytesIO()
+    target = buffer if out is None else out
+    writer: pq.ParquetWriter | None = None
     for frame in parts:
-        if list(frame.columns) != columns:
-            raise ValueError(f"a part has the columns {list(frame.columns)}, not {columns}")
         table = pa.table({str(c): _arrow(frame[c], kind[str(c)]) for c in columns})
         if writer is None:
             writer = pq.ParquetWriter(target, table.schema)
         writer.write_table(table)
+    assert writer is not None  # there is a first part
     writer.close()
-    return target.getvalue() if out is None else None
+    return buffer.getvalue() if out is None else None

@@ -1,33 +1,31 @@
 """XLSX export: one formatted sheet, written row by row in xlsxwriter's constant-memory mode."""
 
 import io
-import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, BinaryIO
 
-import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from app.exports.columns import as_parts, column_kinds, neutralize_formula, to_cents
+from app.exports.columns import bool_cells, float_cells, int_cells, money_cells, neutralize_formula, text_cells
+from app.exports.frames import open_parts
 
 MAX_ROWS = 1_048_576  # Excel's limit, header and totals included
 _NUM_FORMATS = {"money": "#,##0.00", "percent": "0.00%", "int": "0"}
 _WIDTH_SAMPLE = 2_000
 
 
-def _cells(s: pd.Series, kind: str) -> list:
+def _cells(s: pd.Series, kind: str) -> list[Any]:
     """Python values for one column: float/int/bool/str, None for null."""
     if kind == "money":
-        cents, null = to_cents(s)
-        return [None if n else c / 100 for c, n in zip(cents.tolist(), null.tolist())]
+        return money_cells(s)
     if kind == "percent":
-        return [None if v != v else v for v in s.to_numpy("float64", na_value=np.nan).tolist()]
+        return float_cells(s)
     if kind == "int":
-        return [None if v is pd.NA else int(v) for v in s.astype("Int64")]
+        return int_cells(s)
     if kind == "bool":
-        return [None if v is pd.NA else bool(v) for v in s.astype("boolean")]
-    return [None if v is None or v != v else neutralize_formula(str(v)) for v in s.astype("object")]
+        return bool_cells(s)
+    return text_cells(s, neutralize=True)
 
 
 def _shown_width(value: Any, kind: str) -> int:
@@ -65,15 +63,14 @@ def write_xlsx(
     them to `out` (a binary file: memory then holds one part, not the file) and returns None.
     `SheetFull` (a ValueError) past Excel's 1,048,576 rows.
     """
-    parts = as_parts(frames)
-    first = next(parts, None)
-    if first is None:
+    parts = open_parts(frames, kinds)
+    if parts is None:
         raise ValueError("no frame to write")
-    kind = column_kinds(first, kinds)
-    columns = list(first.columns)
+    kind, columns = parts.kinds, parts.columns
     cols = [str(c) for c in columns]
     limit = MAX_ROWS - 1 - (1 if totals is not None else 0)
-    target = io.BytesIO() if out is None else out
+    buffer = io.BytesIO()
+    target = buffer if out is None else out
     wb = xlsxwriter.Workbook(target, {"constant_memory": True})
     ws = wb.add_worksheet(sheet_name[:31])
     header = wb.add_format({"bold": True, "bottom": 1, "text_wrap": False})
@@ -82,7 +79,7 @@ def write_xlsx(
     bold_text = wb.add_format({"bold": True, "top": 1})
 
     # widths from the header and a sample of rows; set before any cell (constant-memory mode)
-    sample = first.iloc[:_WIDTH_SAMPLE]
+    sample = parts.head(_WIDTH_SAMPLE)
     for j, c in enumerate(cols):
         values = _cells(sample[columns[j]], kind[c])
         width = max([len(c), *(_shown_width(v, kind[c]) for v in values)])
@@ -105,19 +102,15 @@ def write_xlsx(
     for j, c in enumerate(cols):
         ws.write_string(0, j, neutralize_formula(c), header)
     n = 0
-    parts = itertools.chain([first], parts)
-    del first  # hold one part at a time
     for frame in parts:
-        if list(frame.columns) != columns:
-            raise ValueError(f"a part has the columns {list(frame.columns)}, not {columns}")
         if n + len(frame) > limit:
             wb.close()
             raise SheetFull(f"more than {limit:,} rows do not fit in one XLSX sheet")
         for start in range(0, len(frame), chunk_rows):
             chunk = frame.iloc[start : start + chunk_rows]
             values_by_col = [_cells(chunk[columns[j]], kind[c]) for j, c in enumerate(cols)]
-            for i, values in enumerate(zip(*values_by_col)):
-                for j, v in enumerate(values):
+            for i, row_values in enumerate(zip(*values_by_col, strict=True)):
+                for j, v in enumerate(row_values):
                     write(n + start + 1 + i, j, v, kind[cols[j]])
         n += len(frame)
     # the filter is written with the sheet's closing XML, so it may be set after the rows
@@ -135,4 +128,4 @@ def write_xlsx(
                 v = float(v)
             write(row, j, v, k, total=True)
     wb.close()
-    return target.getvalue() if out is None else None
+    return buffer.getvalue() if out is None else None

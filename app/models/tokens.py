@@ -1,6 +1,7 @@
 """Long-lived API tokens for other systems (finance's), stored as a public prefix and a SHA-256 hash."""
 
 from datetime import UTC, datetime
+from typing import Literal, cast
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Base, UtcDateTime
 from app.models.users import User
 
-TOKEN_SCOPES = ("scorecards:read", "budgets:read")
+TokenScope = Literal["scorecards:read", "budgets:read"]
+TOKEN_SCOPES: tuple[TokenScope, ...] = ("scorecards:read", "budgets:read")
 
 
 class ApiToken(Base):
@@ -30,5 +32,6 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
     @property
-    def scope_list(self) -> list[str]:
-        return [s for s in self.scopes.split(",") if s]
+    def scope_list(self) -> list[TokenScope]:
+        # written only through `app.tokens.service.canonical_scopes`: known scopes only
+        return cast(list[TokenScope], [s for s in self.scopes.split(",") if s])

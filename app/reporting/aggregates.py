@@ -30,9 +30,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
     case,
     delete,
@@ -42,8 +44,9 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
-from sqlalchemy.sql import Delete, Insert, Select
+from sqlalchemy.sql import Delete, Insert, Select, Subquery
 
 from app.analytics.periods import shift_month
 from app.models import (
@@ -93,7 +96,7 @@ class Touched:
         return bool(self.sales or self.activities or self.accounts or self.all_months_of)
 
 
-def district_periods():
+def district_periods() -> Subquery:
     """Each seller's district periods: [valid_from, valid_to), valid_to null for the current one."""
     return select(
         SellerDistrict.seller_id,
@@ -105,7 +108,7 @@ def district_periods():
     ).subquery("p")
 
 
-def on_district_period(p, seller: ColumnElement, day: ColumnElement) -> ColumnElement:  # noqa: ANN001
+def on_district_period(p: Subquery, seller: sql.Expr, day: sql.Expr) -> ColumnElement[bool]:
     return and_(p.c.seller_id == seller, p.c.valid_from <= day, or_(p.c.valid_to.is_(None), day < p.c.valid_to))
 
 
@@ -126,15 +129,15 @@ class _Slice:
             return [None]
         return [self.sellers[i : i + ID_CHUNK] for i in range(0, len(self.sellers), ID_CHUNK)]
 
-    def fact_filter(self, seller: ColumnElement, day: ColumnElement, sellers: list[int] | None) -> list:
-        out = [] if sellers is None else [seller.in_(sellers)]
-        if self.first is not None:
+    def fact_filter(self, seller: sql.Expr, day: sql.Expr, sellers: list[int] | None) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = [] if sellers is None else [seller.in_(sellers)]
+        if self.first is not None and self.last is not None:
             out += [day >= _first(self.first), day < _first(shift_month(self.last, 1))]
         return out
 
-    def agg_filter(self, seller: ColumnElement, month: ColumnElement, sellers: list[int] | None) -> list:
-        out = [] if sellers is None else [seller.in_(sellers)]
-        if self.first is not None:
+    def agg_filter(self, seller: sql.Expr, month: sql.Expr, sellers: list[int] | None) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = [] if sellers is None else [seller.in_(sellers)]
+        if self.first is not None and self.last is not None:
             out += [month >= _first(self.first), month <= _first(self.last)]
         return out
 
@@ -222,14 +225,12 @@ def _refresh_products(conn: Executor, district_months: set[tuple[int, date]], ev
     month = sql.month_start(conn, Sale.date)
     has_cost = Sale.cost.is_not(None)
     amount = sql.cents(Sale.amount)
-    if everything:
-        districts, lo, hi = None, None, None
-    else:
+    districts: list[int] | None = None
+    agg: list[ColumnElement[bool]] = []
+    fact: list[ColumnElement[bool]] = []
+    if not everything:
         districts = sorted({d for d, _ in district_months})
         lo, hi = min(m for _, m in district_months), max(m for _, m in district_months)
-    agg = []
-    fact = []
-    if districts is not None:
         agg = [SalesProductMonthly.month >= lo, SalesProductMonthly.month <= hi]
         fact = [Sale.date >= lo, Sale.date < _first(shift_month(hi.strftime("%Y-%m"), 1))]
     chunks = [None] if districts is None else [districts[i : i + ID_CHUNK] for i in range(0, len(districts), ID_CHUNK)]
@@ -307,7 +308,7 @@ def _refresh_first_sales(conn: Executor, accounts: list[int] | None) -> None:
             )
 
 
-def _rewrite(conn: Executor, remove: Delete, add: Insert, facts: Select) -> None:
+def _rewrite(conn: Executor, remove: Delete, add: Insert, facts: Select[Any]) -> None:
     """Delete a slice's aggregate rows (`remove`) and insert them again from the facts (`add`).
 
     When the slice is at least half of the table (a first load, a reload, a rebuild) and `facts`
@@ -316,7 +317,10 @@ def _rewrite(conn: Executor, remove: Delete, add: Insert, facts: Select) -> None
     locks the table until commit, so only such loads do it; other imports write through the indexes.
     """
     table = remove.table
-    deleted = conn.execute(remove).rowcount or 0
+    if not isinstance(table, Table):  # the aggregates' own tables (their indexes are dropped below)
+        raise TypeError(f"{table} is not a table")
+    # a DELETE's result is a CursorResult (Session.execute is typed as returning any Result)
+    deleted = cast(CursorResult[Any], conn.execute(remove)).rowcount or 0
     if (conn.execute(facts).scalar() or 0) < BULK_MIN_FACTS or (
         conn.execute(select(func.count()).select_from(table)).scalar() or 0
     ) > deleted:  # rows kept
@@ -350,13 +354,13 @@ def _tuned(conn: Executor) -> Iterator[None]:
         yield
         conn.execute(text("SELECT set_config('work_mem', :v, true)"), {"v": before})
         return
-    before = conn.execute(text("PRAGMA cache_size")).scalar()
-    bigger = before is not None and (before if before < 0 else before * 4) > -SQLITE_CACHE_KIB  # pages of 4 KiB
+    pages = conn.execute(text("PRAGMA cache_size")).scalar_one()  # (one row, always)
+    bigger = (pages if pages < 0 else pages * 4) > -SQLITE_CACHE_KIB  # pages of 4 KiB
     if bigger:
         conn.execute(text(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}"))
     yield
     if bigger:
-        conn.execute(text(f"PRAGMA cache_size = {int(before)}"))
+        conn.execute(text(f"PRAGMA cache_size = {int(pages)}"))
 
 
 # The advisory lock key of `serialize` (any constant: "sc-aggr" in ASCII).

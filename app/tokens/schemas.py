@@ -1,11 +1,15 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.bodies import whole_number
+from app.models.tokens import TokenScope
 
-TokenScope = Literal["scorecards:read", "budgets:read"]
+if TYPE_CHECKING:
+    Days = int  # what whole_number's field holds (it builds an Annotated type at run time)
+else:
+    Days = whole_number(ge=1, le=3650)
 
 
 class ApiTokenCreate(BaseModel):
@@ -17,7 +21,7 @@ class ApiTokenCreate(BaseModel):
     scopes: list[TokenScope] = Field(
         min_length=1, description="`scorecards:read` and/or `budgets:read` (budgets, variance, forecast, exports)"
     )
-    expires_in_days: whole_number(ge=1, le=3650) | None = Field(
+    expires_in_days: Days | None = Field(
         default=None, description="days until the token stops working; omit for no expiry"
     )
 
