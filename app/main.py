@@ -26,8 +26,8 @@ from app.imports.router import router as imports_router
 from app.kpis.router import router as kpis_router
 from app.openapi import install as install_openapi
 from app.org.router import router as org_router
+from app.precompute import Precomputer
 from app.reporting.cache import FIGURES
-from app.reporting.precompute import Precomputer
 from app.scorecards.router import router as scorecards_router
 from app.security import SECURITY_HEADERS, check_settings
 from app.security import install as install_security
@@ -83,7 +83,7 @@ async def method_not_allowed(request: Request, _exc: Exception) -> JSONResponse:
 
 def create_app(*, precompute: bool | None = None) -> FastAPI:
     """The app; `precompute` (default: the PRECOMPUTE_FIGURES setting) runs the figure precomputer
-    (app.reporting.precompute) in this process while the app is up."""
+    (app.precompute) in this process while the app is up."""
     settings = get_settings()
     check_settings(settings)  # ConfigError (a RuntimeError): e.g. production with the default secret
     FIGURES.max_entries = settings.figure_cache_entries

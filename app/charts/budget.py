@@ -1,6 +1,7 @@
 """Budget-control figures: budget against actual per month, the variance waterfall, the forecast."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ from app.charts.palette import BLUE, GREEN, GREY, INK, ORANGE, SKY, VERMILLION, 
 MONEY = ",.0f"
 
 
-def _floats(values) -> np.ndarray:
+def _floats(values: Iterable[Any]) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy(dtype="float64")
 
 

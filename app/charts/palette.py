@@ -124,7 +124,7 @@ def to_json(fig: Figure) -> str:
     return to_json_plotly(out)
 
 
-def base_layout(**extra) -> dict:
+def base_layout(**extra: Any) -> dict:
     """Layout shared by every figure: small margins, readable font, legend above the plot."""
     layout = {
         "margin": {"l": 10, "r": 10, "t": 30, "b": 10},

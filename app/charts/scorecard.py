@@ -5,7 +5,8 @@ status (99.5 % amber is "99.5%", never "100%"), and every percent is spelled as 
 (nb "99,5 %"): text the figure carries, not a d3 format, which cannot put the space before the sign.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,15 +71,15 @@ def _ratio_ticks(values: np.ndarray, lang: str) -> dict:
     return _percent_ticks(low, top * 1.1 + step, lang, step=step, decimals=decimals)
 
 
-def _floats(values) -> np.ndarray:
+def _floats(values: Iterable[Any]) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy(dtype="float64")
 
 
-def _statuses(values) -> list[str]:
+def _statuses(values: Iterable[Any]) -> list[str]:
     return [s if s in STATUS_COLOR else "none" for s in values]
 
 
-def _month_dates(periods) -> np.ndarray:
+def _month_dates(periods: Iterable[str]) -> np.ndarray:
     """'YYYY-MM' strings as the first day of each month (datetime64[D])."""
     return np.array([f"{p}-01" for p in periods], dtype="datetime64[D]")
 

@@ -1,29 +1,32 @@
-"""Chart endpoints: Plotly figure JSON computed from the same service results as the data API.
+"""Chart endpoints: Plotly figure JSON computed from the same scores as the data API.
 
-Each route calls `app.reporting.scorecards` or `app.reporting.budget` exactly as the JSON routes do
-(same access rules: 404 for a unit the caller may not see, 403 for sellers on budgets, the same
-token scopes), then hands the numbers to the pure figures of `app.charts`. A scorecard figure's JSON
-is cached under the data version: once the caller's access to the unit is checked, a cached figure
-answers without the scorecard being fetched.
+Each route checks access as the JSON routes do (404 for a unit the caller may not see, 403 for
+sellers on budgets, the same token scopes), takes frames of the same results (the scorecard
+service's frames of the units' scores, `app.reporting.budget`'s reports) and hands them to the pure
+figures of `app.charts`. A scorecard figure's JSON is cached under the data version: once the
+caller's access to the unit is checked, a cached figure answers without the scores being fetched.
 """
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from app import charts
+from app.access import Scope
 from app.analytics.periods import MONTH_PATTERN
 from app.deps import ScopeDep, SessionDep, require_scope
 from app.params import BudgetScope, Lang, Level, Month, Period, Range, group_keys, invalid
 from app.reporting import budget as budget_service
 from app.reporting import cache as figure_cache
-from app.reporting import scorecards as scorecard_service
 from app.reporting.registry import load_registry
+from app.reporting.units import Unit, card_registry, resolve_unit
+from app.scorecards import service as scorecard_service
 
-FIGURE = {
+FIGURE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}}, "description": "a Plotly figure (data, layout)"},
     404: {"description": "no such unit, or not the caller's to see"},
 }
@@ -37,7 +40,7 @@ def _figure(fig: charts.Figure) -> Response:
     return Response(charts.to_json(fig), media_type="application/json")
 
 
-def _cached_figure(session: SessionDep, key: tuple, build) -> Response:  # noqa: ANN001
+def _cached_figure(session: Session, key: tuple, build: Callable[[], charts.Figure]) -> Response:
     """The figure's JSON from the figure cache (under the data version), built once per key. Only
     called after the caller's access to what the key names was checked."""
     body = figure_cache.get_or_compute(session, ("chart", *key), lambda: charts.to_json(build()))
@@ -49,17 +52,8 @@ def _not_found(level: str, code: str) -> HTTPException:
 
 
 def _name(lang: str) -> str:
-    """The column (of the registry) or field (of an answer) holding names in `lang`."""
+    """The column of the registry holding names in `lang`."""
     return "name_nb" if lang == "nb" else "name"
-
-
-def _kpi_rows(card: dict, lang: str) -> pd.DataFrame:
-    """The card's KPIs, `name` in the figure's language."""
-    rows = pd.DataFrame(
-        [k for p in card["perspectives"] for k in p["kpis"]],
-        columns=["code", _name(lang), "unit", "actual", "target", "attainment", "status"],
-    )
-    return rows.rename(columns={_name(lang): "name"})
 
 
 def _unit_figure(
@@ -69,23 +63,22 @@ def _unit_figure(
     code: str,
     period: str,
     key: tuple,
-    answer: Callable[[], dict],
-    draw: Callable[[dict], charts.Figure],
+    draw: Callable[[Unit, frozenset[str]], charts.Figure],
     months: list[str] | None = None,
 ) -> Response:
     """A figure of one unit for `period`: 404 unless the caller may see the unit for that period (checked
     on every request, so a figure another caller put in the cache never answers for this one); then the
-    figure's JSON from the figure cache, drawn from `answer()` (the service's scorecard, overview or
-    trend) only when the cache has no figure for `key`. `months`: the other months the figure shows;
-    those the caller may not see are blanked in `answer()`, so the figure is cached under them too
+    figure's JSON from the figure cache, drawn by `draw(unit, hidden)` from the service's frames only
+    when the cache has no figure for `key`. `months`: the other months the figure shows; those the
+    caller may not see (`hidden`) are blanked in the frames, so the figure is cached under them too
     (still not under the caller: every caller missing the same months shares it)."""
-    unit = scorecard_service.resolve_unit(session, scope=scope, level=level, code=code, period=period)
+    unit = resolve_unit(session, scope=scope, level=level, code=code, period=period)
     if unit is None:
         raise _not_found(level, code)
     hidden = scorecard_service.unseen_months(scope, unit, months or [])
     if hidden:
         key = (*key, ("hidden", *sorted(hidden)))
-    return _cached_figure(session, key, lambda: draw(answer()))
+    return _cached_figure(session, key, lambda: draw(unit, hidden))
 
 
 @scorecards.get("/{level}/{code}/kpis", responses=FIGURE)
@@ -100,20 +93,10 @@ def kpi_bullets(
 ) -> Response:
     """Bullet chart of every KPI of one unit's scorecard: attainment against the thresholds, status."""
 
-    def draw(card: dict) -> charts.Figure:
-        thresholds = load_registry(session).kpis[["code", "amber_threshold", "green_threshold"]]
-        return charts.kpi_bullets(_kpi_rows(card, lang).merge(thresholds, on="code", how="left"), lang=lang)
+    def draw(unit: Unit, _hidden: frozenset[str]) -> charts.Figure:
+        return charts.kpi_bullets(scorecard_service.kpi_rows(session, unit, period, range_, lang), lang=lang)
 
-    return _unit_figure(
-        session,
-        scope,
-        level,
-        code,
-        period,
-        ("kpis", level, code, period, range_, lang),
-        lambda: scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_),
-        draw,
-    )
+    return _unit_figure(session, scope, level, code, period, ("kpis", level, code, period, range_, lang), draw)
 
 
 @scorecards.get("/{level}/{code}/perspectives", responses=FIGURE)
@@ -128,22 +111,13 @@ def perspective_bars(
 ) -> Response:
     """One unit's perspective scores, with the previous month's beside them."""
 
-    def draw(card: dict) -> charts.Figure:
-        frame = pd.DataFrame(card["perspectives"], columns=["key", _name(lang), "score", "previous_score"])
-        return charts.perspective_bars(frame.rename(columns={_name(lang): "name"}), lang=lang)
+    def draw(unit: Unit, hidden: frozenset[str]) -> charts.Figure:
+        frame = scorecard_service.perspective_rows(session, unit, period, range_, lang, hidden)
+        return charts.perspective_bars(frame, lang=lang)
 
     key = ("perspectives", level, code, period, range_, lang)
-    return _unit_figure(
-        session,
-        scope,
-        level,
-        code,
-        period,
-        key,
-        lambda: scorecard_service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_),
-        draw,
-        months=scorecard_service.covered_months("scorecard", period, range_),
-    )
+    months = scorecard_service.covered_months("scorecard", period, range_)
+    return _unit_figure(session, scope, level, code, period, key, draw, months=months)
 
 
 @scorecards.get("/{level}/{code}/trend", responses=FIGURE)
@@ -158,21 +132,17 @@ def kpi_trend(
     lang: Lang = "en",
 ) -> Response:
     """One KPI of one unit month by month against its monthly target."""
-    registry = scorecard_service.card_registry(load_registry(session), level)  # an account's has fewer KPIs
+    registry = card_registry(load_registry(session), level)  # an account's has fewer KPIs
     codes = list(registry.kpis["code"])
     if kpi not in codes:
         raise invalid(
             "kpi", kpi, f"unknown or inactive KPI {kpi!r}; the KPIs of a {level}'s card are {', '.join(codes)}"
         )
 
-    def draw(found: dict) -> charts.Figure:
+    def draw(unit: Unit, hidden: frozenset[str]) -> charts.Figure:
         kpis = registry.kpis.set_index("code")
-        points = pd.DataFrame(
-            [{"period": p["period"], **p["kpis"].get(kpi, {})} for p in found["points"]],
-            columns=["period", "actual", "target", "attainment", "status"],
-        )
         return charts.kpi_trend(
-            points,
+            scorecard_service.trend_points(session, unit, period, months, kpi, hidden),
             name=str(kpis.at[kpi, _name(lang)]),
             unit=str(kpis.at[kpi, "unit"]),
             thresholds=(float(kpis.at[kpi, "amber_threshold"]), float(kpis.at[kpi, "green_threshold"])),
@@ -180,17 +150,8 @@ def kpi_trend(
         )
 
     key = ("trend", level, code, period, kpi, months, lang)
-    return _unit_figure(
-        session,
-        scope,
-        level,
-        code,
-        period,
-        key,
-        lambda: scorecard_service.trend(session, scope=scope, level=level, code=code, period=period, months=months),
-        draw,
-        months=scorecard_service.covered_months("trend", period, months),
-    )
+    covered = scorecard_service.covered_months("trend", period, months)
+    return _unit_figure(session, scope, level, code, period, key, draw, months=covered)
 
 
 @scorecards.get("/{level}/{code}/heatmap", responses=FIGURE)
@@ -205,41 +166,17 @@ def team_heatmap(
 ) -> Response:
     """The units (or sellers) below one unit × KPIs, coloured by attainment, ranked by overall score."""
 
-    def draw(found: dict) -> charts.Figure:
+    def draw(unit: Unit, _hidden: frozenset[str]) -> charts.Figure:
         kpis = load_registry(session).kpis
-        kids = sorted(
-            found["children"], key=lambda c: (c["overall_score"] is None, -(c["overall_score"] or 0), c["code"])
-        )
-        rows = [f"{c['name']} ({c['code']})" for c in kids]
+        att, st = scorecard_service.team_frames(session, unit, period, range_, lang)
         names = list(kpis[_name(lang)])
-        att = pd.DataFrame(
-            [[c["kpis"].get(k, {}).get("attainment") for k in kpis["code"]] for c in kids],
-            index=rows,
-            columns=names,
-            dtype="float64",
-        )
-        st = pd.DataFrame(
-            [[c["kpis"].get(k, {}).get("status", "none") for k in kpis["code"]] for c in kids],
-            index=rows,
-            columns=names,
-            dtype="object",
-        )
         thresholds = dict(zip(names, zip(kpis["amber_threshold"], kpis["green_threshold"], strict=True), strict=True))
         return charts.team_heatmap(att, st, lang=lang, thresholds=thresholds)
 
-    return _unit_figure(
-        session,
-        scope,
-        level,
-        code,
-        period,
-        ("heatmap", level, code, period, range_, lang),
-        lambda: scorecard_service.children(session, scope=scope, level=level, code=code, period=period, range_=range_),
-        draw,
-    )
+    return _unit_figure(session, scope, level, code, period, ("heatmap", level, code, period, range_, lang), draw)
 
 
-def _variance(session, scope, from_: str, to: str, by: str, per_month: bool) -> budget_service.Report:
+def _variance(session: Session, scope: Scope, from_: str, to: str, by: str, per_month: bool) -> budget_service.Report:
     keys = group_keys(by)
     try:
         budget_service.check_range(from_, to)

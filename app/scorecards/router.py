@@ -3,18 +3,18 @@
 Each answer is the JSON the figure cache keeps (checked against the route's response model when it
 was computed), sent as it is: a cached answer costs no validation or serialization per request."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from app.deps import ScopeDep, SessionDep, require_scope
 from app.params import Level, Period, Range
-from app.reporting import scorecards as service
+from app.scorecards import service
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 
 router = APIRouter(prefix="/scorecards", tags=["scorecards"], dependencies=[Depends(require_scope("scorecards:read"))])
 
-NOT_FOUND = {404: {"description": "no such unit, or not the caller's to see"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such unit, or not the caller's to see"}}
 
 
 def _sent(found: bytes | None, level: str, code: str) -> Response:

@@ -19,10 +19,11 @@ Everything is read in one snapshot (SQLite's read transaction is one; on Postgre
 READ transaction), so the version the entries are kept under is the version they were made from.
 """
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import date
 
 from sqlalchemy import Engine, func, select
@@ -31,9 +32,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.access import EVERYTHING
 from app.analytics.periods import last_complete_month
 from app.models import SalesMonthly
-from app.reporting import budget, scorecards
+from app.reporting import budget
 from app.reporting.cache import FIGURES
+from app.reporting.units import known_units
 from app.reporting.version import current_version
+from app.scorecards import service as scorecards
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +59,11 @@ def budget_page(session: Session, period: str, today: date) -> None:
         budget.variance_report(
             session, scope=EVERYTHING, from_=f"{period[:4]}-01", to=period, by=["district"], per_month=per_month
         )
-    try:
+    # a ValueError: the month lies outside the fiscal year the page would ask for: it shows an error
+    with contextlib.suppress(ValueError):
         budget.forecast_report(
             session, scope=EVERYTHING, year=int(period[:4]), as_of=period, by=["district"], today=today
         )
-    except ValueError:  # the month lies outside the fiscal year the page would ask for: it shows an error
-        pass
 
 
 class Precomputer:
@@ -92,13 +94,13 @@ class Precomputer:
             if version == self.version:
                 return False
             started = time.perf_counter()
-            entries: dict[tuple, bytes] = {}
-            units: dict[tuple, object] = {}  # the units the figures are found through
+            entries: dict[Hashable, bytes] = {}
+            units: dict[Hashable, object] = {}  # the units the figures are found through
             today = self._today()
             periods = periods_to_precompute(session, today)
             for period in periods:
                 entries.update(scorecards.precompute(session, period=period))
-                units.update(scorecards.known_units(session, period))
+                units.update(known_units(session, period))
                 if self._stop.is_set():
                     return False
                 budget_page(session, period, today)
