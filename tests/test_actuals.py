@@ -5,7 +5,8 @@ import math
 import pandas as pd
 import pytest
 
-from app.analytics.actuals import kpi_actuals
+from app.analytics.actuals import actuals_from_sums
+from app.analytics.kpis import SALES_SUMS
 
 # Two sellers in district D1. Account A9 bought from both; A7 is a key account.
 SALES = pd.DataFrame([
@@ -30,6 +31,48 @@ ACTIVITIES = pd.DataFrame([  # value in hundredths, as stored (two decimals)
     ("S2", "D1", "2026-02", "goal_conversation", 200, 2),
     ("S2", "D1", "2026-02", "training_hours", 750, 2),
 ], columns=["seller", "district", "month", "type", "value", "n"])
+
+_ALL = "__all__"
+
+
+# The sums the KPIs are made of, computed here in pandas from the literal rows: the test's own second
+# computation of what app.reporting.facts sums in SQL.
+def sales_sums(sales: pd.DataFrame, *, by: str | None = None, groups: list | None = None) -> pd.DataFrame:
+    """The sums and distinct counts the sales KPIs are made of, one row per group of `by`
+    (columns SALES_SUMS: money in cents, `active`/`new` distinct accounts over the group)."""
+    s = sales.assign(_g=sales[by] if by else _ALL)
+    index = _index(s["_g"], by, groups)
+    sums = s.groupby("_g")[SALES_SUMS[:6]].sum().reindex(index, fill_value=0)
+    buying = s[s["sale_lines"] > 0]
+    sums["active"] = buying.groupby("_g")["account_id"].nunique().reindex(index, fill_value=0)
+    sums["new"] = buying[buying["is_new"]].groupby("_g")["account_id"].nunique().reindex(index, fill_value=0)
+    return sums.astype("int64")
+
+
+def activity_sums(activities: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
+    """Σ value (hundredths) and row count per (group, type): columns group, type, value, n (int64)."""
+    a = activities.assign(group=activities[by] if by else _ALL)
+    return a.groupby(["group", "type"], as_index=False)[["value", "n"]].sum()
+
+
+def _index(keys: pd.Series, by: str | None, groups: list | None) -> pd.Index:
+    if groups is not None:
+        return pd.Index(groups, name=by or "group")
+    return pd.Index([_ALL] if by is None else sorted(set(keys)), name=by or "group")
+
+
+def kpi_actuals(
+    sales: pd.DataFrame, activities: pd.DataFrame, *, by: str | None = None, groups: list | None = None
+) -> pd.DataFrame:
+    """One row per group of `by` (a column of both frames), or one row (index `__all__`) for None.
+
+    `groups` lists the groups to report even when they have no rows (their sums are 0, their
+    ratios null): a seller who sold nothing still has a scorecard.
+    """
+    if groups is None and by is not None:
+        groups = sorted(set(sales[by]).union(activities[by]))
+    sums = sales_sums(sales, by=by, groups=groups)
+    return actuals_from_sums(sums, activity_sums(activities, by=by))
 
 
 def test_seller_actuals_by_hand():

@@ -10,6 +10,15 @@ from sqlalchemy import inspect, text
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
 from app import migrate
+from app.analytics.kpis import (
+    DEFAULT_AMBER,
+    DEFAULT_FISCAL_YEAR_START_MONTH,
+    DEFAULT_GREEN,
+    DEFAULT_KPI_WEIGHT,
+    DEFAULT_SCORE_CAP,
+    KPIS,
+    PERSPECTIVES,
+)
 from app.db import Base, make_engine
 
 # The tables the data model is documented to have (COMMON.md / PRODUCT.md); later migrations may add more.
@@ -19,32 +28,21 @@ DOCUMENTED_TABLES = {
     "perspectives", "kpi_definitions", "app_settings", "users",
 }
 
-# PRODUCT.md section 2: code -> (perspective, time roll-up). KPIs that add up over time roll up by
-# `sum`; ratios, means and distinct counts take the range's last month (`last`).
+# The seeded registry is the code's (app.analytics.kpis): the migrations write it out as data (they
+# are history and import no app code), and these hold the two together. Per built-in KPI, as seeded:
+# name, name in bokmål (migration 0007), perspective, unit, direction, time roll-up (KPIs that add up
+# over time roll up by `sum`; ratios, means and distinct counts take the range's last month, `last`),
+# weight and the green and amber thresholds.
 BUILT_IN_KPIS = {
-    "revenue": ("financial", "sum"),
-    "gross_margin": ("financial", "sum"),
-    "margin_pct": ("financial", "last"),
-    "active_customers": ("customer", "last"),
-    "new_customers": ("customer", "sum"),
-    "key_account_share": ("customer", "last"),
-    "csat": ("customer", "last"),
-    "meetings": ("process", "sum"),
-    "proposals": ("process", "sum"),
-    "hit_rate": ("process", "last"),
-    "training_hours": ("learning", "sum"),
-    "coaching_sessions": ("learning", "sum"),
+    k.code: (k.name, k.name_nb, k.perspective, k.unit, k.direction, k.time_rollup, DEFAULT_KPI_WEIGHT,
+             DEFAULT_GREEN, DEFAULT_AMBER)
+    for k in KPIS
 }
-PERSPECTIVE_WEIGHTS = {"financial": Decimal("0.40"), "customer": Decimal("0.25"),
-                       "process": Decimal("0.20"), "learning": Decimal("0.15")}
-# Migration 0007: the built-ins' names in bokmål (the same as app.analytics.kpis, written out here).
-NAMES_NB = {
-    "financial": "Økonomi", "customer": "Kunder", "process": "Interne prosesser", "learning": "Læring og vekst",
-    "revenue": "Omsetning", "gross_margin": "Dekningsbidrag", "margin_pct": "Dekningsgrad",
-    "active_customers": "Aktive kunder", "new_customers": "Nye kunder", "key_account_share": "Andel nøkkelkunder",
-    "csat": "Kundetilfredshet", "meetings": "Kundemøter", "proposals": "Tilbud sendt", "hit_rate": "Tilslagsrate",
-    "training_hours": "Opplæringstimer", "coaching_sessions": "Coachingsamtaler",
-}
+# key -> (name, name in bokmål, position: the registry's order)
+BUILT_IN_PERSPECTIVES = {p.key: (p.name, p.name_nb, i) for i, p in enumerate(PERSPECTIVES, start=1)}
+PERSPECTIVE_WEIGHTS = {p.key: Decimal(str(p.weight)) for p in PERSPECTIVES}
+# Migration 0007: the built-ins' names in bokmål (the registry's).
+NAMES_NB = {**{p.key: p.name_nb for p in PERSPECTIVES}, **{k.code: k.name_nb for k in KPIS}}
 
 
 def _tables(url: str) -> set[str]:
@@ -59,12 +57,33 @@ def _registry(url: str) -> tuple[dict, dict]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            kpis = {code: (perspective, rollup) for code, perspective, rollup in conn.execute(
-                text("SELECT code, perspective, time_rollup FROM kpi_definitions WHERE manual = :f"),
+            kpis = {code: (*rest, float(weight), float(green), float(amber))
+                    for code, *rest, weight, green, amber in conn.execute(
+                text("SELECT code, name, name_nb, perspective, unit, direction, time_rollup, weight, "
+                     "green_threshold, amber_threshold FROM kpi_definitions WHERE manual = :f"),
                 {"f": False})}
             weights = {key: Decimal(str(w)) for key, w in conn.execute(
                 text("SELECT key, weight FROM perspectives"))}
         return kpis, weights
+    finally:
+        engine.dispose()
+
+
+def _perspectives(url: str) -> dict:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {key: (name, name_nb, position) for key, name, name_nb, position in conn.execute(
+                text("SELECT key, name, name_nb, position FROM perspectives"))}
+    finally:
+        engine.dispose()
+
+
+def _settings(url: str) -> dict[str, str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT key, value FROM app_settings")).all())
     finally:
         engine.dispose()
 
@@ -88,6 +107,10 @@ def test_upgrade_downgrade_upgrade(backend, empty_db_url):
     kpis, weights = _registry(empty_db_url)
     assert kpis == BUILT_IN_KPIS
     assert weights == PERSPECTIVE_WEIGHTS
+    assert _perspectives(empty_db_url) == BUILT_IN_PERSPECTIVES
+    settings = _settings(empty_db_url)
+    assert (float(settings["score_cap"]), int(settings["fiscal_year_start_month"])) == (
+        DEFAULT_SCORE_CAP, DEFAULT_FISCAL_YEAR_START_MONTH)
     assert sum(weights.values()) == Decimal("1")
     assert _names_nb(empty_db_url) == NAMES_NB
 

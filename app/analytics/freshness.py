@@ -12,9 +12,11 @@ null when none is. Manual KPIs (kpi_values) are not affected: a missing value is
 import numpy as np
 import pandas as pd
 
-# The built-in KPIs by the facts they are made of (app.analytics.actuals).
-SALES_KPIS = ("revenue", "gross_margin", "margin_pct", "active_customers", "new_customers", "key_account_share")
-ACTIVITY_KPIS = ("csat", "meetings", "proposals", "hit_rate", "training_hours", "coaching_sessions")
+from app.analytics.kpis import KPIS
+
+# The built-in KPIs by the facts they are made of (their `facts` in the registry).
+SALES_KPIS = tuple(k.code for k in KPIS if k.facts == "sales")
+ACTIVITY_KPIS = tuple(k.code for k in KPIS if k.facts == "activities")
 
 
 def not_loaded(period: str, through: str | None) -> bool:

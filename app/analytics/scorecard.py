@@ -79,8 +79,8 @@ def score_units(
     `kpis`: code, name, unit, direction, perspective, weight, green_threshold, amber_threshold
     (active KPIs only, in display order). `perspectives`: key, name, weight (in display order).
 
-    Returns (kpi rows: entity (the unit's index value), code, actual, target, attainment, score, status and the KPI's columns;
-    perspective rows: entity, key, name, weight, score; overall score per entity).
+    Returns (kpi rows: entity (the unit's index value), code, actual, target, attainment, score, status
+    and the KPI's columns; perspective rows: entity, key, name, weight, score; overall score per entity).
     """
     codes = list(kpis["code"])
     units = actuals.index

@@ -549,9 +549,11 @@ def forecast(
     budget_total = [int(v) for v in cells["ba"]]
     budget_td = [int(v) for v in cells["btd"]]
     actual_td = [int(v) for v in cells["aa"]]
-    remainder = [a + b - t for a, b, t in zip(actual_td, budget_total, budget_td)]
+    remainder = [a + b - t for a, b, t in zip(actual_td, budget_total, budget_td, strict=True)]
     run_rate = [_div_round(a * 12, n) for a in actual_td]
-    seasonal = [_div_round(a * b, t) if t != 0 else None for a, b, t in zip(actual_td, budget_total, budget_td)]
+    seasonal = [
+        _div_round(a * b, t) if t != 0 else None for a, b, t in zip(actual_td, budget_total, budget_td, strict=True)
+    ]
     no_budget = np.full(len(cells), not with_budget)
     out["budget"] = _money(np.array(budget_total, dtype="int64"), no_budget)
     out["budget_to_date"] = _money(np.array(budget_td, dtype="int64"), no_budget)

@@ -1,10 +1,14 @@
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from app.analytics.kpis import Direction, PerspectiveKey, TimeRollup, Unit
 from app.bodies import PatchModel, whole_number
 
-Perspective = Literal["financial", "customer", "process", "learning"]
+if TYPE_CHECKING:
+    FiscalMonth = int  # what whole_number's field holds (it builds an Annotated type at run time)
+else:
+    FiscalMonth = whole_number(ge=1, le=12)
 Weight = Annotated[float, Field(ge=0, le=1000)]
 Threshold = Annotated[float, Field(ge=0, le=10)]
 NB_HELP = "the name in Norwegian bokmål; without one the English `name` is shown in both languages"
@@ -23,11 +27,11 @@ class KpiRead(BaseModel):
     name_nb: str = Field(description="the name in Norwegian bokmål (the English name where none was given)")
     perspective: str
     unit: str
-    direction: Literal["higher", "lower"]
+    direction: Direction
     weight: float
     green_threshold: float
     amber_threshold: float
-    time_rollup: Literal["sum", "last"]
+    time_rollup: TimeRollup
     manual: bool
     active: bool
 
@@ -53,13 +57,13 @@ class ManualKpiCreate(BaseModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$", description="lower case, digits and _")
     name: str = Field(min_length=1, max_length=200)
     name_nb: str | None = Field(default=None, min_length=1, max_length=200, description=NB_HELP)
-    perspective: Perspective
-    unit: Literal["currency", "ratio", "count", "hours", "score", "days"] = "score"
-    direction: Literal["higher", "lower"] = "higher"
+    perspective: PerspectiveKey
+    unit: Unit = "score"
+    direction: Direction = "higher"
     weight: Weight = 1.0
     green_threshold: Threshold = 1.0
     amber_threshold: Threshold = 0.9
-    time_rollup: Literal["sum", "last"] = Field(
+    time_rollup: TimeRollup = Field(
         default="last", description="over a range: `sum` of the months, or the `last` month's value"
     )
 
@@ -100,4 +104,4 @@ class ScorecardSettingsUpdate(PatchModel):
     """Any of these; what is left out stays as it is."""
 
     score_cap: float | None = Field(default=None, ge=1, le=10)
-    fiscal_year_start_month: whole_number(ge=1, le=12) | None = None
+    fiscal_year_start_month: FiscalMonth | None = None

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from app.analytics.actuals import SALES_SUMS
+from app.analytics.kpis import SALES_SUMS
 from app.analytics.periods import month_start, shift_month
 from app.models import Account, AccountFirstSale, ActivitiesMonthly, Activity, District, SalesMonthly
 from app.reporting import sql

@@ -29,7 +29,8 @@ class Registry:
 
     @property
     def additive(self) -> set[str]:
-        """KPIs whose unit target may be the sum of its children's (they add up across people)."""
+        """KPIs whose unit target may be the sum of its children's (they add up across people: the
+        built-ins whose `people_rollup` is `sum` in app.analytics.kpis; a manual KPI never does)."""
         return {c for c in self.kpis["code"] if c in KPI_BY_CODE and KPI_BY_CODE[c].additive_target}
 
     @property
