@@ -64,17 +64,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from import_throughput import PG_SERVER  # noqa: E402  (the team's PostgreSQL server URL)
 
+from app.analytics.kpis import KPIS  # noqa: E402  (pure: no database, no web)
+
 N_REG, N_DIST, N_SELL, N_ACC, N_PROD = 10, 100, 2_000, 50_000, 500
 FIRST_DAY, DAYS = np.datetime64("2024-11-01"), 730  # 2024-11-01 .. 2026-10-31
 MOVE_DAY = "2026-04-01"
 PERIOD = "2026-10"
-KPI_CODES = ("revenue", "gross_margin", "margin_pct", "active_customers", "new_customers", "key_account_share",
-             "csat", "meetings", "proposals", "hit_rate", "training_hours", "coaching_sessions")
-NON_ADDITIVE = ("margin_pct", "active_customers", "new_customers", "key_account_share", "csat", "hit_rate")
+# The KPI codes and their roll-ups come from the registry; the DuckDB baseline below writes its own SQL
+KPI_CODES = tuple(k.code for k in KPIS)
+NON_ADDITIVE = tuple(k.code for k in KPIS if not k.additive_target)  # a unit's target is its own
+LAST_MONTH = tuple(k.code for k in KPIS if k.time_rollup == "last")  # a range's target: its last month's
+# sums and counts of nothing are 0 (gross_margin: null where no cost is known, as DuckDB's sum of nothing)
+ZERO_OVER_NOTHING = tuple(
+    k.code for k in KPIS if k.people_rollup in ("sum", "distinct") and k.code != "gross_margin"
+)
 ACT_TYPES = ("meeting", "call", "proposal", "won", "lost", "training_hours", "coaching_session",
              "goal_conversation", "csat")
 ACT_P = (0.35, 0.20, 0.12, 0.05, 0.05, 0.05, 0.05, 0.03, 0.10)
 PASSWORD = "bench-password-1"
+
+
+def _sql_list(codes: tuple[str, ...]) -> str:
+    """KPI codes as an SQL IN list: 'a','b'."""
+    return ",".join(f"'{c}'" for c in codes)
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -340,14 +352,13 @@ class Duck:
 
     # range targets per grp from the temp view tu (level, unit_code, grp, own): own units' targets of every
     # KPI, plus the additive KPIs summed over the sellers mapped to grp (own = false)
-    _TARGETS = """
+    _TARGETS = f"""
         SELECT tu.grp, t.kpi_code,
-          CASE WHEN t.kpi_code IN ('margin_pct','active_customers','key_account_share','csat','hit_rate')
+          CASE WHEN t.kpi_code IN ({_sql_list(LAST_MONTH)})
                THEN sum(t.value) FILTER (t.month = $last) ELSE sum(t.value) END AS target
         FROM targets t JOIN tu ON t.level = tu.level AND t.unit_code = tu.unit_code
         WHERE t.month BETWEEN $first AND $last
-          AND (tu.own OR t.kpi_code NOT IN ('margin_pct','active_customers','new_customers','key_account_share',
-                                            'csat','hit_rate'))
+          AND (tu.own OR t.kpi_code NOT IN ({_sql_list(NON_ADDITIVE)}))
         GROUP BY tu.grp, t.kpi_code ORDER BY tu.grp, t.kpi_code"""
 
     def _run(self, first: str, last: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -465,8 +476,7 @@ def _duck_dict(actual: pd.DataFrame, targets: pd.DataFrame, grp) -> dict:  # noq
     row = actual[actual["grp"] == grp]
     out = {k: (None if row.empty or pd.isna(row.iloc[0][k]) else float(row.iloc[0][k]))
            for k in KPI_CODES}
-    for kpi in ("revenue", "active_customers", "new_customers", "meetings", "proposals", "training_hours",
-                "coaching_sessions"):  # sums and counts of nothing are 0
+    for kpi in ZERO_OVER_NOTHING:  # sums and counts of nothing are 0
         out.setdefault(kpi, 0.0)
         out[kpi] = out[kpi] or 0.0
     tg = targets[targets["grp"] == grp].set_index("kpi_code")["target"]
@@ -488,7 +498,7 @@ def run_backend(backend: str, url: str, t: dict[str, pd.DataFrame], duck: Duck, 
     from app.access import EVERYTHING
     from app.db import get_session, make_engine
     from app.main import create_app
-    from app.reporting import scorecards as sc
+    from app.scorecards import service as sc
     from app.reporting.cache import FIGURES
 
     engine = make_engine(url)

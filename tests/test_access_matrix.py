@@ -44,9 +44,11 @@ from app.auth.tokens import create_access_token
 from app.db import get_session
 from app.main import create_app
 from app.models import Budget, Sale, Target
-from app.reporting.aggregates import rebuild
 from tests.builders import (
     PASSWORD,
+    add_budgets,
+    add_sales,
+    add_targets,
     login,
     make_account,
     make_district,
@@ -283,20 +285,20 @@ def _build(session: Session) -> dict:
     move_seller(session, seller=s["S5"], district=d["D3"], valid_from=MOVE_DAY)
     a["A4"] = make_account(session, code="A4", district=d["D1"], key_account=True, kam=s["S1"])
     a["A4"].name = NAMES["A4"]
-    for when, (day, account, amount) in MOVER_SALES.items():
-        session.add(Sale(id=f"m-S5-{when}", date=day, seller_id=s["S5"].id, account_id=a[account].id,
-                         product_id=widget.id, quantity=Decimal(1), amount=Decimal(amount)))
-    for code, amount in SALES.items():
-        session.add(Sale(id=f"m-{code}", date=date(2026, 2, 10), seller_id=s[code].id,
-                         account_id=a[account_of[code]].id, product_id=widget.id, quantity=Decimal(3),
-                         amount=Decimal(amount)))
-    for code, amount in BUDGETS.items():
-        session.add(Budget(district_id=d[code].id, product_id=widget.id, month=date(2026, 2, 1),
-                           quantity=Decimal(4), amount=Decimal(amount), source_period="2026-02"))
-    for code, value in TARGETS.items():
-        session.add(Target(level="seller" if code.startswith("S") else "district", unit_code=code,
-                           kpi_code="revenue", month=date(2026, 2, 1), value=Decimal(value),
-                           source_period="2026-02"))
+    add_sales(session, [Sale(id=f"m-S5-{when}", date=day, seller_id=s["S5"].id, account_id=a[account].id,
+                             product_id=widget.id, quantity=Decimal(1), amount=Decimal(amount))
+                        for when, (day, account, amount) in MOVER_SALES.items()])
+    add_sales(session, [Sale(id=f"m-{code}", date=date(2026, 2, 10), seller_id=s[code].id,
+                             account_id=a[account_of[code]].id, product_id=widget.id, quantity=Decimal(3),
+                             amount=Decimal(amount))
+                        for code, amount in SALES.items()])
+    add_budgets(session, [Budget(district_id=d[code].id, product_id=widget.id, month=date(2026, 2, 1),
+                                 quantity=Decimal(4), amount=Decimal(amount), source_period="2026-02")
+                          for code, amount in BUDGETS.items()])
+    add_targets(session, [Target(level="seller" if code.startswith("S") else "district", unit_code=code,
+                                 kpi_code="revenue", month=date(2026, 2, 1), value=Decimal(value),
+                                 source_period="2026-02")
+                          for code, value in TARGETS.items()])
     make_leader(session, units=[("district", "D1")], email=EMAILS["ldist"])
     make_leader(session, units=[("region", "RN")], email=EMAILS["lreg"])
     make_leader(session, units=[("district", "D3")], email=EMAILS["ld3"])
@@ -308,7 +310,6 @@ def _build(session: Session) -> dict:
              "ld3": make_user(session, role="leader", email=EMAILS["ld3"]),
              "mover": make_user(session, role="seller", email=EMAILS["mover"])}
     session.flush()
-    rebuild(session)  # rows added below the importer: bring the aggregates in step
     return users
 
 

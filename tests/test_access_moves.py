@@ -17,11 +17,14 @@ import pytest
 
 from app.access import Scope, scope_for, seller_spans
 from app.models import Activity, Sale, Target
-from app.reporting import scorecards
-from app.reporting.aggregates import rebuild
 from app.reporting.version import transaction_version
 from app.reporting.cache import FIGURES
+from app.reporting.units import Unit, known_units
+from app.scorecards import service as scorecards
 from tests.builders import (
+    add_activities,
+    add_sales,
+    add_targets,
     login,
     make_account,
     make_district,
@@ -50,24 +53,27 @@ def org(session):
     ka.name = "Key Account AS"
     na = make_account(session, code="NA", district=d1)
     p = make_product(session, code="P1")
-    for sid, day, account, amount in (("m1", date(2026, 2, 10), ka, "1000.00"),
-                                      ("m2", date(2026, 3, 20), na, "250.00")):
-        session.add(Sale(id=sid, date=day, seller_id=sm.id, account_id=account.id, product_id=p.id,
-                         quantity=Decimal(1), amount=Decimal(amount)))
+    add_sales(session, [Sale(id=sid, date=day, seller_id=sm.id, account_id=account.id, product_id=p.id,
+                             quantity=Decimal(1), amount=Decimal(amount))
+                        for sid, day, account, amount in (("m1", date(2026, 2, 10), ka, "1000.00"),
+                                                          ("m2", date(2026, 3, 20), na, "250.00"))])
     # KA's activities: meetings 1 (Feb) + 2 (Mar) = 3; a coaching session tagged with KA (about SM,
     # not about KA: left out of KA's card); SM's training hours carry no account.
-    for aid, day, kind, value, account in (
+    activities = (
         ("t1", date(2026, 2, 3), "meeting", "1", ka), ("t2", date(2026, 3, 3), "meeting", "2", ka),
         ("t3", date(2026, 3, 4), "coaching_session", "1", ka), ("t4", date(2026, 2, 5), "training_hours", "8", None),
-    ):
-        session.add(Activity(id=aid, date=day, seller_id=sm.id, account_id=account.id if account else None,
-                             type=kind, value=Decimal(value)))
+    )
+    add_activities(session, [Activity(id=aid, date=day, seller_id=sm.id, account_id=account.id if account else None,
+                                      type=kind, value=Decimal(value))
+                             for aid, day, kind, value, account in activities])
     # KA's targets: revenue 800 (Feb) + 400 (Mar); meetings 4 (Mar); coaching_sessions 2 (Mar): a target
     # the account card must not score
-    for kpi, month, value in (("revenue", date(2026, 2, 1), "800"), ("revenue", date(2026, 3, 1), "400"),
-                              ("meetings", date(2026, 3, 1), "4"), ("coaching_sessions", date(2026, 3, 1), "2")):
-        session.add(Target(level="account", unit_code="KA", kpi_code=kpi, month=month, value=Decimal(value),
-                           source_period=str(month)[:7]))
+    add_targets(session, [Target(level="account", unit_code="KA", kpi_code=kpi, month=month, value=Decimal(value),
+                                 source_period=str(month)[:7])
+                          for kpi, month, value in (("revenue", date(2026, 2, 1), "800"),
+                                                    ("revenue", date(2026, 3, 1), "400"),
+                                                    ("meetings", date(2026, 3, 1), "4"),
+                                                    ("coaching_sessions", date(2026, 3, 1), "2"))])
     make_leader(session, units=[("district", "D1")], email="l1@moves.test")
     make_leader(session, units=[("district", "D2")], email="l2@moves.test")
     users = {"l1": make_user(session, role="leader", email="l1@moves.test"),
@@ -75,7 +81,6 @@ def org(session):
              "sm": make_user(session, role="seller", email="sm@moves.test"),
              "admin": make_user(session, role="admin")}
     session.flush()
-    rebuild(session)  # rows added below the importer: bring the aggregates in step
     return {"d1": d1, "d2": d2, "sm": sm, "sb": sb, "ka": ka, "na": na, "users": users}
 
 
@@ -181,9 +186,8 @@ def test_a_card_shows_the_previous_period_only_to_who_sees_it(client, session, o
     """SM's March card for the new leader: March is theirs, February (the previous period) is not:
     its scores and KPIs are null. The admin sees February's: revenue 1000.00 (KA, 10 Feb) against
     SM's target 800 (added here): attainment 1000 / 800 = 1.25."""
-    session.add(Target(level="seller", unit_code="SM", kpi_code="revenue", month=date(2026, 2, 1),
-                       value=Decimal(800), source_period="2026-02"))
-    session.flush()
+    add_targets(session, [Target(level="seller", unit_code="SM", kpi_code="revenue", month=date(2026, 2, 1),
+                                 value=Decimal(800), source_period="2026-02")])
     h = _headers(client, org)
     url = f"{API}/scorecards/seller/SM?period=2026-03&range=month"
     admin = client.get(url, headers=h["admin"]).json()
@@ -220,7 +224,7 @@ def test_unseen_months_of_a_seller_who_came_back():
     to May (their month ends fall in the D2 stay) of a trend through June; others miss nothing."""
     history = [(7, 1, date(2025, 1, 1)), (7, 2, date(2026, 3, 16)), (7, 1, date(2026, 6, 1))]
     d1 = Scope(seller_ids=frozenset({7}), seller_spans=seller_spans(history, {1}))
-    seller = scorecards.Unit("seller", 7, "S7", "S7")
+    seller = Unit("seller", 7, "S7", "S7")
     months = scorecards.covered_months("trend", "2026-06", 6)
     assert months == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
     assert scorecards.unseen_months(d1, seller, months) == {"2026-03", "2026-04", "2026-05"}
@@ -274,7 +278,7 @@ def test_precomputed_figures_do_not_answer_for_the_old_leader(client, session, o
     """The precomputer fills the cache with every unit's figures (and the units they are found
     through) for the opening period: that must not open them to anyone."""
     version = transaction_version(session)
-    FIGURES.put_many(version, {**scorecards.known_units(session, "2026-03"),
+    FIGURES.put_many(version, {**known_units(session, "2026-03"),
                                **scorecards.precompute(session, period="2026-03")})
     assert ("scorecard", ("seller", "SM"), "2026-03", "ytd") in [key for _, key in FIGURES.keys()]  # noqa: SIM118
     h = _headers(client, org)

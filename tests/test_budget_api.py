@@ -23,8 +23,9 @@ import pytest
 
 from app.analytics.periods import shift_month
 from app.models import Budget, Sale
-from app.reporting.aggregates import rebuild
 from tests.builders import (
+    add_budgets,
+    add_sales,
     login,
     make_account,
     make_district,
@@ -43,16 +44,16 @@ MONEY = ("budget_amount", "actual_amount", "variance_amount", "budget_quantity",
          "price_effect", "volume_effect", "mix_effect", "budget_margin", "actual_margin", "margin_variance")
 
 
-def add_budget(session, district, product, month, quantity, amount, cost=None):
-    session.add(Budget(district_id=district.id, product_id=product.id, month=date.fromisoformat(month + "-01"),
-                       quantity=Decimal(quantity), amount=Decimal(amount),
-                       cost=Decimal(cost) if cost else None, source_period=month))
+def budget_line(district, product, month, quantity, amount, cost=None) -> Budget:
+    return Budget(district_id=district.id, product_id=product.id, month=date.fromisoformat(month + "-01"),
+                  quantity=Decimal(quantity), amount=Decimal(amount),
+                  cost=Decimal(cost) if cost else None, source_period=month)
 
 
-def add_sale(session, sid, day, seller, account, product, quantity, amount, cost=None):
-    session.add(Sale(id=sid, date=date.fromisoformat(day), seller_id=seller.id, account_id=account.id,
-                     product_id=product.id, quantity=Decimal(quantity), amount=Decimal(amount),
-                     cost=Decimal(cost) if cost else None))
+def sale_line(sid, day, seller, account, product, quantity, amount, cost=None) -> Sale:
+    return Sale(id=sid, date=date.fromisoformat(day), seller_id=seller.id, account_id=account.id,
+                product_id=product.id, quantity=Decimal(quantity), amount=Decimal(amount),
+                cost=Decimal(cost) if cost else None)
 
 
 @pytest.fixture
@@ -71,20 +72,22 @@ def org(session):
     b = make_product(session, code="B", group="G1")
     c = make_product(session, code="C", group="G2")
     a.name, b.name, c.name = "Apple", "Banana", NASTY
-    add_budget(session, d1, a, "2026-01", "100", "1000.00")
-    add_budget(session, d1, b, "2026-01", "50", "1000.00")
-    add_budget(session, d1, a, "2026-02", "10", "100.00", cost="60.00")
-    add_budget(session, d2, a, "2026-01", "10", "100.00")
-    add_budget(session, d3, c, "2026-01", "1", "10.00")
-    add_sale(session, "x1", "2026-01-05", s1, acc, a, "70", "665.00", cost="400.00")
-    add_sale(session, "x2", "2026-01-25", s1, acc, a, "50", "475.00")
-    add_sale(session, "x3", "2026-01-31", s1, acc, b, "40", "840.00")
-    add_sale(session, "x4", "2026-01-20", s2, acc, a, "10", "100.00")
-    add_sale(session, "x5", "2026-02-03", s2, acc, a, "5", "50.00")
-    add_sale(session, "x6", "2026-01-02", s3, acc, c, "1", "12.00", cost="5.00")
-    add_sale(session, "x7", "2025-12-31", s1, acc, a, "99", "999.00")  # outside every range asked
-    session.flush()
-    rebuild(session)  # the rows went in without the importer: bring the monthly aggregates in step
+    add_budgets(session, [
+        budget_line(d1, a, "2026-01", "100", "1000.00"),
+        budget_line(d1, b, "2026-01", "50", "1000.00"),
+        budget_line(d1, a, "2026-02", "10", "100.00", cost="60.00"),
+        budget_line(d2, a, "2026-01", "10", "100.00"),
+        budget_line(d3, c, "2026-01", "1", "10.00"),
+    ])
+    add_sales(session, [
+        sale_line("x1", "2026-01-05", s1, acc, a, "70", "665.00", cost="400.00"),
+        sale_line("x2", "2026-01-25", s1, acc, a, "50", "475.00"),
+        sale_line("x3", "2026-01-31", s1, acc, b, "40", "840.00"),
+        sale_line("x4", "2026-01-20", s2, acc, a, "10", "100.00"),
+        sale_line("x5", "2026-02-03", s2, acc, a, "5", "50.00"),
+        sale_line("x6", "2026-01-02", s3, acc, c, "1", "12.00", cost="5.00"),
+        sale_line("x7", "2025-12-31", s1, acc, a, "99", "999.00"),  # outside every range asked
+    ])
     return dict(r1=r1, r2=r2, d1=d1, d2=d2, d3=d3, s1=s1, s2=s2, s3=s3, acc=acc, a=a, b=b, c=c)
 
 
@@ -354,12 +357,11 @@ def test_finance_token_with_budgets_read_works_and_without_gets_403(client, org,
 
 def test_forecast_methods_by_hand(client, session, org, finance):
     # D3 gets a budget for the rest of 2026 (C, 20.00 a month) and sales in February and March
-    for m in range(2, 13):
-        add_budget(session, org["d3"], org["c"], f"2026-{m:02d}", "2", "20.00")
-    add_sale(session, "f1", "2026-02-15", org["s3"], org["acc"], org["c"], "1", "25.00")
-    add_sale(session, "f2", "2026-03-05", org["s3"], org["acc"], org["c"], "1", "30.00")  # after as_of
-    session.flush()
-    rebuild(session)
+    add_budgets(session, [budget_line(org["d3"], org["c"], f"2026-{m:02d}", "2", "20.00") for m in range(2, 13)])
+    add_sales(session, [
+        sale_line("f1", "2026-02-15", org["s3"], org["acc"], org["c"], "1", "25.00"),
+        sale_line("f2", "2026-03-05", org["s3"], org["acc"], org["c"], "1", "30.00"),  # after as_of
+    ])
     body = _ok(client, finance, FORECAST, year=2026, as_of="2026-02", by="district")
     assert (body["year"], body["as_of"], body["by"]) == (2026, "2026-02", ["district"])
     rows = _by_key(body["rows"], "district_code")

@@ -7,9 +7,7 @@ value raises), and its JSON must be exactly what the app sends. The tests then r
 figure.
 """
 
-import ast
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -48,15 +46,6 @@ def _trace(fig: go.Figure, kind: str, name: str | None = None):
     found = [t for t in fig.data if t.type == kind and (name is None or t.name == name)]
     assert found, f"no {kind} trace named {name!r} in {[(t.type, t.name) for t in fig.data]}"
     return found[0]
-
-
-def test_charts_package_imports_neither_sqlalchemy_nor_fastapi():
-    root = Path(charts.__file__).parent
-    for path in root.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        modules = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-        modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-        assert not [m for m in modules if m.split(".")[0] in {"sqlalchemy", "fastapi", "starlette"}], path
 
 
 # --- KPI bullets ----------------------------------------------------------------------------

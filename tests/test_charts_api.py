@@ -9,15 +9,11 @@ S1 1000 (attainment 1.14), S2 1000 (0.84).
 """
 
 import base64
-from datetime import date
-from decimal import Decimal
 
 import numpy as np
 import pytest
 
-from app.models import Budget, Sale, Target
-from app.reporting.aggregates import rebuild
-from tests.builders import login, make_account, make_district, make_product, make_region, make_seller, make_user
+from tests.builders import login, make_budget_month, make_district, make_region, make_seller, make_user
 
 SC = "/api/v1/charts/scorecards"
 BU = "/api/v1/charts/budget"
@@ -43,26 +39,10 @@ def trace(fig: dict, kind: str, name: str | None = None) -> dict:
 
 @pytest.fixture
 def org(session):
-    r1, r9 = make_region(session, code="R1"), make_region(session, code="R9")
-    d1 = make_district(session, code="D1", region=r1)
-    d9 = make_district(session, code="D9", region=r9)
-    s1 = make_seller(session, code="S1", district=d1, name="Ann")
-    s2 = make_seller(session, code="S2", district=d1, name="Bo")
-    s9 = make_seller(session, code="S9", district=d9)
-    acc = make_account(session, code="AC1", district=d1)
-    a, b = make_product(session, code="A"), make_product(session, code="B")
-    for product, qty, amount in ((a, "100", "1000.00"), (b, "50", "1000.00")):
-        session.add(Budget(district_id=d1.id, product_id=product.id, month=date(2026, 1, 1), quantity=Decimal(qty),
-                           amount=Decimal(amount), cost=None, source_period="2026-01"))
-    for sid, seller, product, qty, amount in (("x1", s1, a, "120", "1140.00"), ("x2", s2, b, "40", "840.00")):
-        session.add(Sale(id=sid, date=date(2026, 1, 15), seller_id=seller.id, account_id=acc.id,
-                         product_id=product.id, quantity=Decimal(qty), amount=Decimal(amount), cost=None))
-    for code in ("S1", "S2"):
-        session.add(Target(level="seller", unit_code=code, kpi_code="revenue", month=date(2026, 1, 1),
-                           value=Decimal("1000"), source_period="2026-01"))
-    session.flush()
-    rebuild(session)  # rows added below the importer: bring the aggregates in step
-    return {"s1": s1, "s2": s2, "s9": s9}
+    made = make_budget_month(session, s1_quantity="120", s1_amount="1140.00")
+    r9 = make_region(session, code="R9")
+    s9 = make_seller(session, code="S9", district=make_district(session, code="D9", region=r9))
+    return {"s1": made["s1"], "s2": made["s2"], "s9": s9}
 
 
 @pytest.fixture

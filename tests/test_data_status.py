@@ -14,7 +14,7 @@ import pytest
 
 from app.analytics.freshness import mask_unloaded
 from app.imports.service import import_file
-from app.reporting import scorecards
+from app.scorecards import service as scorecards
 from app.tokens.service import create_token
 from tests.builders import (
     login,

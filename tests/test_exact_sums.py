@@ -20,15 +20,24 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import insert
 
-from app.analytics.actuals import SALES_SUMS, actuals_from_sums
+from app.analytics.actuals import actuals_from_sums
+from app.analytics.kpis import SALES_SUMS
 from app.analytics.targets import TARGET_SCALE, range_targets, resolve_targets, units_of_float_sums
 from app.models import Activity, KpiValue, Sale, Target
-from app.reporting.aggregates import rebuild
 from app.reporting.registry import load_registry
-from app.reporting.scorecards import _targets
-from tests.builders import login, make_account, make_district, make_product, make_region, make_seller, make_user
+from app.reporting.unit_targets import summed_targets as _targets
+from tests.builders import (
+    add_activities,
+    add_sales,
+    add_targets,
+    login,
+    make_account,
+    make_product,
+    make_seller,
+    make_two_districts,
+    make_user,
+)
 
 # --------------------------------------------------------------------------------------------------
 # pure: app.analytics
@@ -124,10 +133,7 @@ def test_gross_margin_is_null_only_when_sales_exist_without_a_cost():
 
 @pytest.fixture
 def org(session):
-    r1 = make_region(session, code="R1")
-    d1 = make_district(session, code="D1", region=r1)
-    d2 = make_district(session, code="D2", region=r1)
-    s1 = make_seller(session, code="S1", district=d1)
+    _, d1, d2, s1 = make_two_districts(session)
     s2 = make_seller(session, code="S2", district=d1)
     make_seller(session, code="S3", district=d2)
     make_seller(session, code="S4", district=d1)
@@ -135,11 +141,11 @@ def org(session):
     p = make_product(session, code="P1")
     tenth, cost = Decimal("0.10"), Decimal("0.04")
     sale = {"account_id": a1.id, "product_id": p.id, "quantity": Decimal(1), "amount": tenth}
-    session.execute(insert(Sale), [
-        *({**sale, "id": f"s1-{i}", "date": date(2026, 1 + i % 2, 1 + i % 28), "seller_id": s1.id, "cost": cost}
+    add_sales(session, [
+        *(Sale(**sale, id=f"s1-{i}", date=date(2026, 1 + i % 2, 1 + i % 28), seller_id=s1.id, cost=cost)
           for i in range(1_000)),
-        *({**sale, "id": f"s2-{i}", "date": date(2026, 2, 3), "seller_id": s2.id, "cost": None} for i in range(3))])
-    session.add_all([
+        *(Sale(**sale, id=f"s2-{i}", date=date(2026, 2, 3), seller_id=s2.id, cost=None) for i in range(3))])
+    add_activities(session, [
         Activity(id="t1", date=date(2026, 1, 5), seller_id=s1.id, account_id=None, type="training_hours",
                  value=Decimal("0.1")),
         Activity(id="t2", date=date(2026, 1, 6), seller_id=s1.id, account_id=None, type="training_hours",
@@ -154,10 +160,8 @@ def org(session):
     targets = [("S1", "training_hours", 1, "0.1"), ("S1", "training_hours", 2, "0.2"),
                ("S1", "meetings", 1, "0.10"), ("S2", "meetings", 1, "0.10"), ("S4", "meetings", 1, "0.10"),
                ("S1", "revenue", 2, "2.80"), ("S2", "revenue", 2, "2.80")]
-    session.add_all([Target(level="seller", unit_code=code, kpi_code=kpi, month=date(2026, m, 1), value=Decimal(v),
-                            source_period=f"2026-{m:02d}") for code, kpi, m, v in targets])
-    session.flush()
-    rebuild(session)  # rows added below the importer: bring the aggregates in step
+    add_targets(session, [Target(level="seller", unit_code=code, kpi_code=kpi, month=date(2026, m, 1),
+                                 value=Decimal(v), source_period=f"2026-{m:02d}") for code, kpi, m, v in targets])
     return {"s1": s1}
 
 
@@ -230,9 +234,8 @@ def test_a_manual_kpi_adds_up_exactly(client, session, org, admin):
 def test_targets_too_large_for_a_float_sum_are_summed_exactly(session, backend, org):
     if backend == "sqlite":
         pytest.skip("SQLite stores NUMERIC as an 8-byte float: 18 significant digits do not fit in it")
-    session.add_all([Target(level="seller", unit_code="S3", kpi_code="revenue", month=date(2026, m, 1),
-                            value=Decimal("12345678901234.5678"), source_period=f"2026-{m:02d}") for m in (1, 2)])
-    session.flush()
+    add_targets(session, [Target(level="seller", unit_code="S3", kpi_code="revenue", month=date(2026, m, 1),
+                                 value=Decimal("12345678901234.5678"), source_period=f"2026-{m:02d}") for m in (1, 2)])
     got = _targets(session, load_registry(session), ["2026-01", "2026-02"], [("seller", "S3"), ("seller", "S1")])
     got = got.set_index(["unit_code", "kpi_code"])["units"]
     assert got[("S3", "revenue")] == 246_913_578_024_691_356   # 2 × 12,345,678,901,234.5678, in ten-thousandths

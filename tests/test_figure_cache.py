@@ -79,7 +79,7 @@ def test_peek_answers_only_from_a_version_read_in_this_transaction(session):
 
 
 def test_units_are_cached_under_the_version_and_unknown_codes_are_not(session):
-    from app.reporting import scorecards
+    from app.reporting import units as scorecards
 
     d1 = make_district(session, code="D1", region=make_region(session))
     s1 = make_seller(session, code="S1", district=d1)

@@ -15,7 +15,6 @@ A 100 × 10.00 + B 50 × 20.00 = 2000.00; S1 sold A 100 for 995.00, S2 sold B 40
 import csv
 import io
 import re
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,17 +25,8 @@ from hypothesis import strategies as st
 from app.analytics.kpis import KPIS, PERSPECTIVES
 from app.charts import palette
 from app.charts.formats import percent_text, shown_percent
-from app.models import Budget, KpiDefinition, Perspective, Sale, Target
-from app.reporting.aggregates import rebuild
-from tests.builders import (
-    login,
-    make_account,
-    make_district,
-    make_product,
-    make_region,
-    make_seller,
-    make_user,
-)
+from app.models import KpiDefinition, Perspective
+from tests.builders import login, make_budget_month, make_user
 from tests.percent_cases import PERCENT_CASES
 
 SC = "/api/v1/charts/scorecards"
@@ -81,23 +71,7 @@ def test_the_number_shown_is_on_the_statuss_side_of_every_threshold(value, amber
 
 @pytest.fixture
 def org(session):
-    r1 = make_region(session, code="R1")
-    d1 = make_district(session, code="D1", region=r1)
-    s1 = make_seller(session, code="S1", district=d1, name="Ann")
-    s2 = make_seller(session, code="S2", district=d1, name="Bo")
-    acc = make_account(session, code="AC1", district=d1)
-    a, b = make_product(session, code="A"), make_product(session, code="B")
-    for product, qty, amount in ((a, "100", "1000.00"), (b, "50", "1000.00")):
-        session.add(Budget(district_id=d1.id, product_id=product.id, month=date(2026, 1, 1), quantity=Decimal(qty),
-                           amount=Decimal(amount), cost=None, source_period="2026-01"))
-    for sid, seller, product, qty, amount in (("x1", s1, a, "100", "995.00"), ("x2", s2, b, "40", "840.00")):
-        session.add(Sale(id=sid, date=date(2026, 1, 15), seller_id=seller.id, account_id=acc.id,
-                         product_id=product.id, quantity=Decimal(qty), amount=Decimal(amount), cost=None))
-    for code in ("S1", "S2"):
-        session.add(Target(level="seller", unit_code=code, kpi_code="revenue", month=date(2026, 1, 1),
-                           value=Decimal("1000"), source_period="2026-01"))
-    session.flush()
-    rebuild(session)  # rows added below the importer: bring the aggregates in step
+    make_budget_month(session, s1_quantity="100", s1_amount="995.00")
 
 
 @pytest.fixture

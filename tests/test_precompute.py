@@ -13,11 +13,19 @@ from app import migrate
 from app.access import EVERYTHING
 from app.db import make_engine
 from app.models import Sale, Target
-from app.reporting import budget, scorecards
-from app.reporting.aggregates import rebuild
+from app.reporting import budget
 from app.reporting.cache import FIGURES
-from app.reporting.precompute import Precomputer
-from tests.builders import make_account, make_district, make_product, make_region, make_seller
+from app.precompute import Precomputer
+from app.scorecards import service as scorecards
+from tests.builders import (
+    add_sales,
+    add_targets,
+    make_account,
+    make_district,
+    make_product,
+    make_region,
+    make_seller,
+)
 
 
 @pytest.fixture
@@ -31,15 +39,13 @@ def engine_with_sales(backend, empty_db_url):
         sellers = {code: make_seller(session, code=code, district=d) for code, d in (("S1", d1), ("S2", d1),
                                                                                      ("S3", d2))}
         account, product = make_account(session, code="A1", district=d1), make_product(session, code="P1")
-        for sid, day, seller, amount in (("x1", date(2026, 1, 10), "S1", "1000.00"),
-                                         ("x2", date(2026, 2, 5), "S1", "500.00"),
-                                         ("x3", date(2026, 2, 7), "S3", "250.00")):
-            session.add(Sale(id=sid, date=day, seller_id=sellers[seller].id, account_id=account.id,
-                             product_id=product.id, quantity=Decimal("1"), amount=Decimal(amount), cost=None))
-        session.add(Target(level="seller", unit_code="S1", kpi_code="revenue", month=date(2026, 2, 1),
-                           value=Decimal("1000"), source_period="2026-02"))
-        session.flush()
-        rebuild(session)
+        add_sales(session, [Sale(id=sid, date=day, seller_id=sellers[seller].id, account_id=account.id,
+                                 product_id=product.id, quantity=Decimal("1"), amount=Decimal(amount), cost=None)
+                            for sid, day, seller, amount in (("x1", date(2026, 1, 10), "S1", "1000.00"),
+                                                             ("x2", date(2026, 2, 5), "S1", "500.00"),
+                                                             ("x3", date(2026, 2, 7), "S3", "250.00"))])
+        add_targets(session, [Target(level="seller", unit_code="S1", kpi_code="revenue", month=date(2026, 2, 1),
+                                     value=Decimal("1000"), source_period="2026-02")])
         session.commit()
         ids = {"S1": sellers["S1"].id, "account": account.id, "product": product.id}
     yield engine, ids
@@ -92,10 +98,9 @@ def test_precomputed_figures_answer_requests_and_follow_each_import(engine_with_
                                          months=12)
 
         # A new sale (the data version moves): the next run puts the new figures in.
-        session.add(Sale(id="x4", date=date(2026, 2, 20), seller_id=ids["S1"], account_id=ids["account"],
-                         product_id=ids["product"], quantity=Decimal("1"), amount=Decimal("300.00"), cost=None))
-        session.flush()
-        rebuild(session)
+        add_sales(session, [Sale(id="x4", date=date(2026, 2, 20), seller_id=ids["S1"], account_id=ids["account"],
+                                 product_id=ids["product"], quantity=Decimal("1"), amount=Decimal("300.00"),
+                                 cost=None)])
         session.commit()
     FIGURES.clear()
     assert pre.run_once() is True

@@ -13,16 +13,17 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Account, Activity, Product, Sale, Target
-from app.reporting.aggregates import rebuild
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 from tests.builders import (
+    add_activities,
+    add_sales,
+    add_targets,
     login,
     make_account,
-    make_district,
     make_leader,
     make_product,
-    make_region,
     make_seller,
+    make_two_districts,
     make_user,
     move_seller,
 )
@@ -30,10 +31,7 @@ from tests.builders import (
 
 @pytest.fixture
 def org(session):
-    r1 = make_region(session, code="R1")
-    d1 = make_district(session, code="D1", region=r1)
-    d2 = make_district(session, code="D2", region=r1)
-    s1 = make_seller(session, code="S1", district=d1)
+    r1, d1, d2, s1 = make_two_districts(session)
     s2 = make_seller(session, code="S2", district=d2)
     move_seller(session, seller=s2, district=d1, valid_from=date(2026, 2, 1))
     s3 = make_seller(session, code="S3", district=d2)
@@ -49,18 +47,18 @@ def org(session):
         ("x4", date(2026, 2, 10), s2, a2, "200.00", "150.00"),
         ("x5", date(2026, 2, 20), s3, a3, "300.00", None),
     ]
-    for sid, day, seller, account, amount, cost in sales:
-        session.add(Sale(id=sid, date=day, seller_id=seller.id, account_id=account.id, product_id=p.id,
-                         quantity=Decimal("1"), amount=Decimal(amount),
-                         cost=Decimal(cost) if cost else None))
+    add_sales(session, [Sale(id=sid, date=day, seller_id=seller.id, account_id=account.id, product_id=p.id,
+                             quantity=Decimal("1"), amount=Decimal(amount),
+                             cost=Decimal(cost) if cost else None)
+                        for sid, day, seller, account, amount, cost in sales])
     acts = [
         ("a1", date(2026, 1, 5), s1, "won", "2"), ("a2", date(2026, 2, 5), s1, "lost", "1"),
         ("a3", date(2026, 2, 6), s2, "won", "1"), ("a4", date(2026, 2, 7), s1, "csat", "5"),
         ("a5", date(2026, 2, 8), s2, "csat", "3"), ("a6", date(2026, 2, 9), s1, "meeting", "4"),
     ]
-    for aid, day, seller, kind, value in acts:
-        session.add(Activity(id=aid, date=day, seller_id=seller.id, account_id=None, type=kind,
-                             value=Decimal(value)))
+    add_activities(session, [Activity(id=aid, date=day, seller_id=seller.id, account_id=None, type=kind,
+                                      value=Decimal(value))
+                             for aid, day, seller, kind, value in acts])
     targets = [
         ("seller", "S1", "revenue", date(2026, 1, 1), "1000"), ("seller", "S1", "revenue", date(2026, 2, 1), "1000"),
         ("seller", "S2", "revenue", date(2026, 1, 1), "500"), ("seller", "S2", "revenue", date(2026, 2, 1), "500"),
@@ -69,11 +67,9 @@ def org(session):
         ("district", "D2", "revenue", date(2026, 1, 1), "400"),
         ("district", "D2", "revenue", date(2026, 2, 1), "400"),
     ]
-    for level, code, kpi, month, value in targets:
-        session.add(Target(level=level, unit_code=code, kpi_code=kpi, month=month, value=Decimal(value),
-                           source_period=str(month)[:7]))
-    session.flush()
-    rebuild(session)  # rows added below the importer: bring the aggregates in step
+    add_targets(session, [Target(level=level, unit_code=code, kpi_code=kpi, month=month, value=Decimal(value),
+                                 source_period=str(month)[:7])
+                          for level, code, kpi, month, value in targets])
     return {"r1": r1, "d1": d1, "d2": d2, "s1": s1, "s2": s2, "s3": s3}
 
 
@@ -217,11 +213,9 @@ def test_cached_figures_are_still_checked_for_access_and_follow_new_data(client,
     # A new sale written and the aggregates brought in step (which counts the data version up):
     # the next call recomputes instead of answering from the cache.
     account = session.scalar(select(Account).where(Account.code == "A1"))
-    session.add(Sale(id="late", date=date(2026, 2, 27), seller_id=org["s1"].id, account_id=account.id,
-                     product_id=session.scalar(select(Product.id)), quantity=Decimal("1"),
-                     amount=Decimal("250.00"), cost=None))
-    session.flush()
-    rebuild(session)
+    add_sales(session, [Sale(id="late", date=date(2026, 2, 27), seller_id=org["s1"].id, account_id=account.id,
+                             product_id=session.scalar(select(Product.id)), quantity=Decimal("1"),
+                             amount=Decimal("250.00"), cost=None)])
     assert _kpis(_get(client, seller, "seller/S1").json())["revenue"]["actual"] == before + 250
 
 
@@ -385,12 +379,12 @@ def test_precomputed_figures_are_exactly_what_each_unit_gets_on_its_own(session,
     2026-02-01: no card (its previous month is before it) and no trend from precompute, only what
     it can answer."""
     from app.access import EVERYTHING
-    from app.reporting import cache, scorecards
+    from app.reporting import cache
+    from app.scorecards import service as scorecards
 
     make_seller(session, code="S4", district=org["d2"], valid_from=date(2026, 2, 1))
-    session.add(Target(level="seller", unit_code="S4", kpi_code="revenue", month=date(2026, 2, 1),
-                       value=Decimal("300"), source_period="2026-02"))
-    session.flush()
+    add_targets(session, [Target(level="seller", unit_code="S4", kpi_code="revenue", month=date(2026, 2, 1),
+                                 value=Decimal("300"), source_period="2026-02")])
     found = {key: json.loads(packed)
              for key, packed in scorecards.precompute(session, period="2026-02", range_=range_, months=3).items()}
     units = [("company", "-"), ("region", "R1"), ("district", "D1"), ("district", "D2"),
