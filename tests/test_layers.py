@@ -4,7 +4,8 @@
   (SQLAlchemy, FastAPI, Starlette, pydantic-settings), neither itself nor through another module of app/;
 - the lower layers (the pure core, app.reporting, app.access, app.models, app.db) import no router,
   schemas or deps module (`*.router`, `*.schemas`, app.deps, app.params) and no domain service
-  (`app.<domain>.service`);
+  (`app.<domain>.service`, a domain being a package with a router), neither themselves nor through
+  another module of app/ (a module's parent packages count: importing one runs their `__init__`);
 - no two modules of app/ import each other, directly or through a longer cycle.
 
 Every import counts: at the top of a module, inside a function, under `if TYPE_CHECKING:`. The last
@@ -23,7 +24,9 @@ APP = Path(__file__).resolve().parents[1] / "app"
 PURE = ("analytics", "charts", "exports")
 LOWER = (*PURE, "reporting", "access", "models", "db")
 FOREIGN = frozenset({"sqlalchemy", "fastapi", "starlette", "pydantic_settings"})
-DOMAINS = ("scorecards", "budget", "status", "imports", "kpis", "auth", "tokens", "audit", "org")
+# Domains are the packages with a router; these must be among them (so a change in how they are found
+# cannot empty the rule)
+KNOWN_DOMAINS = ("scorecards", "budget", "status", "imports", "kpis", "auth", "tokens", "audit", "org")
 
 
 @dataclass(frozen=True)
@@ -106,18 +109,61 @@ def foreign_imports(graph: Graph) -> list[tuple[str, list[str]]]:
     return found
 
 
+def domains(graph: Graph) -> list[str]:
+    """The domain packages: those with a `router` module."""
+    return sorted(name.rpartition(".")[0] for name in graph.paths if name.endswith(".router"))
+
+
+def _banned(graph: Graph) -> set[str]:
+    """The modules no lower layer may reach: routers, schemas, deps, params and domain services."""
+    pkg = graph.package
+    return {
+        name
+        for name in graph.paths
+        if name in (f"{pkg}.deps", f"{pkg}.params")
+        or name.rpartition(".")[2] in ("router", "schemas")
+        or (name.endswith(".service") and name.rpartition(".")[0] in domains(graph))
+    }
+
+
 def upward_imports(graph: Graph) -> list[Import]:
     """Imports of a router, schemas or deps module, or of a domain service, by a lower layer."""
-    pkg = graph.package
-    banned = {f"{pkg}.deps", f"{pkg}.params", *(f"{pkg}.{domain}.service" for domain in DOMAINS)}
+    banned = _banned(graph)
     lower = set(graph.within(*LOWER))
-    return [
-        imp
-        for imp in graph.imports
-        if imp.source in lower
-        and imp.target in graph.paths
-        and (imp.target in banned or imp.target.rpartition(".")[2] in ("router", "schemas"))
-    ]
+    return [imp for imp in graph.imports if imp.source in lower and imp.target in banned]
+
+
+def _parents(graph: Graph, module: str) -> list[str]:
+    """The packages above `module` (importing it runs their `__init__` first)."""
+    parts = module.split(".")
+    return [name for name in (".".join(parts[:i]) for i in range(1, len(parts))) if name in graph.paths]
+
+
+def upward_chains(graph: Graph) -> list[tuple[str, str]]:
+    """(lower module, how it gets there) for each banned module a lower module reaches only through
+    other modules (its direct imports are `upward_imports`); each step with the line of its import."""
+    banned, found = _banned(graph), []
+    for start in graph.within(*LOWER):
+        came_from: dict[str, tuple[str, int] | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            module = queue.popleft()
+            steps = [*graph.edges[module].items(), *((parent, 0) for parent in _parents(graph, module))]
+            for target, line in steps:
+                if target in came_from:
+                    continue
+                came_from[target] = (module, line)
+                if target in banned:
+                    if module != start:
+                        chain, step = [], target
+                        while (before := came_from[step]) is not None:
+                            how = f"line {before[1]}" if before[1] else "its package"
+                            chain.insert(0, f"{step} ({how})")
+                            step = before[0]
+                        found.append((start, " -> ".join([start, *chain])))
+                    continue  # a banned module is reported; what it imports is its own business
+                queue.append(target)
+    return sorted(found)
 
 
 def cycles(graph: Graph) -> list[list[str]]:
@@ -185,7 +231,8 @@ def a_cycle(graph: Graph, component: list[str]) -> str:
 
 def _app() -> Graph:
     graph = Graph(APP)
-    missing = [layer for layer in (*LOWER, *DOMAINS) if not graph.within(layer)]
+    missing = [layer for layer in LOWER if not graph.within(layer)]
+    missing += [domain for domain in KNOWN_DOMAINS if f"{graph.package}.{domain}" not in domains(graph)]
     assert not missing, f"the layers name packages app/ does not have (rename them here): {missing}"
     return graph
 
@@ -198,9 +245,14 @@ def test_the_pure_core_imports_no_database_or_web_library():
 
 
 def test_the_lower_layers_import_no_router_schemas_deps_or_domain_service():
-    found = upward_imports(_app())
+    graph = _app()
+    found = upward_imports(graph)
     assert not found, "lower layers import upward:\n" + "\n".join(
         f"  {imp.source} imports {imp.target} (line {imp.line})" for imp in found
+    )
+    reached = upward_chains(graph)
+    assert not reached, "lower layers reach upward through other modules:\n" + "\n".join(
+        f"  {chain}" for _, chain in reached
     )
 
 
@@ -227,11 +279,19 @@ FAKE = {
         "    from fake.budget import service\n"
     ),
     "reporting/fine.py": "from fake.models import Sale\nfrom fake.budget import answers\n",
+    # ... and through another module, or through a package's __init__
+    "reporting/indirect.py": "from fake.helpers import shape\n",
+    "helpers.py": "import json\n\nfrom fake.scorecards.schemas import Card\n",
+    "reporting/viainit.py": "from fake.org.tree import walk\n",
+    "org/__init__.py": "from fake.org import router\n",
+    "org/tree.py": "",
+    "org/router.py": "",
     "scorecards/__init__.py": "",
     "scorecards/schemas.py": "import pydantic\n",
     "scorecards/router.py": "from fake.scorecards import schemas\nfrom fake import deps\n",
     "budget/__init__.py": "",
     "budget/service.py": "",
+    "budget/router.py": "from fake.budget import service\n",
     "budget/answers.py": "",
     "deps.py": "import fastapi\n",
     "models.py": "import sqlalchemy\n",
@@ -267,6 +327,16 @@ def test_the_checks_find_what_breaks_the_rules(tmp_path):
         ("fake.reporting.cards", "fake.deps", 2),
         ("fake.reporting.cards", "fake.budget.service", 6),
     }
+    assert upward_chains(graph) == [
+        (
+            "fake.reporting.indirect",
+            "fake.reporting.indirect -> fake.helpers (line 1) -> fake.scorecards.schemas (line 3)",
+        ),
+        (
+            "fake.reporting.viainit",
+            "fake.reporting.viainit -> fake.org.tree (line 1) -> fake.org (its package) -> fake.org.router (line 1)",
+        ),
+    ]
 
     assert sorted((start, " -> ".join(chain)) for start, chain in foreign_imports(graph)) == [
         ("fake.analytics.maths", "fake.analytics.maths -> fake.db (line 1) -> sqlalchemy (line 1)"),
