@@ -68,8 +68,8 @@ function formatMoment(iso) {
 // "Sales" -> "sales" inside a sentence; "KPI values" stays as it is
 const inSentence = (name) => (/^\p{Lu}\p{Ll}/u.test(name) ? name.charAt(0).toLowerCase() + name.slice(1) : name);
 
-// The built-in KPIs by the facts they are made of (mirrors app/analytics/freshness.py SALES_KPIS /
-// ACTIVITY_KPIS): activities may lag sales, so each KPI is "not loaded yet" by its own facts.
+// The built-in KPIs by the facts they are made of (the registry's `facts`, app/analytics/kpis.py; tests/test_kpi_registry.py keeps the two equal):
+// activities may lag sales, so each KPI is "not loaded yet" by its own facts.
 export const FACT_KPIS = {
   sales: ["revenue", "gross_margin", "margin_pct", "active_customers", "new_customers", "key_account_share"],
   activities: ["csat", "meetings", "proposals", "hit_rate", "training_hours", "coaching_sessions"],

@@ -1,6 +1,7 @@
 """The KPI registry (app.analytics.kpis) is the one place a built-in KPI is written: the docs' table,
 the API's vocabularies and the facts each KPI is made of agree with it."""
 
+import re
 from pathlib import Path
 from typing import get_args
 
@@ -81,3 +82,14 @@ def test_sales_kpis_read_only_sales_and_activity_kpis_only_activities():
 
 def _same(a: float, b: float) -> bool:
     return (pd.isna(a) and pd.isna(b)) or a == b
+
+
+def test_the_pages_mark_unloaded_kpis_by_the_registry_facts():
+    """frontend/ui.js keeps its own list of the KPIs by their facts (a page reads it without a call):
+    it must be the registry's, or a page would say "not loaded yet" of the wrong KPIs."""
+    ui = (Path(__file__).resolve().parents[1] / "frontend" / "ui.js").read_text(encoding="utf-8")
+    block = re.search(r"export const FACT_KPIS = \{(.*?)\};", ui, re.S)
+    assert block is not None, "FACT_KPIS not found in frontend/ui.js"
+    lists = {name: re.findall(r'"(\w+)"', items) for name, items in re.findall(r"(\w+): \[(.*?)\]", block.group(1))}
+    assert lists == {"sales": list(SALES_KPIS), "activities": list(ACTIVITY_KPIS)}
+    assert sorted(lists["sales"] + lists["activities"]) == sorted(k.code for k in KPIS)
