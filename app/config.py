@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         default=True,
         description="Each app process computes every unit's "
         "scorecard, overview and 12-month trend for the pages' opening periods in the "
-        "background after every data change (app.reporting.precompute).",
+        "background after every data change (app.precompute).",
     )
     figure_cache_entries: int = Field(
         default=20_000,

@@ -4,6 +4,8 @@ The fact builders (`add_sales`, `add_activities`, `add_targets`, `add_budgets`) 
 and leave the database as an import of them would: the monthly aggregates of what they touched
 brought in step (`aggregates.refresh`) and the data version counted up (no figure cached before
 answers after them). A test that adds facts through them cannot forget `rebuild`.
+The org builders (`make_seller`, `move_seller`, …) do not: build the organization first, then add
+the facts (a seller moved after their sales were added would leave the aggregates stale).
 """
 
 import itertools

@@ -1,4 +1,4 @@
-"""Keeping the monthly aggregates (app.models.aggregates) in step with the facts, and the data version.
+"""Keeping the monthly aggregates (app.models.aggregates) in step with the facts.
 
 An import of sales, activities or seller histories names what it touched (`Touched`: sellers and
 months, accounts); `refresh` then deletes the aggregate rows of that slice and writes them again
@@ -410,11 +410,6 @@ def rebuild(conn: Executor) -> None:
     bump_version(conn)
 
 
-# --------------------------------------------------------------------------------------------------
-# The data version
-
-
-# Where a session keeps the version its current transaction read: (that transaction, the version).
 __all__ = [
     "Touched",
     "district_periods",

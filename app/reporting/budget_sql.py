@@ -2,8 +2,8 @@
 filtered to what the caller may see and to a part of the report, read into the frames
 `app.analytics.variance` takes.
 
-- Sums are integer cents / hundredths in SQL (each line rounded to the cent first, as in
-  `app.reporting.facts`), so they are exact on SQLite too.
+- Sums are integer cents / hundredths in SQL (each line rounded to the cent first, with
+  `app.reporting.sql.cents`), so they are exact on SQLite too.
 - A sale counts for the district of its seller on the sale's date; budgets are per district ×
   product × month. Actuals per district come from the monthly aggregate `sales_product_monthly`
   (district on the sale's date × product × month, kept in step with the raw rows by every import);

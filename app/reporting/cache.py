@@ -9,10 +9,10 @@ under that version answers. So an entry is never stale, however many processes o
 the database: another instance's import makes this one recompute on its next request. Old entries
 age out of the LRU; nothing needs to be told to forget.
 
-Besides those figures (kept as JSON by app.reporting.scorecards), the cache holds what else derives
-from the stored data alone: the KPI registry, the organization tree per month end, chart JSON, small
-budget reports and each caller's access scope. `app.reporting.precompute` fills it ahead for the
-pages' opening periods.
+Besides those figures (kept as JSON by app.scorecards.service), the cache holds what else derives
+from the stored data alone: the KPI registry, the organization tree per month end, units' scores,
+chart JSON, small budget reports and each caller's access scope. `app.precompute` fills it ahead for
+the pages' opening periods.
 
 Entries are shared between requests: treat what `get_or_compute` returns as read-only.
 """

@@ -16,10 +16,12 @@ _BUILTIN_ORDER = {k.code: i for i, k in enumerate(KPIS)}
 
 @dataclass(frozen=True)
 class Registry:
-    kpis: pd.DataFrame  # code, name, name_nb, unit, direction, perspective, weight, green/amber
-    # thresholds, time_rollup, manual — active KPIs in display order
-    perspectives: pd.DataFrame  # key, name, name_nb, weight in display order (name_nb: the English
-    # name where no Norwegian one was given)
+    """`kpis`: code, name, name_nb, unit, direction, perspective, weight, green/amber thresholds,
+    time_rollup, manual — the active KPIs in display order. `perspectives`: key, name, name_nb, weight
+    in display order (name_nb: the English name where no Norwegian one was given)."""
+
+    kpis: pd.DataFrame
+    perspectives: pd.DataFrame
     score_cap: float
     fiscal_start_month: int
 
