@@ -6,10 +6,11 @@ handful of single pages do. So each app process runs a `Precomputer`: a backgrou
 checks the data version every few seconds and, when it changed (an import here, or in any other
 process or machine on the same database), scores the organization for the periods the pages open
 on, and puts every unit's scorecard, children overview and 12-month trend into the process's figure
-cache under the version it read them at. Those periods are the month of the latest sale (where the
-pages open: GET /data-status's `open_period`) and the last complete month, when that differs (the
-month just ended, which a reader picks next while its sales are being loaded; its figures say that
-they have no sales yet). For the same periods it computes the
+cache under the version it read them at, and the scores their card and overview charts are drawn
+from (as many as the cache has room for beside the rest: they never push an answer out). Those periods
+are the month of the latest sale (where the pages open: GET /data-status's `open_period`) and the
+last complete month, when that differs (the month just ended, which a reader picks next while its
+sales are being loaded; its figures say that they have no sales yet). For the same periods it computes the
 budget page's opening reports for those who see everything (administrators, finance): the variance
 by district from January, in total and per month, and the year's forecast. A request that comes
 before the precompute is done computes its own figure, as it always did; nothing waits for the
@@ -20,6 +21,7 @@ READ transaction), so the version the entries are kept under is the version they
 """
 
 import contextlib
+import itertools
 import logging
 import threading
 import time
@@ -96,15 +98,21 @@ class Precomputer:
             started = time.perf_counter()
             entries: dict[Hashable, bytes] = {}
             units: dict[Hashable, object] = {}  # the units the figures are found through
+            scores: dict[Hashable, scorecards.Scores] = {}  # what the card and overview charts are drawn from
             today = self._today()
             periods = periods_to_precompute(session, today)
             for period in periods:
-                entries.update(scorecards.precompute(session, period=period))
+                answers, scored = scorecards.precompute_with_scores(session, period=period)
+                entries.update(answers)
+                scores = {**scored, **scores}  # the latest sale's month (the pages open on) first
                 units.update(known_units(session, period))
                 if self._stop.is_set():
                     return False
                 budget_page(session, period, today)
             FIGURES.put_many(version, {**units, **entries})
+            # the charts' scores where there is room: an entry of this version is never pushed out for them
+            room = max(0, FIGURES.max_entries - len(FIGURES))
+            FIGURES.put_many(version, dict(itertools.islice(scores.items(), room)))
         self.version = version
         self.runs += 1
         log.info(

@@ -1,6 +1,7 @@
 """The precomputer: after every data change, every unit's opening figures are in the cache, made from
 that version of the data, and answer the requests that come after."""
 
+import math
 import time
 from collections import Counter
 from datetime import date
@@ -15,6 +16,9 @@ from app.db import make_engine
 from app.models import Sale, Target
 from app.reporting import budget
 from app.reporting.cache import FIGURES
+from app.reporting.scorecards import _card_scores, _overview_scores, card_scores, overview_scores
+from app.reporting.units import Trees
+from app.reporting.version import transaction_version
 from app.precompute import Precomputer
 from app.scorecards import service as scorecards
 from tests.builders import (
@@ -126,3 +130,71 @@ def test_the_precomputer_runs_in_the_background_until_stopped(engine_with_sales)
     finally:
         pre.stop()
     assert not pre._thread.is_alive()
+
+
+def _same_scores(found, own) -> bool:
+    """Two `One`s (or what holds them: lists, dicts, dataclasses, rows) alike, NaN equal to NaN; a
+    row's `entity` (which unit in a bulk scoring, which row in a unit's own) and a registry (frames)
+    compared as the values they stand for."""
+    if hasattr(found, "_fields"):  # an itertuples row
+        return found._fields == own._fields and _same_scores(found._asdict() | {"entity": None},
+                                                             own._asdict() | {"entity": None})
+    if hasattr(found, "__dataclass_fields__"):
+        if type(found).__name__ == "Registry":
+            return all(_same_scores(getattr(found, f), getattr(own, f)) for f in found.__dataclass_fields__)
+        return type(found) is type(own) and all(_same_scores(getattr(found, f), getattr(own, f))
+                                                for f in found.__dataclass_fields__)
+    if hasattr(found, "equals"):  # a registry's frames
+        return found.equals(own)
+    if isinstance(found, dict):
+        return found.keys() == own.keys() and all(_same_scores(found[k], own[k]) for k in found)
+    if isinstance(found, (list, tuple)):
+        return len(found) == len(own) and all(_same_scores(a, b) for a, b in zip(found, own, strict=True))
+    if isinstance(found, float) and math.isnan(found):
+        return isinstance(own, float) and math.isnan(own)
+    return found == own
+
+
+@pytest.mark.parametrize(("period", "range_"), [("2026-02", "ytd"), ("2026-02", "month"), ("2026-03", "ytd")])
+def test_precomputed_chart_scores_are_what_each_unit_scores_on_its_own(engine_with_sales, period, range_):
+    """The scores the precomputer puts in for the card and overview charts (made of the bulk scoring)
+    equal each unit's own `_card_scores` and `_overview_scores`, for every unit of the organization,
+    and are what `card_scores` and `overview_scores` find. March: no sales loaded yet."""
+    with Session(engine_with_sales[0]) as session:
+        answers, scores = scorecards.precompute_with_scores(session, period=period, range_=range_)
+        assert answers == scorecards.precompute(session, period=period, range_=range_)
+        _, units = Trees(session).at_end_of(period)
+        assert len(units) == 7  # the company, R1, D1, D2, S1, S2, S3
+        assert set(scores) == ({("scored", "scorecard", key, period, range_) for key in units}
+                               | {("scored", "children", key, period, range_) for key in units if key[0] != "seller"})
+        for key, unit in units.items():
+            card = scores[("scored", "scorecard", key, period, range_)]
+            assert _same_scores(card, _card_scores(session, unit, period, range_)), key
+            if key[0] != "seller":
+                overview = scores[("scored", "children", key, period, range_)]
+                assert _same_scores(overview, _overview_scores(session, unit, period, range_)), key
+        FIGURES.put_many(transaction_version(session), scores)
+        misses = FIGURES.misses
+        for key, unit in units.items():
+            assert card_scores(session, unit, period, range_) is scores[("scored", "scorecard", key, period, range_)]
+            if key[0] != "seller":
+                assert overview_scores(session, unit, period, range_) is scores[("scored", "children", key, period,
+                                                                                 range_)]
+        assert FIGURES.misses == misses
+
+
+def test_the_chart_scores_go_in_only_where_there_is_room(engine_with_sales, monkeypatch):
+    """The precomputer puts the charts' scores in after the answers and the units, only as many as the
+    cache has room for: they never push out an entry of the version (at 2,000 sellers and two
+    periods the answers alone take about 13,000 of the default 20,000)."""
+    sessions = sessionmaker(bind=engine_with_sales[0])
+    Precomputer(sessions, today=lambda: date(2026, 3, 1)).run_once()
+    everything = FIGURES.keys()
+    scored = [key for _, key in everything if key[0] == "scored"]
+    assert len(scored) == 7 + 4  # every unit's card, every overview (February, the one period)
+    FIGURES.clear()
+    monkeypatch.setattr(FIGURES, "max_entries", len(everything) - 5)
+    Precomputer(sessions, today=lambda: date(2026, 3, 1)).run_once()
+    kept = FIGURES.keys()
+    assert [key for _, key in kept if key[0] != "scored"] == [key for _, key in everything if key[0] != "scored"]
+    assert len([key for _, key in kept if key[0] == "scored"]) == len(scored) - 5

@@ -197,6 +197,13 @@ def score_all(session: Session, *, period: str, range_: str) -> Scored:
     return _score(session, registry, trees, units=units, actual=pd.concat(parts), period=period, range_=range_)
 
 
+def scores_key(kind: str, unit_key: tuple[str, str], period: str, arg: str | int) -> tuple:
+    """The figure cache's key of a unit's scores of `kind` ("scorecard", "children", "trend") for
+    `period` and `arg` (the range; a trend's months): what `card_scores`, `overview_scores` and
+    `trend_scores` keep them under, and the precomputer puts them under."""
+    return ("scored", kind, unit_key, period, arg)
+
+
 @dataclass(frozen=True)
 class CardScores:
     """A unit's card scored with the card's registry (`card_registry`): `now` over the range ending at
@@ -213,7 +220,7 @@ class CardScores:
 def card_scores(session: Session, unit: Unit, period: str, range_: str) -> CardScores:
     """`unit`'s card for the range ending at `period`, with the previous period beside it (cached)."""
     return figure_cache.get_or_compute(
-        session, ("scored", "scorecard", unit.key, period, range_), lambda: _card_scores(session, unit, period, range_)
+        session, scores_key("scorecard", unit.key, period, range_), lambda: _card_scores(session, unit, period, range_)
     )
 
 
@@ -256,7 +263,7 @@ def overview_scores(session: Session, unit: Unit, period: str, range_: str) -> O
     the range ending at `period` (cached)."""
     return figure_cache.get_or_compute(
         session,
-        ("scored", "children", unit.key, period, range_),
+        scores_key("children", unit.key, period, range_),
         lambda: _overview_scores(session, unit, period, range_),
     )
 
@@ -298,7 +305,7 @@ class TrendScores:
 def trend_scores(session: Session, unit: Unit, period: str, months: int) -> TrendScores:
     """`unit` scored for each of the `months` months through `period` (cached)."""
     return figure_cache.get_or_compute(
-        session, ("scored", "trend", unit.key, period, months), lambda: _trend_scores(session, unit, period, months)
+        session, scores_key("trend", unit.key, period, months), lambda: _trend_scores(session, unit, period, months)
     )
 
 

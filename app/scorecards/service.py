@@ -5,7 +5,7 @@ Scores come from app.reporting.scorecards. An answer is cached per (unit, period
 data version (app.reporting.cache) as the JSON the API sends, after the caller's access to the unit
 was checked; `precompute` makes them for the whole organization at once (app.precompute). The
 charts' frames are made from the same scores (not from the answers' JSON), with the months the
-caller may not see blanked as in the answers.
+caller may not see blanked as in the answers; `precompute_with_scores` gives those scores too.
 """
 
 import json
@@ -26,13 +26,15 @@ from app.reporting.registry import Registry, load_registry
 from app.reporting.scorecards import (
     CardScores,
     One,
+    OverviewScores,
     by_entity,
     card_scores,
     overview_scores,
     score_all,
+    scores_key,
     trend_scores,
 )
-from app.reporting.units import Trees, Unit, resolve_unit
+from app.reporting.units import Trees, Unit, card_registry, resolve_unit
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 
 # The API's schema of each kind of answer, by the first part of its cache key.
@@ -289,6 +291,9 @@ def _freshness(session: Session, period: str) -> dict:
     }
 
 
+Scores = CardScores | OverviewScores
+
+
 def precompute(session: Session, *, period: str, range_: str = "ytd", months: int = 12) -> dict[Hashable, bytes]:
     """What `scorecard`, `children` and `trend` answer for every unit of the organization at the end of
     `period` (accounts aside): each unit's card and overview for `range_` and its `months`-month trend,
@@ -297,6 +302,19 @@ def precompute(session: Session, *, period: str, range_: str = "ytd", months: in
     2,000 sellers that costs what a few dozen units cost one at a time. A unit missing from the
     organization in one of those periods (a seller who joined later) is left out of the card or the
     trend that needs it: those are computed when asked, as any other."""
+    return precompute_with_scores(session, period=period, range_=range_, months=months)[0]
+
+
+def precompute_with_scores(
+    session: Session, *, period: str, range_: str = "ytd", months: int = 12
+) -> tuple[dict[Hashable, bytes], dict[Hashable, Scores]]:
+    """`precompute`'s answers, and the scores the card and overview charts' frames are made of for the
+    same units (what `card_scores` and `overview_scores` give), keyed as those cache them: made of the
+    same bulk scoring, so those charts' first view after an import costs drawing them, not scoring
+    the unit. The rows of a `One` here say which unit they are (`entity`) where the unit's own
+    scoring says which row of its pass; nothing reads it past `by_entity`. Not the trends' scores
+    (`trend_scores`): twelve months of scored rows take about six times the memory of all the
+    answers together, so a trend chart's first view scores its unit, as any other period's does."""
     registry = load_registry(session)
     tree, units_by_key = Trees(session).at_end_of(period)
     now = by_entity(score_all(session, period=period, range_=range_))
@@ -307,13 +325,18 @@ def precompute(session: Session, *, period: str, range_: str = "ytd", months: in
         for month in span
     ]
     out: dict[Hashable, bytes] = {}
+    scores: dict[Hashable, Scores] = {}
     fresh = _freshness(session, period)
     for key, unit in units_by_key.items():
         if key in before:
             out[("scorecard", key, period, range_)] = _pack(
                 "scorecard", _card(unit, registry, period, range_, now[key], before[key], fresh=fresh)
             )
+            scores[scores_key("scorecard", key, period, range_)] = CardScores(
+                unit, card_registry(registry, unit.level), period, range_, now[key], before[key]
+            )
         if unit.level != "seller":
+            kids = [units_by_key[k] for k in tree.get(key, [])]
             out[("children", key, period, range_)] = _pack(
                 "children",
                 {
@@ -322,16 +345,17 @@ def precompute(session: Session, *, period: str, range_: str = "ytd", months: in
                     "name": unit.name,
                     "period": period,
                     "range": range_,
-                    "children": _overview_rows([units_by_key[k] for k in tree.get(key, [])], now),
+                    "children": _overview_rows(kids, now),
                     **fresh,
                 },
             )
-        if all(key in scored for scored in monthly):
-            out[("trend", key, period, months)] = _pack(
-                "trend",
-                _trend_answer(unit, [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)]),
+            scores[scores_key("children", key, period, range_)] = OverviewScores(
+                unit, period, range_, kids, {k.key: now[k.key] for k in kids}
             )
-    return out
+        if all(key in scored for scored in monthly):
+            points = [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)]
+            out[("trend", key, period, months)] = _pack("trend", _trend_answer(unit, points))
+    return out, scores
 
 
 # --- the charts' frames, from the scores ----------------------------------------------------------
