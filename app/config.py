@@ -83,7 +83,8 @@ class Settings(BaseSettings):
         default=20_000,
         ge=100,
         description="Computed figures each app process keeps "
-        "(scorecards, overviews, trends, charts; about 10 KB each).",
+        "(scorecards, overviews, trends, charts: about 10 KB each; a unit's card or trend scores kept for its "
+        "charts: about 20 KB).",
     )
     database_connections: int = Field(
         default=20,

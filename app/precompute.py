@@ -6,8 +6,8 @@ handful of single pages do. So each app process runs a `Precomputer`: a backgrou
 checks the data version every few seconds and, when it changed (an import here, or in any other
 process or machine on the same database), scores the organization for the periods the pages open
 on, and puts every unit's scorecard, children overview and 12-month trend into the process's figure
-cache under the version it read them at, and the scores their card and overview charts are drawn
-from (as many as the cache has room for beside the rest: they never push an answer out). Those periods
+cache under the version it read them at, and the scores their card, overview and trend charts are
+drawn from (as many as the cache has room for beside the rest: they never push an answer out). Those periods
 are the month of the latest sale (where the pages open: GET /data-status's `open_period`) and the
 last complete month, when that differs (the month just ended, which a reader picks next while its
 sales are being loaded; its figures say that they have no sales yet). For the same periods it computes the
@@ -98,7 +98,7 @@ class Precomputer:
             started = time.perf_counter()
             entries: dict[Hashable, bytes] = {}
             units: dict[Hashable, object] = {}  # the units the figures are found through
-            scores: dict[Hashable, scorecards.Scores] = {}  # what the card and overview charts are drawn from
+            scores: dict[Hashable, scorecards.Scores] = {}  # what the card, overview and trend charts are drawn from
             today = self._today()
             periods = periods_to_precompute(session, today)
             for period in periods:

@@ -16,7 +16,8 @@ from app.db import make_engine
 from app.models import Sale, Target
 from app.reporting import budget
 from app.reporting.cache import FIGURES
-from app.reporting.scorecards import _card_scores, _overview_scores, card_scores, overview_scores
+from app.reporting.scorecards import (_card_scores, _overview_scores, _trend_scores, card_scores, overview_scores,
+                                      trend_scores)
 from app.reporting.units import Trees
 from app.reporting.version import transaction_version
 from app.precompute import Precomputer
@@ -157,22 +158,26 @@ def _same_scores(found, own) -> bool:
 
 @pytest.mark.parametrize(("period", "range_"), [("2026-02", "ytd"), ("2026-02", "month"), ("2026-03", "ytd")])
 def test_precomputed_chart_scores_are_what_each_unit_scores_on_its_own(engine_with_sales, period, range_):
-    """The scores the precomputer puts in for the card and overview charts (made of the bulk scoring)
-    equal each unit's own `_card_scores` and `_overview_scores`, for every unit of the organization,
-    and are what `card_scores` and `overview_scores` find. March: no sales loaded yet."""
+    """The scores the precomputer puts in for the card, overview and trend charts (made of the bulk
+    scoring) equal each unit's own `_card_scores`, `_overview_scores` and `_trend_scores`, for every
+    unit of the organization, and are what `card_scores`, `overview_scores` and `trend_scores` find.
+    March: no sales loaded yet."""
     with Session(engine_with_sales[0]) as session:
         answers, scores = scorecards.precompute_with_scores(session, period=period, range_=range_)
         assert answers == scorecards.precompute(session, period=period, range_=range_)
         _, units = Trees(session).at_end_of(period)
         assert len(units) == 7  # the company, R1, D1, D2, S1, S2, S3
         assert set(scores) == ({("scored", "scorecard", key, period, range_) for key in units}
-                               | {("scored", "children", key, period, range_) for key in units if key[0] != "seller"})
+                               | {("scored", "children", key, period, range_) for key in units if key[0] != "seller"}
+                               | {("scored", "trend", key, period, 12) for key in units})
         for key, unit in units.items():
             card = scores[("scored", "scorecard", key, period, range_)]
             assert _same_scores(card, _card_scores(session, unit, period, range_)), key
             if key[0] != "seller":
                 overview = scores[("scored", "children", key, period, range_)]
                 assert _same_scores(overview, _overview_scores(session, unit, period, range_)), key
+            trend = scores[("scored", "trend", key, period, 12)]
+            assert _same_scores(trend, _trend_scores(session, unit, period, 12)), key
         FIGURES.put_many(transaction_version(session), scores)
         misses = FIGURES.misses
         for key, unit in units.items():
@@ -180,6 +185,7 @@ def test_precomputed_chart_scores_are_what_each_unit_scores_on_its_own(engine_wi
             if key[0] != "seller":
                 assert overview_scores(session, unit, period, range_) is scores[("scored", "children", key, period,
                                                                                  range_)]
+            assert trend_scores(session, unit, period, 12) is scores[("scored", "trend", key, period, 12)]
         assert FIGURES.misses == misses
 
 
@@ -191,7 +197,7 @@ def test_the_chart_scores_go_in_only_where_there_is_room(engine_with_sales, monk
     Precomputer(sessions, today=lambda: date(2026, 3, 1)).run_once()
     everything = FIGURES.keys()
     scored = [key for _, key in everything if key[0] == "scored"]
-    assert len(scored) == 7 + 4  # every unit's card, every overview (February, the one period)
+    assert len(scored) == 7 + 4 + 7  # every unit's card, every overview, every trend (February, the one period)
     FIGURES.clear()
     monkeypatch.setattr(FIGURES, "max_entries", len(everything) - 5)
     Precomputer(sessions, today=lambda: date(2026, 3, 1)).run_once()

@@ -8,6 +8,7 @@ unit of the organization at once (for the precomputer). The answers and charts m
 built beside their routes (app.scorecards.service).
 """
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -296,10 +297,35 @@ def _overview_scores(session: Session, unit: Unit, period: str, range_: str) -> 
 
 @dataclass(frozen=True)
 class TrendScores:
-    """One unit's KPIs scored month by month (each month on its own): (month, scores), oldest first."""
+    """One unit's KPIs scored month by month (each month on its own), as its trend shows them: `kpis`,
+    each month's scored KPIs in the scoring's order, oldest month first (period, code; actual, target,
+    attainment as float64, NaN for none; status), and `overall`, each month's overall score (float64,
+    NaN for none) indexed by the months, oldest first (a month with no KPIs too). A tenth of the
+    memory of the scored rows: the precomputer keeps one for every unit."""
 
     unit: Unit
-    points: list[tuple[str, One]]
+    kpis: pd.DataFrame
+    overall: pd.Series
+
+
+def trend_of(unit: Unit, months: list[tuple[str, One]]) -> TrendScores:
+    """`unit`'s TrendScores from each month's scores, (month, scores), oldest first. Columns of Python
+    objects (pandas' own string columns take as long again to build and to read); the codes and
+    statuses interned, so every unit's trend shares them (half the memory)."""
+    rows = [(month, r.code, r.actual, r.target, r.attainment, r.status) for month, one in months for r in one.kpis]
+    period, code, actual, target, attainment, status = zip(*rows, strict=True) if rows else ((),) * 6
+    kpis = pd.DataFrame(
+        {
+            "period": pd.Series(period, dtype=object),
+            "code": pd.Series([sys.intern(c) for c in code], dtype=object),
+            "actual": np.array(actual, dtype="float64"),
+            "target": np.array(target, dtype="float64"),
+            "attainment": np.array(attainment, dtype="float64"),
+            "status": pd.Series([sys.intern(s) for s in status], dtype=object),
+        }
+    )
+    index = pd.Index([month for month, _ in months], dtype=object)
+    return TrendScores(unit, kpis, pd.Series([one.overall for _, one in months], index=index, dtype="float64"))
 
 
 def trend_scores(session: Session, unit: Unit, period: str, months: int) -> TrendScores:
@@ -318,4 +344,4 @@ def _trend_scores(session: Session, unit: Unit, period: str, months: int) -> Tre
         session, registry, trees, rows=[(unit, month) for month in span], actual=monthly, range_="month"
     )  # every month scored in one pass
     by_month = by_entity(scored)
-    return TrendScores(unit, [(month, by_month[i]) for i, month in enumerate(span)])
+    return trend_of(unit, [(month, by_month[i]) for i, month in enumerate(span)])

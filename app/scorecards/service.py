@@ -27,11 +27,13 @@ from app.reporting.scorecards import (
     CardScores,
     One,
     OverviewScores,
+    TrendScores,
     by_entity,
     card_scores,
     overview_scores,
     score_all,
     scores_key,
+    trend_of,
     trend_scores,
 )
 from app.reporting.units import Trees, Unit, card_registry, resolve_unit
@@ -263,20 +265,20 @@ def trend_json(session: Session, *, scope: Scope, level: str, code: str, period:
         level,
         code,
         (period, months),
-        lambda unit: _trend_answer(unit, trend_scores(session, unit, period, months).points),
+        lambda unit: _trend_answer(trend_scores(session, unit, period, months)),
     )
 
 
-def _trend_answer(unit: Unit, months: list[tuple[str, One]]) -> dict:
-    """The trend answer from each month's (period, scored), in order."""
+def _trend_answer(scores: TrendScores) -> dict:
+    """The trend answer of `scores`: each month, in order, with its KPIs in the scoring's order."""
+    kpis: dict[str, dict] = {month: {} for month in scores.overall.index}
+    for r in scores.kpis.itertuples(index=False):
+        kpis[r.period][r.code] = _brief(r)
     points = [
-        {
-            "period": month,
-            "overall_score": _num(scored.overall),
-            "kpis": {r.code: _brief(r) for r in scored.kpis},
-        }
-        for month, scored in months
+        {"period": month, "overall_score": _num(overall), "kpis": kpis[month]}
+        for month, overall in scores.overall.items()
     ]
+    unit = scores.unit
     return {"level": unit.level, "code": unit.code, "name": unit.name, "points": points}
 
 
@@ -291,7 +293,7 @@ def _freshness(session: Session, period: str) -> dict:
     }
 
 
-Scores = CardScores | OverviewScores
+Scores = CardScores | OverviewScores | TrendScores
 
 
 def precompute(session: Session, *, period: str, range_: str = "ytd", months: int = 12) -> dict[Hashable, bytes]:
@@ -308,13 +310,12 @@ def precompute(session: Session, *, period: str, range_: str = "ytd", months: in
 def precompute_with_scores(
     session: Session, *, period: str, range_: str = "ytd", months: int = 12
 ) -> tuple[dict[Hashable, bytes], dict[Hashable, Scores]]:
-    """`precompute`'s answers, and the scores the card and overview charts' frames are made of for the
-    same units (what `card_scores` and `overview_scores` give), keyed as those cache them: made of the
-    same bulk scoring, so those charts' first view after an import costs drawing them, not scoring
-    the unit. The rows of a `One` here say which unit they are (`entity`) where the unit's own
-    scoring says which row of its pass; nothing reads it past `by_entity`. Not the trends' scores
-    (`trend_scores`): twelve months of scored rows take about six times the memory of all the
-    answers together, so a trend chart's first view scores its unit, as any other period's does."""
+    """`precompute`'s answers, and the scores the card, overview and trend charts' frames are made of
+    for the same units (what `card_scores`, `overview_scores` and `trend_scores` give), keyed as those
+    cache them: made of the same bulk scoring, so those charts' first view after an import costs
+    drawing them, not scoring the unit. The rows of a `One` here say which unit they are (`entity`)
+    where the unit's own scoring says which row of its pass; nothing reads it past `by_entity` (a
+    `TrendScores` keeps no `entity`). The trend answers are made of the same `TrendScores`."""
     registry = load_registry(session)
     tree, units_by_key = Trees(session).at_end_of(period)
     now = by_entity(score_all(session, period=period, range_=range_))
@@ -353,8 +354,9 @@ def precompute_with_scores(
                 unit, period, range_, kids, {k.key: now[k.key] for k in kids}
             )
         if all(key in scored for scored in monthly):
-            points = [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)]
-            out[("trend", key, period, months)] = _pack("trend", _trend_answer(unit, points))
+            trend = trend_of(unit, [(month, scored[key]) for month, scored in zip(span, monthly, strict=True)])
+            out[("trend", key, period, months)] = _pack("trend", _trend_answer(trend))
+            scores[scores_key("trend", key, period, months)] = trend
     return out, scores
 
 
@@ -410,9 +412,14 @@ def trend_points(
     """One KPI of `unit` month by month for the `months` months through `period`, oldest first: period,
     actual, target, attainment, status; a month in `hidden` (those the caller may not see) blanked,
     as `_redact` blanks the trend."""
+    scores = trend_scores(session, unit, period, months)
+    rows: dict = {}  # each month's first row of the KPI
+    for r in scores.kpis.itertuples(index=False):
+        if r.code == kpi:
+            rows.setdefault(r.period, r)
     points = []
-    for month, scored in trend_scores(session, unit, period, months).points:
-        row = next((r for r in scored.kpis if r.code == kpi), None)
+    for month in scores.overall.index:
+        row = rows.get(month)
         if month in hidden:
             points.append({"period": month, **_BLANK})
         else:
