@@ -22,7 +22,7 @@ from app.deps import ScopeDep, SessionDep, require_scope
 from app.params import BudgetScope, Lang, Level, Month, Period, Range, group_keys, invalid
 from app.reporting import budget as budget_service
 from app.reporting import cache as figure_cache
-from app.reporting.registry import load_registry
+from app.reporting.registry import load_registry, name_column
 from app.reporting.units import Unit, card_registry, resolve_unit
 from app.scorecards import service as scorecard_service
 
@@ -49,11 +49,6 @@ def _cached_figure(session: Session, key: tuple, build: Callable[[], charts.Figu
 
 def _not_found(level: str, code: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
-
-
-def _name(lang: str) -> str:
-    """The column of the registry holding names in `lang`."""
-    return "name_nb" if lang == "nb" else "name"
 
 
 def _unit_figure(
@@ -143,7 +138,7 @@ def kpi_trend(
         kpis = registry.kpis.set_index("code")
         return charts.kpi_trend(
             scorecard_service.trend_points(session, unit, period, months, kpi, hidden),
-            name=str(kpis.at[kpi, _name(lang)]),
+            name=str(kpis.at[kpi, name_column(lang)]),
             unit=str(kpis.at[kpi, "unit"]),
             thresholds=(float(kpis.at[kpi, "amber_threshold"]), float(kpis.at[kpi, "green_threshold"])),
             lang=lang,
@@ -169,7 +164,7 @@ def team_heatmap(
     def draw(unit: Unit, _hidden: frozenset[str]) -> charts.Figure:
         kpis = load_registry(session).kpis
         att, st = scorecard_service.team_frames(session, unit, period, range_, lang)
-        names = list(kpis[_name(lang)])
+        names = list(kpis[name_column(lang)])
         thresholds = dict(zip(names, zip(kpis["amber_threshold"], kpis["green_threshold"], strict=True), strict=True))
         return charts.team_heatmap(att, st, lang=lang, thresholds=thresholds)
 

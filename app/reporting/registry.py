@@ -40,6 +40,12 @@ class Registry:
         return list(self.kpis.loc[self.kpis["manual"], "code"])
 
 
+def name_column(lang: str) -> str:
+    """The column of the registry's frames (and the field of a KPI's or perspective's row) holding
+    names in `lang`."""
+    return "name_nb" if lang == "nb" else "name"
+
+
 def load_registry(session: Session) -> Registry:
     """The registry as stored, cached under the data version (every change to it counts the version up)."""
     return figure_cache.get_or_compute(session, ("registry",), lambda: _load_registry(session))

@@ -21,7 +21,6 @@ from app.reporting import cache as figure_cache
 from app.reporting.facts import read_frame
 from app.reporting.registry import Registry
 
-LEVELS = ("seller", "district", "region", "company", "account")
 COMPANY_CODE = "-"
 
 

@@ -22,7 +22,7 @@ from app.analytics.freshness import not_loaded
 from app.analytics.periods import month_span, range_months, shift_month
 from app.reporting import cache as figure_cache
 from app.reporting.dates import data_dates
-from app.reporting.registry import Registry, load_registry
+from app.reporting.registry import Registry, load_registry, name_column
 from app.reporting.scorecards import (
     CardScores,
     One,
@@ -365,7 +365,7 @@ def precompute_with_scores(
 
 def _named(row, lang: str) -> str:  # noqa: ANN001
     """A registry row's (a KPI's or a perspective's) name in `lang`."""
-    return row.name_nb if lang == "nb" else row.name
+    return str(getattr(row, name_column(lang)))
 
 
 def kpi_rows(session: Session, unit: Unit, period: str, range_: str, lang: str) -> pd.DataFrame:
@@ -436,7 +436,7 @@ def team_frames(session: Session, unit: Unit, period: str, range_: str, lang: st
     overall = {k.key: _num(scores.scored[k.key].overall) for k in scores.kids}
     kids = sorted(scores.kids, key=lambda k: (overall[k.key] is None, -(overall[k.key] or 0), k.code))
     rows = [f"{k.name} ({k.code})" for k in kids]
-    names = list(kpis["name_nb" if lang == "nb" else "name"])
+    names = list(kpis[name_column(lang)])
     briefs = [{r.code: _brief(r) for r in scores.scored[k.key].kpis} for k in kids]
     attainment = pd.DataFrame(
         [[b.get(code, {}).get("attainment") for code in kpis["code"]] for b in briefs],
