@@ -7,24 +7,40 @@ from app.models.kpis import AppSetting, KpiDefinition, Perspective
 from app.models.logins import LoginFailure
 from app.models.org import Account, District, Leader, LeaderUnit, Product, Region, Seller, SellerDistrict
 from app.models.plans import TARGET_LEVELS, Budget, KpiValue, Seasonality, Target
+from app.models.steering import (
+    ACTION_STATUSES,
+    ARENAS,
+    ActionNote,
+    CoachingAction,
+    Comment,
+    GoalConversation,
+    GoalConversationKpi,
+)
 from app.models.tokens import TOKEN_SCOPES, ApiToken
 from app.models.users import ROLES, User
 
 __all__ = [
+    "ACTION_STATUSES",
     "ACTIVITY_TYPES",
+    "ARENAS",
     "ROLES",
     "TARGET_LEVELS",
     "TOKEN_SCOPES",
     "Account",
     "AccountFirstSale",
+    "ActionNote",
     "ActivitiesMonthly",
     "Activity",
     "ApiToken",
     "AppSetting",
     "AuditEvent",
     "Budget",
+    "CoachingAction",
+    "Comment",
     "DataVersion",
     "District",
+    "GoalConversation",
+    "GoalConversationKpi",
     "KpiDefinition",
     "KpiValue",
     "Leader",
