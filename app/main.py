@@ -32,6 +32,7 @@ from app.scorecards.router import router as scorecards_router
 from app.security import SECURITY_HEADERS, check_settings
 from app.security import install as install_security
 from app.status.router import router as status_router
+from app.steering.router import router as steering_router
 from app.tokens.router import router as tokens_router
 
 log = logging.getLogger("app")
@@ -124,6 +125,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
         charts_router,
         audit_router,
         status_router,
+        steering_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import migrate
 from app.db import make_engine, writing
 from app.imports.service import import_file
+from app.models import Comment
 from benchmarks.import_throughput import ORG_DATASETS, generate
 from tests.liveserver import run_scorecard
 
@@ -145,6 +146,28 @@ def test_postgresql_backup_is_pg_dump_and_restores(backend, empty_db_url, tmp_pa
         assert counts[restored] == counts[empty_db_url] == [10, 100, 1000, 20000, 500, 12]
     finally:
         drop_pg_database(restored)
+
+
+def test_a_backup_holds_the_comments(tmp_path):
+    """The steering tables are copied like every other: a comment written before the backup is in it."""
+    url = f"sqlite:///{(tmp_path / 'live.db').as_posix()}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        session.add(Comment(level="company", unit_code="", kpi_code="revenue", period="2026-03",
+                            text="<b>kept</b> as written", author_user_id=None, author="lead@example.com"))
+        session.commit()
+    engine.dispose()
+    result = run_scorecard(["backup", str(tmp_path / "copy.db")], url, tmp_path)
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(f"file:{tmp_path / 'copy.db'}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT level, unit_code, kpi_code, period, text, author FROM comments").fetchall()
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+    assert rows == [("company", "", "revenue", "2026-03", "<b>kept</b> as written", "lead@example.com")]
+    assert {"coaching_actions", "action_notes", "goal_conversations", "goal_conversation_kpis"} <= tables
 
 
 def test_write_sessions_begin_immediate_on_sqlite(tmp_path):

@@ -11,6 +11,9 @@ else:
     FiscalMonth = whole_number(ge=1, le=12)
 Weight = Annotated[float, Field(ge=0, le=1000)]
 Threshold = Annotated[float, Field(ge=0, le=10)]
+REQUIRE_COMMENT_HELP = (
+    "a red KPI of a closed month asks for a comment: the needs-attention list marks those without one (`needs_comment`)"
+)
 NB_HELP = "the name in Norwegian bokmål; without one the English `name` is shown in both languages"
 
 
@@ -98,6 +101,7 @@ class ScorecardSettings(BaseModel):
 
     score_cap: float = Field(ge=1, le=10, description="a KPI's score is min(attainment, cap)")
     fiscal_year_start_month: int = Field(ge=1, le=12)
+    require_comment_on_red: bool = Field(default=False, description=REQUIRE_COMMENT_HELP)
 
 
 class ScorecardSettingsUpdate(PatchModel):
@@ -105,3 +109,4 @@ class ScorecardSettingsUpdate(PatchModel):
 
     score_cap: float | None = Field(default=None, ge=1, le=10)
     fiscal_year_start_month: FiscalMonth | None = None
+    require_comment_on_red: bool | None = Field(default=None, description=REQUIRE_COMMENT_HELP)

@@ -145,7 +145,15 @@ def get_settings(session: Session) -> ScorecardSettings:
     return ScorecardSettings(
         score_cap=float(stored.get("score_cap", DEFAULT_SCORE_CAP)),
         fiscal_year_start_month=int(stored.get("fiscal_year_start_month", DEFAULT_FISCAL_YEAR_START_MONTH)),
+        require_comment_on_red=stored.get("require_comment_on_red", "false") == "true",
     )
+
+
+def _stored(value: object) -> str:
+    """A setting as app_settings keeps it: a flag as "true" or "false", a number as its text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def update_settings(
@@ -154,15 +162,16 @@ def update_settings(
     """Store the given settings; the ones that change are recorded in the audit trail."""
     before: dict[str, str | None] = {}
     after: dict[str, str] = {}
-    for key, value in changes.model_dump(exclude_unset=True, exclude_none=True).items():
+    for key, given in changes.model_dump(exclude_unset=True, exclude_none=True).items():
+        value = _stored(given)
         row = session.get(AppSetting, key)
         if row is None:
-            session.add(AppSetting(key=key, value=str(value)))
-            before[key], after[key] = None, str(value)
+            session.add(AppSetting(key=key, value=value))
+            before[key], after[key] = None, value
         else:
-            if row.value != str(value):
-                before[key], after[key] = row.value, str(value)
-            row.value = str(value)
+            if row.value != value:
+                before[key], after[key] = row.value, value
+            row.value = value
     session.flush()
     if after:
         bump_version(session)

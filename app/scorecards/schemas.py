@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -35,6 +35,13 @@ class KpiPrevious(BaseModel):
     status: Status
 
 
+class KpiComment(BaseModel):
+    id: int
+    text: str = Field(description="plain text, as it was written")
+    author: str = Field(description="the author's e-mail")
+    created_at: datetime
+
+
 class KpiRead(BaseModel):
     code: str
     name: str
@@ -49,6 +56,10 @@ class KpiRead(BaseModel):
     score: float | None
     status: Status
     previous: KpiPrevious = Field(description="the same KPI for the range ending one month earlier")
+    comments: list[KpiComment] = Field(
+        default_factory=list,
+        description="the comments on this KPI of the unit for the period, oldest first (POST /comments)",
+    )
 
 
 class PerspectiveRead(BaseModel):

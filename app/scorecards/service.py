@@ -38,6 +38,7 @@ from app.reporting.scorecards import (
 )
 from app.reporting.units import Trees, Unit, card_registry, resolve_unit
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
+from app.steering.comments import card_comments
 
 # The API's schema of each kind of answer, by the first part of its cache key.
 _SCHEMAS: dict[str, TypeAdapter[Any]] = {
@@ -80,8 +81,9 @@ def scorecard(session: Session, *, scope: Scope, level: str, code: str, period: 
 
 
 def scorecard_json(session: Session, *, scope: Scope, level: str, code: str, period: str, range_: str) -> bytes | None:
-    """`scorecard` as the API sends it (JSON of app.scorecards.schemas.ScorecardRead)."""
-    return _answer(
+    """`scorecard` as the API sends it (JSON of app.scorecards.schemas.ScorecardRead), with the
+    comments on its KPIs for the period (`_with_comments`)."""
+    packed = _answer(
         session,
         scope,
         "scorecard",
@@ -90,6 +92,21 @@ def scorecard_json(session: Session, *, scope: Scope, level: str, code: str, per
         (period, range_),
         lambda unit: _scorecard(session, card_scores(session, unit, period, range_)),
     )
+    return None if packed is None else _with_comments(session, packed, level, code, period)
+
+
+def _with_comments(session: Session, packed: bytes, level: str, code: str, period: str) -> bytes:
+    """The card `packed` with each KPI's comments for `period`. Comments do not count the data version
+    up, so the cached answer holds none: they are looked up per request (one query on their index)
+    and merged into a copy; a unit without comments gets the cached bytes as they are."""
+    found = card_comments(session, level=level, unit_code="" if level == "company" else code, period=period)
+    if not found:
+        return packed
+    answer = json.loads(packed)
+    for p in answer["perspectives"]:
+        for k in p["kpis"]:
+            k["comments"] = found.get(k["code"], [])
+    return _pack("scorecard", answer)
 
 
 def _answer(

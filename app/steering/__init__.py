@@ -1,0 +1,1 @@
+"""Steering: the monthly sales meeting, the goal conversation and coaching, run in the product."""
