@@ -130,10 +130,14 @@ async function kpiSection() {
     });
     const cap = numberInput("score_cap", settings.score_cap, { min: "1", max: "10" });
     const fiscal = numberInput("fiscal", settings.fiscal_year_start_month, { step: "1", min: "1", max: "12" });
+    // shown once the API has the setting (GET /settings/scorecard answers it)
+    const redComment = "require_comment_on_red" in settings
+      ? h("input", { type: "checkbox", name: "require_comment_on_red", checked: Boolean(settings.require_comment_on_red) }) : null;
     const smsg = h("span", { class: "inline-msg", role: "status" });
     const saveSettings = h("button", { type: "button", class: "secondary", onclick: async () => {
       try {
-        await api("/settings/scorecard", { method: "PATCH", json: { score_cap: Number(cap.value), fiscal_year_start_month: Number(fiscal.value) } });
+        await api("/settings/scorecard", { method: "PATCH", json: { score_cap: Number(cap.value), fiscal_year_start_month: Number(fiscal.value),
+          ...(redComment ? { require_comment_on_red: redComment.checked } : {}) } });
         smsg.textContent = t("admin.saved");
       } catch (err) { smsg.textContent = err.message; }
     } }, t("admin.save"));
@@ -141,7 +145,8 @@ async function kpiSection() {
       table([t("kpi"), t("perspective"), t("admin.weight"), t("admin.green"), t("admin.amber"), t("admin.active"), ""], rows),
       h("h3", {}, t("admin.perspectives")), table([t("perspective"), t("admin.weight"), ""], prow),
       h("h3", {}, t("admin.settings")),
-      h("div", { class: "controls" }, h("label", {}, t("admin.cap"), cap), h("label", {}, t("admin.fiscal"), fiscal), saveSettings, smsg));
+      h("div", { class: "controls" }, h("label", {}, t("admin.cap"), cap), h("label", {}, t("admin.fiscal"), fiscal),
+        redComment ? h("label", { class: "inline" }, redComment, t("admin.requireComment")) : null, saveSettings, smsg));
   } catch (err) {
     body.replaceChildren(errorBox(err));
   }

@@ -1,12 +1,14 @@
 // A seller's scorecard: overall score, the four perspectives, every KPI with actual, target, a
-// bullet chart and its status (colour and word), and the trend of a chosen KPI.
+// bullet chart and its status (colour and word), each KPI's comments, and the trend of a chosen KPI;
+// then the seller's coaching: their actions (baseline, follow-up, notes) and goal conversations.
 import { api } from "../api.js";
 import { chart } from "../charts.js";
 import { fmt, localName, t } from "../i18n.js";
 import {
   breadcrumb, emptyBox, errorBox, fill, freshnessLine, h, loadDataStatus, loading, noSalesNotice, openPeriod, parseTrail,
-  PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore, table,
+  PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore,
 } from "../ui.js";
+import { actionsSection, goalConversations, kpiTable, seesCoaching, sellerEmail } from "./steering.js";
 
 export const key = "seller";
 // A key account's scorecard is this page on #/accounts/{code} (the card of level `account`, which
@@ -85,19 +87,19 @@ export async function render(el, ctx) {
       href: `#/accounts/${encodeURIComponent(a.code)}?${new URLSearchParams({ period: state.period, range: state.range })}`,
     }, `${a.name} (${a.code})`))))) : null;
 
-  const rows = [];
-  for (const p of card.perspectives) {
-    rows.push(h("tr", { class: "group" }, h("th", { colspan: 5, scope: "rowgroup" }, localName(p))));
-    for (const k of p.kpis) {
-      rows.push(h("tr", { dataset: { kpi: k.code } },
-        h("th", { scope: "row" }, h("a", { href: `#${ctx.path}?${new URLSearchParams({ ...params(), kpi: k.code })}` }, localName(k))),
-        h("td", { class: "num" }, fmt.kpi(k.actual, k.unit)),
-        h("td", { class: "num" }, fmt.kpi(k.target, k.unit)),
-        h("td", { class: "num" }, fmt.attainment(k.attainment, k)),
-        h("td", {}, freshBadge(k.status, kpiNotLoaded(k.code, card) && k.target !== null))));
-    }
-  }
-  const kpiTable = table([t("kpi"), t("actual"), t("target"), t("attainment"), t("status")], rows);
+  // every KPI with its comments; its name opens its trend below
+  const kpiHref = (k) => `#${ctx.path}?${new URLSearchParams({ ...params(), kpi: k.code })}`;
+  const kpiList = kpiTable(card, { level, code, me: ctx.me, kpiHref });
+
+  // coaching (a seller's own actions and goal conversations): not on a key account's card, not for finance
+  const coaching = level === "seller" && seesCoaching(ctx.me);
+  const own = ctx.me?.seller_code === code;
+  const actions = coaching ? actionsSection({
+    title: t(own ? "actions.mine" : "actions.seller"), query: { level: "seller", code }, me: ctx.me,
+    kpis: new Map(kpis.map((k) => [k.code, k])), emptyText: t(own ? "actions.noneMine" : "actions.none"),
+    newAction: { level: "seller", code, kpis, period: state.period, owner: () => sellerEmail(code) },
+  }) : null;
+  const goals = coaching ? goalConversations({ sellerCode: code, me: ctx.me, kpis, period: state.period }) : null;
 
   const kpiSelect = h("select", { name: "kpi" }, kpis.map((k) => h("option", { value: k.code, selected: k.code === state.kpi }, localName(k))));
   const monthsSelect = h("select", { name: "months" }, ["12", "24"].map((m) => h("option", { value: m, selected: m === state.months }, m)));
@@ -115,11 +117,13 @@ export async function render(el, ctx) {
     h("div", { class: "grid two" },
       section(t("overall"), overall, perspCards),
       section(t("perspectives"), persp.el)),
-    section(t("kpis"), kpiTable),
+    h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("kpis")), kpiList.el),
     keyAccounts,
     h("div", { class: "grid two" },
       section(`${t("kpis")}: ${t("attainment").toLowerCase()}`, bullets.el),
       section(t("trend"), h("div", { class: "controls" },
-        h("label", {}, t("kpi"), kpiSelect), h("label", {}, t("months"), monthsSelect)), trend.el)));
-  await Promise.all([persp.ready, bullets.ready, trend.ready]);
+        h("label", {}, t("kpi"), kpiSelect), h("label", {}, t("months"), monthsSelect)), trend.el)),
+    actions?.el,
+    goals?.el);
+  await Promise.all([persp.ready, bullets.ready, trend.ready, actions?.ready, goals?.ready]);
 }

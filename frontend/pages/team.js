@@ -1,5 +1,7 @@
-// A leader's team: the units or sellers below a unit ranked, a heatmap of their attainment per KPI,
-// the unit's perspective scores; click a row to drill down, the breadcrumb leads back up.
+// A leader's team: what needs attention below the unit (red KPIs, their area and why, with comments and
+// coaching actions), the unit's own scorecard (a tile per perspective opens its KPIs, each KPI with its
+// comments), the unit's open and overdue actions, the units or sellers below ranked and a heatmap of
+// their attainment per KPI; click a row to drill down, the breadcrumb leads back up.
 import { api } from "../api.js";
 import { chart } from "../charts.js";
 import { fmt, localName, t } from "../i18n.js";
@@ -7,6 +9,7 @@ import {
   breadcrumb, emptyBox, errorBox, freshnessLine, h, loadDataStatus, loading, noSalesNotice, openPeriod, parseTrail,
   PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore, table, trailText,
 } from "../ui.js";
+import { actionsSection, attentionPanel, kpiTable, meetingPack, perspectiveTiles, seesCoaching } from "./steering.js";
 
 export const key = "team";
 const MARKS = { green: "✓", amber: "!", red: "✗", none: "" };
@@ -20,8 +23,14 @@ export async function render(el, ctx) {
     period: PERIOD_RE.test(q.get("period") || "") ? q.get("period") : openPeriod(await statusAsked),
     range: RANGES.includes(q.get("range")) ? q.get("range") : "ytd",
     trail: q.get("trail") || "",
+    kpi: q.get("kpi") || "",  // a KPI to show: its perspective opens, its row is marked
   };
-  const params = () => (state.trail ? { ...state } : { period: state.period, range: state.range });
+  const params = () => {
+    const p = { period: state.period, range: state.range };
+    if (state.trail) p.trail = state.trail;
+    if (state.kpi) p.kpi = state.kpi;
+    return p;
+  };
   ctx.setQuery(params(), { replace: true });
   const base = `/scorecards/${level}/${encodeURIComponent(code)}`;
   const scope = `period=${state.period}&range=${state.range}`;
@@ -35,6 +44,7 @@ export async function render(el, ctx) {
     return;
   }
   const kpis = card.perspectives.flatMap((p) => p.kpis);  // the scorecard's display order
+  const kpiByCode = new Map(kpis.map((k) => [k.code, k]));
   // a score with no status reads "not loaded yet" when some KPI under it waits for facts (sales or activities)
   const waits = (list, answer) => list.some((k) => kpiNotLoaded(k.code, answer));
   const trail = parseTrail(state.trail);
@@ -45,10 +55,26 @@ export async function render(el, ctx) {
     return child.level === "seller" ? `#/seller/${encodeURIComponent(child.code)}?${p}`
       : `#/team/${child.level}/${encodeURIComponent(child.code)}?${p}`;
   };
+  // A unit anywhere below (an attention item, an action): its page, with the trail through its district
+  // for a seller two levels down; `kpi` picks the KPI shown there.
+  const unitHref = (unit, kpi) => {
+    const steps = [...trail, { level, code }];
+    if (unit.level === level && unit.code === code) steps.pop();
+    else if (unit.level === "seller" && unit.district_code && !(level === "district" && code === unit.district_code)) {
+      steps.push({ level: "district", code: unit.district_code });
+    }
+    const p = new URLSearchParams({ period: state.period, range: state.range });
+    if (steps.length) p.set("trail", trailText(steps));
+    if (kpi) p.set("kpi", kpi);
+    if (unit.level === "seller") return `#/seller/${encodeURIComponent(unit.code)}?${p}`;
+    if (["company", "region", "district"].includes(unit.level)) return `#/team/${unit.level}/${encodeURIComponent(unit.code)}?${p}`;
+    return `#/accounts/${encodeURIComponent(unit.code)}?${p}`;
+  };
   const ranked = [...found.children].sort((a, b) =>
     (a.overall_score === null) - (b.overall_score === null) || (b.overall_score ?? 0) - (a.overall_score ?? 0)
     || a.code.localeCompare(b.code));
 
+  const coaching = seesCoaching(ctx.me);
   const header = h("header", { class: "page-head" },
     breadcrumb(trail, here, { period: state.period, range: state.range }),
     h("h1", {}, level === "company" ? t("level.company") : `${found.name} `, level === "company" ? null : h("span", { class: "code" }, found.code)),
@@ -56,7 +82,8 @@ export async function render(el, ctx) {
     freshnessLine(await statusAsked),
     card.no_sales_yet
       ? noSalesNotice(card.period, card.data_through, (month) => `#${ctx.path}?${new URLSearchParams({ ...params(), period: month })}`)
-      : null);
+      : null,
+    coaching && ranked.length ? meetingPack({ level, code, period: state.period, range: state.range }) : null);
 
   if (!ranked.length) {
     el.replaceChildren(header, emptyBox(t("team.empty", { name: level === "company" ? t("level.company") : found.name })));
@@ -90,18 +117,34 @@ export async function render(el, ctx) {
   });
   const persp = chart(`/charts${base}/perspectives?${scope}`, { name: `perspectives-${level}-${code}`, label: t("perspectives") });
 
+  // the unit's own KPIs: a perspective's rows open from its tile; the KPI the URL names opens its perspective
+  const shown = card.perspectives.find((p) => p.kpis.some((k) => k.code === state.kpi));
+  const own = kpiTable(card, { level, code, me: ctx.me, collapsible: true, open: new Set(shown ? [shown.key] : []), focusKpi: state.kpi });
+  const actions = coaching ? actionsSection({
+    title: t("actions.open"), query: { level, code, status: "open" }, me: ctx.me, kpis: kpiByCode,
+    unitHref: (a) => unitHref(a), emptyText: t("actions.noneOpen"),
+  }) : null;
+  const attention = attentionPanel({
+    level, code, period: state.period, range: state.range, me: ctx.me, kpis: kpiByCode,
+    hrefFor: (item, kpi) => unitHref(item, kpi), onAction: () => actions?.refresh(),
+  });
+
   el.replaceChildren(
     header,
+    attention.el,
     h("div", { class: "grid two" },
-      section(t("overall"), h("div", { class: "overall" },
+      section(t("team.own"), h("div", { class: "overall" },
         h("div", { class: "big", id: "overall-score" }, fmt.statusPct(card.overall_score)),
         h("div", {}, freshBadge(statusOfScore(card.overall_score), waits(kpis, card))),
+        h("div", { class: "muted" }, t("previous", { value: fmt.statusPct(card.previous_overall_score) })),
         h("div", { class: "muted" }, `${t(`range.${card.range}`)} · ${fmt.month(card.period)}`)),
-        h("div", { class: "tiles" }, card.perspectives.map((p) => h("div", { class: "tile" },
-          h("div", { class: "tile-name" }, localName(p)), h("div", { class: "tile-value" }, fmt.statusPct(p.score)),
-          freshBadge(statusOfScore(p.score), waits(p.kpis, card)))))),
+        h("p", { class: "muted" }, t("team.tilesHint")),
+        perspectiveTiles(card, own.groups, { waits: (list) => waits(list, card) })),
       section(t("perspectives"), persp.el)),
+    h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("team.ownKpis")), own.el),
+    actions?.el,
     section(t("team.ranked"), ranking),
     section(t("team.heatmap"), heat.el));
-  await Promise.all([heat.ready, persp.ready]);
+  if (shown) own.el.querySelector(`tr[data-kpi="${CSS.escape(state.kpi)}"]`)?.scrollIntoView({ block: "center" });
+  await Promise.all([heat.ready, persp.ready, attention.ready, actions?.ready]);
 }
