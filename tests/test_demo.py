@@ -16,7 +16,7 @@ from app.demo.generate import DATASET_ORDER, generate
 from app.imports.parse import parse
 from app.imports.reader import read_table
 from app.imports.specs import DATASETS
-from app.models import Activity, Budget, Sale, Seller, SellerDistrict, Target, User
+from app.models import Activity, Budget, GoalConversation, Sale, Seller, SellerDistrict, Target, User
 
 # The demo as made on this day (its data ends on 31 October 2026): the story and the figures below.
 DAY = date(2026, 11, 27)
@@ -315,7 +315,8 @@ def test_demo_command_loads_everything(tmp_path, monkeypatch, company, frames, c
         with Session(engine) as session:
             count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
             assert count(Sale) == len(frames["sales"])
-            assert count(Activity) == len(frames["activities"])
+            # the imported activities, and the goal conversations the demo records (each is an activity)
+            assert count(Activity) == len(frames["activities"]) + count(GoalConversation)
             assert count(Seller) == frames["sellers"]["code"].nunique()
             assert count(SellerDistrict) == len(frames["sellers"])
             for table in ("regions", "districts", "accounts", "products", "seasonality"):

@@ -46,6 +46,7 @@ def build_demo(path: Path, *, seed: int | None = None, today: date | None = None
     from app.auth.service import create_user
     from app.db import make_engine
     from app.demo.generate import generate
+    from app.demo.steering import seed_steering
     from app.demo.tables import SEED
     from app.imports.service import import_file
 
@@ -75,6 +76,13 @@ def build_demo(path: Path, *, seed: int | None = None, today: date | None = None
                 create_user(session, email=login.email, password=DEMO_PASSWORD, role=login.role)
             session.commit()
             _say(f"  created {len(company.logins)} logins ({time.perf_counter() - t:.1f} s)")
+            t = time.perf_counter()
+            seeded = seed_steering(session, company)  # the story's comments, actions, goal conversations
+            session.commit()
+            _say(
+                f"  recorded {seeded.comments} comments, {seeded.actions} actions, "
+                f"{seeded.conversations} goal conversations ({time.perf_counter() - t:.1f} s)"
+            )
     finally:
         engine.dispose()
     _say(f"demo loaded in {time.perf_counter() - started:.1f} s")

@@ -454,6 +454,11 @@ def story(world: World) -> tuple[str, ...]:
         ),
         "New hires: "
         + ", ".join(f"{by_role[r].code} from {month_start(first_day, i):%Y-%m}" for r, i in NEW_HIRES.items()),
+        (  # recorded by app/demo/steering.py once the data is loaded
+            "Steering: the leaders' comments on red KPIs (in Norwegian); coaching actions in six arenas, one that "
+            "worked (done), Rogaland's hit-rate training that did not, Rogaland's goal conversations overdue; "
+            "goal conversations recorded outside Rogaland"
+        ),
     )
 
 

@@ -166,7 +166,10 @@ def _month_activities(world: World, s: Seller, si: int, i: int) -> list[Activity
     rows.append((days[rng.integers(0, len(days), n)], "training_hours", np.full(n, -1), list(hours)))
     n = 0 if cal.month_no[i] == 7 else int(rng.poisson(1.1))
     rows.append((days[rng.integers(0, len(days), n)], "coaching_session", np.full(n, -1), [""] * n))
-    if cal.month_no[i] in (1, 8) and not (d == WEAK_DISTRICT and i >= STORY_START):
+    # Rogaland holds none in the story's months, nor in the data's last year (so a year to date ending in
+    # the story finds none, whatever month the demo is made in)
+    last_year_from = N_MONTHS - int(cal.month_no[N_MONTHS - 1])
+    if cal.month_no[i] in (1, 8) and not (d == WEAK_DISTRICT and i >= min(STORY_START, last_year_from)):
         rows.append((days[rng.integers(0, len(days), 1)], "goal_conversation", np.full(1, -1), [""]))
     n = int(rng.poisson(2.2))
     mu = s.csat - (0.55 if d == WEAK_DISTRICT and i >= 12 else 0.0)
