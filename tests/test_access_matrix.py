@@ -28,6 +28,7 @@ test runs in a SAVEPOINT on it that is rolled back, so writes never reach the ne
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -74,6 +75,12 @@ BAD = ("none", "expired", "tampered", "revoked")
 # four charts; own and other units, fewer targets than the scorecard itself to keep the run short),
 # `BUDGETS` for each of the five budget reads (data and charts). Targets: `level:code` of a unit (ZZ: unknown);
 # `.` in a cell: not exercised.
+# Steering (PRODUCT.md §5): `level:code` goes in the query (with period=2026-03) of the reads and in the body of
+# the POSTs; `-`: no unit asked for. `d1`, `d3`, `s1`, `s4`: the id of the comment on D1 (by ldist) or D3 (by
+# admin), of the action on S1 (by ldist, carried out by S1) or D3 (by admin), of the goal conversation with
+# S1 (by ldist) or S4 (by admin), made while building. Coaching (actions, goal conversations) is not
+# finance's: 404; a seller reads their own, adds notes and comments on their own card, and opens, changes or
+# removes nothing (403); only a comment's author or an administrator removes it (403 for others who see it).
 #
 # endpoint                          target          admin fin ldist lreg seller f:sc f:bud f:both s:sc s:bud s:both none expired tampered revoked
 MATRIX = """
@@ -147,6 +154,55 @@ DELETE /tokens/{token_id}           unknown         404   404 404   404  404    
 GET    /audit                       -               200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
 GET    /audit/{event_id}            first           200   403 403   403  403    403  403   403    403  403   403    401  401     401      401
 GET    /audit/{event_id}            unknown         404   403 403   403  403    403  403   403    403  403   403    401  401     401      401
+
+GET    /attention                   -               200   200 200   200  200    200  403   200    200  403   200    401  401     401      401
+GET    /attention                   district:D1     200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
+GET    /attention                   district:D3     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    /attention                   seller:S1       200   200 200   200  200    200  403   200    200  403   200    401  401     401      401
+GET    /attention                   district:ZZ     404   404 404   404  404    404  403   404    404  403   404    401  401     401      401
+POST   /comments                    district:D1     201   201 201   201  404    403  403   403    403  403   403    401  401     401      401
+POST   /comments                    district:D3     201   201 404   404  404    403  403   403    403  403   403    401  401     401      401
+POST   /comments                    seller:S1       201   201 201   201  201    403  403   403    403  403   403    401  401     401      401
+POST   /comments                    district:ZZ     404   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+GET    /comments                    district:D1     200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
+GET    /comments                    district:D3     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    /comments                    seller:S1       200   200 200   200  200    200  403   200    200  403   200    401  401     401      401
+DELETE /comments/{comment_id}       d1              204   403 204   403  404    403  403   403    403  403   403    401  401     401      401
+DELETE /comments/{comment_id}       d3              204   403 404   404  404    403  403   403    403  403   403    401  401     401      401
+DELETE /comments/{comment_id}       unknown         404   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+
+POST   /actions                     seller:S1       201   404 201   201  403    403  403   403    403  403   403    401  401     401      401
+POST   /actions                     district:D1     201   404 201   201  404    403  403   403    403  403   403    401  401     401      401
+POST   /actions                     district:D3     201   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+GET    /actions                     -               200   404 200   200  200    404  403   404    200  403   200    401  401     401      401
+GET    /actions                     district:D1     200   404 200   200  404    404  403   404    404  403   404    401  401     401      401
+GET    /actions                     district:D3     200   404 404   404  404    404  403   404    404  403   404    401  401     401      401
+GET    /actions                     seller:S1       200   404 200   200  200    404  403   404    200  403   200    401  401     401      401
+GET    /actions/{action_id}         s1              200   404 200   200  200    404  403   404    200  403   200    401  401     401      401
+GET    /actions/{action_id}         d3              200   404 404   404  404    404  403   404    404  403   404    401  401     401      401
+GET    /actions/{action_id}         unknown         404   404 404   404  404    404  403   404    404  403   404    401  401     401      401
+PATCH  /actions/{action_id}         s1              200   404 200   200  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /actions/{action_id}         d3              200   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+PATCH  /actions/{action_id}         unknown         404   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+POST   /actions/{action_id}/notes   s1              201   404 201   201  201    403  403   403    403  403   403    401  401     401      401
+POST   /actions/{action_id}/notes   d3              201   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+POST   /actions/{action_id}/notes   unknown         404   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+
+POST   /goal-conversations          seller:S1       201   404 201   201  403    403  403   403    403  403   403    401  401     401      401
+POST   /goal-conversations          seller:S4       201   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+GET    /goal-conversations          -               200   404 200   200  200    404  403   404    200  403   200    401  401     401      401
+GET    /goal-conversations          seller:S1       200   404 200   200  200    404  403   404    200  403   200    401  401     401      401
+GET    /goal-conversations          seller:S4       200   404 404   404  404    404  403   404    404  403   404    401  401     401      401
+GET    /goal-conversations/{conversation_id} s1     200   404 200   200  200    404  403   404    200  403   200    401  401     401      401
+GET    /goal-conversations/{conversation_id} s4     200   404 404   404  404    404  403   404    404  403   404    401  401     401      401
+GET    /goal-conversations/{conversation_id} unknown 404  404 404   404  404    404  403   404    404  403   404    401  401     401      401
+DELETE /goal-conversations/{conversation_id} s1     204   404 204   204  403    403  403   403    403  403   403    401  401     401      401
+DELETE /goal-conversations/{conversation_id} s4     204   404 404   404  404    403  403   403    403  403   403    401  401     401      401
+DELETE /goal-conversations/{conversation_id} unknown 404  404 404   404  404    403  403   403    403  403   403    401  401     401      401
+
+GET    /meetings/pack               district:D1     200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
+GET    /meetings/pack               district:D3     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    /meetings/pack               seller:S1       200   200 200   200  200    200  403   200    200  403   200    401  401     401      401
 """
 
 SCORECARD_VIEWS = (
@@ -261,6 +317,7 @@ class World:
     admin_id: int = 0
     seller_user_id: int = 0  # the login of seller S1
     audit_id: int = 0  # an audit event recorded while building (the revoked token)
+    items: dict[str, int] = field(default_factory=dict)  # "comment:d1", "action:s1", "gc:s4", … -> id
     baseline: list = field(default_factory=list)  # the fingerprint right after building
 
 
@@ -323,6 +380,41 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+# Texts of the items on D3 and S4 carry the units' names: a leak of them shows up as a hidden name.
+STEERING_ITEMS = (  # key, author, route, target, text
+    ("comment:d1", "ldist", "/comments", "district:D1", "Alder District: more visits"),
+    ("comment:d3", "admin", "/comments", "district:D3", "Cedar District: push the revenue"),
+    ("action:s1", "ldist", "/actions", "seller:S1", "Signe Amber: plan the visits"),
+    ("action:d3", "admin", "/actions", "district:D3", "Cedar District recovery"),
+    ("gc:s1", "ldist", "/goal-conversations", "seller:S1", "Signe Amber agreed the plan"),
+    ("gc:s4", "admin", "/goal-conversations", "seller:S4", "Ola Dune agreed the plan"),
+)
+ACTION_DUE = (date.today() + timedelta(days=30)).isoformat()
+
+
+def steering_body(path: str, target: str, text: str = "Matrix text") -> dict:
+    """The body of POST /comments, /actions or /goal-conversations on the unit `level:code`."""
+    level, _, code = target.partition(":")
+    if path == "/comments":
+        return {"level": level, "code": code, "period": "2026-03", "kpi": "revenue", "text": text}
+    if path == "/actions":  # its owner: seller S1, whose login thereby reads the one on S1 (and none on D3)
+        owner = EMAILS["ld3"] if code == "D3" else EMAILS["seller"]
+        return {"level": level, "code": code, "kpi": "revenue", "arena": "plan", "title": text, "due": ACTION_DUE,
+                "owner_email": owner}
+    return {"seller_code": code, "held_on": "2026-03-10", "notes": text,
+            "kpis": [{"kpi": "revenue", "period": "2026-03", "target": 1500.0}]}
+
+
+def _steering(client: TestClient, w: World) -> dict[str, int]:
+    """The comments, actions and goal conversations the id routes of the matrix address."""
+    items = {}
+    for key, author, path, target, words in STEERING_ITEMS:
+        res = client.post(f"{API}{path}", headers=w.headers[author], json=steering_body(path, target, words))
+        assert res.status_code == 201, f"{key}: {res.text}"
+        items[key] = res.json()["id"]
+    return items
+
+
 @pytest.fixture(scope="module")
 def world(engine) -> Iterator[World]:
     """The organization, the users' logins and their API tokens, built once per backend."""
@@ -359,6 +451,7 @@ def world(engine) -> Iterator[World]:
             revoked = _token(client, w.headers["fin"], ["scorecards:read", "budgets:read"])
             assert client.delete(f"{API}/tokens/{revoked['id']}", headers=w.headers["fin"]).status_code == 204
             w.headers["revoked"] = _bearer(revoked["token"])
+            w.items = _steering(client, w)
             events = client.get(f"{API}/audit?limit=1", headers=w.headers["admin"])
             assert events.status_code == 200 and events.json()["items"], events.text
             w.audit_id = events.json()["items"][0]["id"]
@@ -393,6 +486,10 @@ QUERY = {
 UNKNOWN = {"district:ZZ", "ZZ", "nokpi", "nokey", "nope", "unknown"}
 UNKNOWN_TOKEN_ID = 999_999_999
 TARGETS_CSV = "level,code,kpi,period,value\nseller,S1,revenue,2026-03,1234.5\n"
+STEERING_READS = ("/attention", "/comments", "/actions", "/goal-conversations", "/meetings/pack")
+STEERING_POSTS = ("/comments", "/actions", "/goal-conversations")
+ITEM_IDS = {"{comment_id}": "comment", "{action_id}": "action", "{conversation_id}": "gc"}
+ITEM_ID_IN_URL = re.compile(r"/(comments|actions|goal-conversations)/(\d+)")
 
 
 def request_for(case: Case, world: World) -> tuple[str, dict]:
@@ -447,22 +544,50 @@ def request_for(case: Case, world: World) -> tuple[str, dict]:
         path = path.replace("{token_id}", str(token_id))
     elif path == "/audit/{event_id}":
         path = path.replace("{event_id}", str(world.audit_id if target == "first" else UNKNOWN_TOKEN_ID))
+    elif case.method == "GET" and path in STEERING_READS:
+        level, _, code = target.partition(":")
+        if path == "/goal-conversations":
+            query = f"seller_code={code}" if code else ""
+        else:
+            params = [f"level={level}", f"code={code}"] if code else []
+            query = "&".join(params + (["period=2026-03"] if path != "/actions" else []))
+    elif case.method == "POST" and path in STEERING_POSTS:
+        kwargs["json"] = steering_body(path, target)
+    elif placeholder := next((p for p in ITEM_IDS if p in path), None):
+        item_id = UNKNOWN_TOKEN_ID if target == "unknown" else world.items[f"{ITEM_IDS[placeholder]}:{target}"]
+        path = path.replace(placeholder, str(item_id))
+        if case.method == "PATCH":
+            kwargs["json"] = {"status": "done", "outcome": "Matrix outcome"}
+        elif path.endswith("/notes"):
+            kwargs["json"] = {"text": "Matrix note"}
     url = API + path + (f"?{query}" if query else "")
     return url, kwargs
 
 
-def unknown_twin(case: Case, url: str) -> tuple[str, str, str] | None:
-    """For a hidden target, (url of the same request for an unknown code, hidden code, unknown code)."""
-    if case.target in UNKNOWN or case.target == "company":
+def unknown_twin(case: Case, url: str, kwargs: dict) -> tuple[str, dict, str, str] | None:
+    """For a hidden target, (url and keyword arguments of the same request for an unknown code or id,
+    hidden code, unknown code)."""
+    if case.target in UNKNOWN or case.target in ("company", "-"):
         return None
     if "{level}" in case.path:
         level, _, code = case.target.partition(":")
-        return url.replace(f"/{level}/{code}", f"/{level}/ZZ"), code, "ZZ"
+        return url.replace(f"/{level}/{code}", f"/{level}/ZZ"), kwargs, code, "ZZ"
     if case.path == "/sellers/{code}":
-        return url.replace(f"/sellers/{case.target}", "/sellers/ZZ"), case.target, "ZZ"
+        return url.replace(f"/sellers/{case.target}", "/sellers/ZZ"), kwargs, case.target, "ZZ"
     if case.path in ("/tokens/{token_id}", "/audit/{event_id}"):
         token_id = url.rsplit("/", 1)[1]
-        return url.rsplit("/", 1)[0] + f"/{UNKNOWN_TOKEN_ID}", token_id, str(UNKNOWN_TOKEN_ID)
+        return url.rsplit("/", 1)[0] + f"/{UNKNOWN_TOKEN_ID}", kwargs, token_id, str(UNKNOWN_TOKEN_ID)
+    if any(p in case.path for p in ITEM_IDS):
+        found = ITEM_ID_IN_URL.search(url)
+        assert found is not None, url
+        twin = url.replace(found.group(0), f"/{found.group(1)}/{UNKNOWN_TOKEN_ID}")
+        return twin, kwargs, found.group(2), str(UNKNOWN_TOKEN_ID)
+    code = case.target.partition(":")[2]
+    key = "seller_code" if case.path == "/goal-conversations" else "code"
+    if case.method == "GET" and case.path in STEERING_READS:
+        return url.replace(f"{key}={code}", f"{key}=ZZ"), kwargs, code, "ZZ"
+    if case.method == "POST" and case.path in STEERING_POSTS:
+        return url, {**kwargs, "json": {**kwargs["json"], key: "ZZ"}}, code, "ZZ"
     return None
 
 
@@ -474,6 +599,12 @@ FINGERPRINT_SQL = (
     "SELECT id, user_id, name, scopes, expires_at, revoked_at FROM api_tokens ORDER BY id",
     "SELECT code, name, product_group FROM products ORDER BY code",
     "SELECT level, unit_code, kpi_code, month, value FROM targets ORDER BY level, unit_code, kpi_code, month",
+    "SELECT * FROM comments ORDER BY id",
+    "SELECT * FROM coaching_actions ORDER BY id",
+    "SELECT * FROM action_notes ORDER BY id",
+    "SELECT * FROM goal_conversations ORDER BY id",
+    "SELECT * FROM goal_conversation_kpis ORDER BY id",
+    "SELECT id, date, seller_id, account_id, type, value FROM activities ORDER BY id",
 )
 
 
@@ -499,6 +630,14 @@ def check_content(case: Case, res, world: World) -> None:
         assert body and {t["user_email"] for t in body} == {EMAILS[user]}
     elif case.path == "/scorecards/{level}/{code}":
         assert body["code"] == (case.target.partition(":")[2] or "-")
+    elif case.path == "/actions" and case.target == "-":  # the seller's: the one on their card; D3's: admin's
+        assert {a["code"] for a in body["items"]} == ({"S1", "D3"} if user == "admin" else {"S1"})
+    elif case.path == "/goal-conversations" and case.target == "-":
+        assert {g["seller_code"] for g in body["items"]} == ({"S1", "S4"} if user == "admin" else {"S1"})
+    elif case.path == "/meetings/pack":
+        assert body["code"] == case.target.partition(":")[2]
+        if user == "fin":  # coaching is not finance's
+            assert body["actions"] == []
     elif case.path in ("/budget/variance", "/budget/forecast") and case.target == "by=district":
         codes = {row["district_code"] for row in body["rows"]}
         assert codes == VISIBLE[user]["districts"], f"budget rows of {sorted(codes)}"
@@ -528,9 +667,9 @@ def test_access_matrix(case: Case, world: World, fresh: Session) -> None:
             assert after != before, f"{case.id}: the write changed nothing; the test body is wrong"
         else:
             assert after == before, f"{case.id}: a refused write changed the database"
-    if res.status_code == 404 and (twin := unknown_twin(case, url)) is not None:
-        twin_url, code, unknown = twin
-        other = world.client.request(case.method, twin_url, headers=headers, **kwargs)
+    if res.status_code == 404 and (twin := unknown_twin(case, url, kwargs)) is not None:
+        twin_url, twin_kwargs, code, unknown = twin
+        other = world.client.request(case.method, twin_url, headers=headers, **twin_kwargs)
         assert other.status_code == 404
         assert res.text.replace(code, unknown) == other.text, "a hidden unit must look exactly like an unknown one"
     if 200 <= res.status_code < 300 and case.method == "GET":

@@ -287,6 +287,11 @@ def test_open_actions_and_comments_on_the_right_item(client, session, org, admin
     assert items[("district", "D1", "revenue")]["comments"] == []
     assert items[("seller", "S1", "revenue")]["open_actions"] == 0
     assert items[("seller", "S1", "revenue")]["comments"] == []
+    # finance reads the same items and their comments, but nothing of coaching: not even a count
+    finance = _items(_get(client, login(client, make_user(session, role="finance"))))
+    assert finance.keys() == items.keys()
+    assert all(item["open_actions"] == 0 for item in finance.values())
+    assert [c["text"] for c in finance[("seller", "S2", "hit_rate")]["comments"]] == ["first", "<b>second</b>"]
 
 
 def test_needs_comment_with_the_setting_on_and_a_closed_month(client, session, org, admin_headers):

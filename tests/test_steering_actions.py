@@ -188,9 +188,9 @@ def test_who_lists_which_actions(client, session, org):
     assert _ids(_list(client, h["l1"])) == sorted([on_s1, on_d1, on_a1])
     assert _ids(_list(client, h["l2"])) == sorted([on_s2, on_d2])
     assert _ids(_list(client, h["lr"])) == sorted([on_s1, on_d1, on_a1, on_s2, on_d2, on_r1])
-    # a seller: the actions on their own card and those they carry out
-    assert _ids(_list(client, h["s1"])) == sorted([on_s1, on_d2])
-    assert _ids(_list(client, h["s2"])) == sorted([on_d1, on_s2])
+    # a seller: the actions on their own card (not those on a district they carry out: it shows its figures)
+    assert _ids(_list(client, h["s1"])) == [on_s1]
+    assert _ids(_list(client, h["s2"])) == [on_s2]
     assert _list(client, h["finance"]).status_code == 404
     # one unit and everything below it
     assert _ids(_list(client, h["l1"], level="district", code="D1")) == sorted([on_s1, on_d1, on_a1])
@@ -207,9 +207,9 @@ def test_who_lists_which_actions(client, session, org):
     half = _list(client, h["l1"], level="district")
     assert half.status_code == 422 and half.json()["detail"][0]["loc"] == ["query", "code"]
     # one by one, as the lists say
-    for who, seen in (("l1", on_s1), ("s1", on_d2), ("admin", on_r1)):
+    for who, seen in (("l1", on_s1), ("s1", on_s1), ("l2", on_d2), ("admin", on_r1)):
         assert client.get(f"{API}/actions/{seen}", headers=h[who]).status_code == 200, who
-    for who, unseen in (("l2", on_s1), ("s1", on_d1), ("l1", on_r1), ("finance", on_s1)):
+    for who, unseen in (("l2", on_s1), ("s1", on_d1), ("s1", on_d2), ("l1", on_r1), ("finance", on_s1)):
         assert client.get(f"{API}/actions/{unseen}", headers=h[who]).status_code == 404, who
     assert client.get(f"{API}/actions/{2**31}", headers=h["admin"]).status_code == 422
 
@@ -283,10 +283,12 @@ def test_notes_by_the_leaders_and_the_seller_it_is_about(client, session, org):
     events = _events(session, "action.note")
     assert [(e.entity, e.actor) for e in events] == [(f"action:{made['id']}", users[who].email)
                                                      for who in ("l1", "s1", "admin")]
-    # the seller who carries out an action on the district notes it too
+    # a seller who carries out an action on a district neither reads nor notes it: it shows the district's
+    # figures (404, as for any action not theirs); the district's leader does
     on_d1 = _open(client, h["l1"], level="district", code="D1", owner_email="s2@example.com").json()
-    assert client.post(f"{API}/actions/{on_d1['id']}/notes", json={"text": "ok"}, headers=h["s2"]).status_code == 201
-    assert client.patch(f"{API}/actions/{on_d1['id']}", json={"status": "done"}, headers=h["s2"]).status_code == 403
+    assert client.post(f"{API}/actions/{on_d1['id']}/notes", json={"text": "ok"}, headers=h["s2"]).status_code == 404
+    assert client.get(f"{API}/actions/{on_d1['id']}", headers=h["s2"]).status_code == 404
+    assert client.get(f"{API}/actions/{on_d1['id']}", headers=h["l1"]).status_code == 200
 
 
 def test_the_follow_up_blanks_the_months_the_caller_may_not_see(client, org):
@@ -297,11 +299,21 @@ def test_the_follow_up_blanks_the_months_the_caller_may_not_see(client, org):
     blank = {"attainment": None, "status": "none"}
     assert made["follow_up"] == [{"period": "2026-04", "attainment": pytest.approx(0.6), "status": "red"},
                                  {"period": "2026-05", **blank}]
-    seen_by_l2 = client.get(f"{API}/actions/{made['id']}", headers=h["l2"]).json()
-    assert seen_by_l2["follow_up"] == [{"period": "2026-04", **blank},
-                                       {"period": "2026-05", "attainment": pytest.approx(0.7), "status": "red"}]
-    seen_by_admin = client.get(f"{API}/actions/{made['id']}", headers=h["admin"]).json()
+    # an action belongs to the leader who saw the seller in its baseline month: the new leader (L2) neither
+    # reads nor changes nor notes L1's March action (its baseline is a month L2 may not see)
+    path = f"{API}/actions/{made['id']}"
+    assert client.get(path, headers=h["l2"]).status_code == 404
+    assert client.patch(path, json={"status": "dropped"}, headers=h["l2"]).status_code == 404
+    assert client.post(f"{path}/notes", json={"text": "x"}, headers=h["l2"]).status_code == 404
+    assert made["id"] not in _ids(_list(client, h["l2"], level="district", code="D2"))
+    seen_by_admin = client.get(path, headers=h["admin"]).json()
     assert [f["attainment"] for f in seen_by_admin["follow_up"]] == [pytest.approx(0.6), pytest.approx(0.7)]
+    # L2's own action on S3 after the move: baseline May, 700 / 1000; L1 (who led S3 until April) gets 404
+    after = _open(client, h["l2"], code="S3", period="2026-05", owner_email="s3@example.com").json()
+    assert after["baseline"] == {"period": "2026-05", "attainment": pytest.approx(0.7)}
+    assert client.get(f"{API}/actions/{after['id']}", headers=h["l2"]).status_code == 200
+    assert client.get(f"{API}/actions/{after['id']}", headers=h["l1"]).status_code == 404
+    assert after["id"] not in _ids(_list(client, h["l1"]))
 
 
 def test_the_meeting_packs_call_lists_the_open_actions_of_a_unit(session, org):

@@ -91,13 +91,13 @@ def _on(level: str, codes: object) -> ColumnElement[bool]:
 def _visible(session: Session, scope: Scope, user: User) -> ColumnElement[bool]:
     """The actions the caller may read (finance: none, handled by the callers): an administrator or a
     company leader every one; a leader those on the units they may see (a seller in at least one
-    period); a seller those on their own seller unit and those they carry out."""
+    period: `_seen` narrows it to the baseline's month); a seller those on their own seller unit (an
+    action on another unit, even one the seller carries out, shows that unit's figures)."""
     if user.role == "finance":
         return false()
     if user.role == "seller":
         me = seller_for(session, user)
-        own = _on("seller", [me.code]) if me is not None else false()
-        return or_(own, CoachingAction.owner_email == user.email)
+        return _on("seller", [me.code]) if me is not None else false()
     if scope.everything:
         return true()
     return or_(
@@ -108,12 +108,12 @@ def _visible(session: Session, scope: Scope, user: User) -> ColumnElement[bool]:
     )
 
 
-def _below(session: Session, unit: Unit) -> ColumnElement[bool]:
-    """Actions on `unit` and every unit below it in the organization at the end of the open period
-    (a district's sellers then, and its accounts)."""
+def _below(session: Session, unit: Unit, period: str | None = None) -> ColumnElement[bool]:
+    """Actions on `unit` and every unit below it in the organization at the end of `period` (default:
+    the open period; a district's sellers then, and its accounts)."""
     if unit.level == "company":
         return true()
-    children, units = Trees(session).at_end_of(open_period(session))
+    children, units = Trees(session).at_end_of(period or open_period(session))
     keys = subtree(children, [unit.key])
     by_level: dict[str, list[str]] = {}
     for level, code in keys:
@@ -123,6 +123,23 @@ def _below(session: Session, unit: Unit) -> ColumnElement[bool]:
     if district_ids:
         parts.append(_on("account", select(Account.code).where(Account.district_id.in_(district_ids))))
     return or_(*parts)
+
+
+def _seen(session: Session, scope: Scope, rows: list[CoachingAction]) -> list[CoachingAction]:
+    """`rows` without the actions on a seller whom the caller (a leader) may not see in the action's
+    baseline month: after a move the old leader keeps the actions opened while the seller was theirs,
+    the new leader those opened since (app.access), as with the seller's figures."""
+    if scope.everything:
+        return rows
+    codes = {r.unit_code for r in rows if r.level == "seller"}
+    if not codes:
+        return rows
+    ids = dict(session.execute(select(Seller.code, Seller.id).where(Seller.code.in_(codes))).all())
+    return [
+        r
+        for r in rows
+        if r.level != "seller" or (r.unit_code in ids and scope.sees_seller(ids[r.unit_code], r.baseline_period))
+    ]
 
 
 def _query(session: Session, scope: Scope, user: User) -> Select[CoachingAction]:
@@ -139,7 +156,8 @@ def _find(session: Session, scope: Scope, user: User, action_id: int) -> Coachin
     """The action, when the caller may read it."""
     if user.role == "finance":
         return None
-    return session.scalar(_query(session, scope, user).where(CoachingAction.id == action_id))
+    row = session.scalar(_query(session, scope, user).where(CoachingAction.id == action_id))
+    return None if row is None else next(iter(_seen(session, scope, [row])), None)
 
 
 # --- the answers ------------------------------------------------------------------------------------
@@ -276,11 +294,18 @@ def create(session: Session, *, scope: Scope, user: User, body: ActionCreate) ->
 
 
 def list_for(
-    session: Session, *, scope: Scope, user: User, level: str | None, code: str | None, status: str | None
+    session: Session,
+    *,
+    scope: Scope,
+    user: User,
+    level: str | None,
+    code: str | None,
+    status: str | None,
+    period: str | None = None,
 ) -> dict | None:
     """The actions the caller may read, by due date; with `level` and `code`, those on that unit and
-    the units below it (None when it is not the caller's to see); `status` open, done, dropped or
-    overdue (open and due before today)."""
+    the units below it at the end of `period` (default: the open period; None when the unit is not the
+    caller's to see); `status` open, done, dropped or overdue (open and due before today)."""
     if user.role == "finance":
         return None
     stmt = _query(session, scope, user)
@@ -291,12 +316,12 @@ def list_for(
         unit = resolve_unit(session, scope=scope, level=level, code=code)
         if unit is None:
             return None
-        stmt = stmt.where(_below(session, unit))
+        stmt = stmt.where(_below(session, unit, period))
     if status == "overdue":
         stmt = stmt.where(CoachingAction.status == "open", CoachingAction.due < date.today())
     elif status is not None:
         stmt = stmt.where(CoachingAction.status == status)
-    return {"items": _answers(session, scope, list(session.scalars(stmt)))}
+    return {"items": _answers(session, scope, _seen(session, scope, list(session.scalars(stmt))))}
 
 
 def read(session: Session, *, scope: Scope, user: User, action_id: int) -> dict | None:

@@ -164,6 +164,9 @@ def attention(
     items = items_for(session, scope=scope, period=period, range_=range_, level=level, code=code)
     if items is None:
         return None
+    if user.role == "finance":  # coaching is personal: finance learns nothing of it, not even a count
+        for item in items:
+            item["open_actions"] = 0
     opened = open_period(session)
     return {
         "level": level,

@@ -41,7 +41,9 @@ def meeting_pack(
         return None
     below = scorecards.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
     items = attention.attention(session, scope=scope, user=user, period=period, range_=range_, level=level, code=code)
-    open_actions = actions.list_for(session, scope=scope, user=user, level=level, code=code, status="open")
+    open_actions = actions.list_for(
+        session, scope=scope, user=user, level=level, code=code, status="open", period=period
+    )
     return {
         "level": card["level"],
         "code": card["code"],

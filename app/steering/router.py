@@ -123,7 +123,7 @@ def get_actions(
     """Coaching actions the caller may see: a leader's on their units (with `level` and `code`, on that
     unit and the units below it), a seller's own; each with its baseline and follow-up."""
     found = actions.list_for(session, scope=scope, user=user, level=level, code=code, status=status_)
-    return _found(found, f"{level} {code}")
+    return _found(found, f"{level} {code}" if level else "coaching actions")
 
 
 @router.get("/actions/{action_id}", response_model=ActionRead, responses=NOT_FOUND)
@@ -183,7 +183,7 @@ def get_goal_conversations(
 ) -> dict:
     """Goal conversations the caller may see, newest first: a seller's own, a leader's sellers'."""
     found = conversations.list_for(session, scope=scope, user=user, seller_code=seller_code)
-    return _found(found, f"seller {seller_code}")
+    return _found(found, f"seller {seller_code}" if seller_code else "goal conversations")
 
 
 @router.get("/goal-conversations/{conversation_id}", response_model=GoalConversationRead, responses=NOT_FOUND)
