@@ -42,7 +42,7 @@ from tests.builders import (
     add_activities,
     add_sales,
     add_targets,
-    login,
+    signed_in,
     make_account,
     make_district,
     make_leader,
@@ -100,7 +100,7 @@ def org(session):
 
 @pytest.fixture
 def admin_headers(client, session):
-    return login(client, make_user(session, role="admin"))
+    return signed_in(make_user(session, role="admin"))
 
 
 def _get(client, headers, **params):
@@ -197,7 +197,7 @@ def test_an_activity_kpi_red_for_half_the_team_is_the_sales_meeting(client, sess
 
 def test_a_leader_sees_their_district_and_its_sellers_only(client, session, org, admin_headers):
     leader = make_leader(session, units=[("district", "D1")])
-    headers = login(client, make_user(session, role="leader", email=leader.email))
+    headers = signed_in(make_user(session, role="leader", email=leader.email))
     assert _keys(_get(client, headers)) == [("seller", "S1", "revenue"), ("district", "D1", "revenue"),
                                             ("seller", "S2", "hit_rate")]
     # the district asked for: D1's subtree; D2 is not the leader's (404), and is the administrator's
@@ -221,13 +221,13 @@ def test_a_leader_sees_their_district_and_its_sellers_only(client, session, org,
 
 def test_a_region_leader_and_finance_see_below_them(client, session, org):
     leader = make_leader(session, units=[("region", "R1")])
-    headers = login(client, make_user(session, role="leader", email=leader.email))
+    headers = signed_in(make_user(session, role="leader", email=leader.email))
     assert _keys(_get(client, headers)) == ORDER
-    assert _keys(_get(client, login(client, make_user(session, role="finance")))) == ORDER
+    assert _keys(_get(client, signed_in(make_user(session, role="finance")))) == ORDER
 
 
 def test_a_seller_sees_only_their_own(client, session, org, admin_headers):
-    headers = login(client, make_user(session, role="seller", email=org["s1"].email))
+    headers = signed_in(make_user(session, role="seller", email=org["s1"].email))
     assert _keys(_get(client, headers)) == [("seller", "S1", "revenue")]
     assert _keys(_get(client, headers, level="seller", code="S1")) == [("seller", "S1", "revenue")]
     assert _get(client, headers, level="district", code="D1").status_code == 404
@@ -240,7 +240,7 @@ def test_a_seller_moved_away_is_seen_by_the_new_leader_from_the_move_on(client, 
     move_seller(session, seller=org["s3"], district=org["d1"], valid_from=date(2026, 6, 1))
     add_sales(session, [_sale("s3-x", date(2026, 6, 25), org["s3"], org["a1"], org["p"], "0.00")])
     leader = make_leader(session, units=[("district", "D1")])
-    headers = login(client, make_user(session, role="leader", email=leader.email))
+    headers = signed_in(make_user(session, role="leader", email=leader.email))
     assert ("seller", "S3", "revenue") in _items(_get(client, headers))
     assert ("seller", "S3", "revenue") not in _items(_get(client, headers, period="2026-05"))
 
@@ -288,7 +288,7 @@ def test_open_actions_and_comments_on_the_right_item(client, session, org, admin
     assert items[("seller", "S1", "revenue")]["open_actions"] == 0
     assert items[("seller", "S1", "revenue")]["comments"] == []
     # finance reads the same items and their comments, but nothing of coaching: not even a count
-    finance = _items(_get(client, login(client, make_user(session, role="finance"))))
+    finance = _items(_get(client, signed_in(make_user(session, role="finance"))))
     assert finance.keys() == items.keys()
     assert all(item["open_actions"] == 0 for item in finance.values())
     assert [c["text"] for c in finance[("seller", "S2", "hit_rate")]["comments"]] == ["first", "<b>second</b>"]

@@ -17,7 +17,7 @@ from app.models import ActivitiesMonthly, Activity, AuditEvent, GoalConversation
 from tests.builders import (
     add_activities,
     add_sales,
-    login,
+    signed_in,
     make_account,
     make_leader,
     make_product,
@@ -57,7 +57,7 @@ def org(session, client):
         "s2": make_user(session, role="seller", email=s2.email),
         "finance": make_user(session, role="finance"),
     }
-    return {"users": users, "headers": {name: login(client, user) for name, user in users.items()},
+    return {"users": users, "headers": {name: signed_in(user) for name, user in users.items()},
             "s1": s1, "s2": s2, "s3": s3}
 
 

@@ -35,7 +35,7 @@ from app.steering.pack import ranked
 from tests.builders import (
     add_sales,
     add_targets,
-    login,
+    signed_in,
     make_account,
     make_district,
     make_leader,
@@ -258,7 +258,7 @@ def org(session):
 
 @pytest.fixture
 def lead1(client, session, org):
-    return login(client, make_user(session, role="leader", email="lead1@example.com"))
+    return signed_in(make_user(session, role="leader", email="lead1@example.com"))
 
 
 @pytest.fixture
@@ -343,7 +343,7 @@ def test_xlsx_pack_read_back(client, lead1, with_notes):
 
 
 def test_a_leader_has_the_pack_of_their_own_unit_only(client, session, org, lead1):
-    lead2 = login(client, make_user(session, role="leader", email="lead2@example.com"))
+    lead2 = signed_in(make_user(session, role="leader", email="lead2@example.com"))
     assert _pack_of(client, lead2, code="D1").status_code == 404
     assert _pack_of(client, lead2, code="D1", format="pdf").status_code == 404
     assert _pack_of(client, lead2, code="D2").status_code == 200
@@ -353,7 +353,7 @@ def test_a_leader_has_the_pack_of_their_own_unit_only(client, session, org, lead
 
 
 def test_a_seller_has_the_pack_of_their_own_card(client, session, org, with_notes):
-    seller = login(client, make_user(session, role="seller", email=org["b2"].email))
+    seller = signed_in(make_user(session, role="seller", email=org["b2"].email))
     res = _pack_of(client, seller, level="seller", code="B2")
     assert res.status_code == 200, res.text
     pack = res.json()
@@ -365,7 +365,7 @@ def test_a_seller_has_the_pack_of_their_own_card(client, session, org, with_note
 
 
 def test_finance_has_the_pack_without_coaching(client, session, org, lead1, with_notes):
-    finance = login(client, make_user(session, role="finance"))
+    finance = signed_in(make_user(session, role="finance"))
     res = _pack_of(client, finance)
     assert res.status_code == 200, res.text
     assert res.json()["actions"] == [] and len(_pack_of(client, lead1).json()["actions"]) == 1
@@ -373,7 +373,7 @@ def test_finance_has_the_pack_without_coaching(client, session, org, lead1, with
 
 
 def test_the_company_pack(client, session, org, tmp_path):
-    admin = login(client, make_user(session, role="admin"))
+    admin = signed_in(make_user(session, role="admin"))
     res = _pack_of(client, admin, level="company", code="-", format="pdf")
     assert res.status_code == 200, res.text
     assert res.headers["content-disposition"] == 'attachment; filename="meeting-pack-company---2026-02.pdf"'

@@ -21,7 +21,7 @@ from app.models import AuditEvent, CoachingAction, Sale, Target
 from tests.builders import (
     add_sales,
     add_targets,
-    login,
+    signed_in,
     make_account,
     make_district,
     make_leader,
@@ -64,7 +64,7 @@ def org(session, client):
     users |= {"admin": make_user(session, role="admin"), "finance": make_user(session, role="finance"),
               "s1": make_user(session, role="seller", email=s1.email),
               "s2": make_user(session, role="seller", email=s2.email)}
-    return {"users": users, "headers": {name: login(client, user) for name, user in users.items()}}
+    return {"users": users, "headers": {name: signed_in(user) for name, user in users.items()}}
 
 
 def _open(client, headers, **body):

@@ -19,7 +19,7 @@ from app.reporting.version import current_version
 from tests.builders import (
     add_sales,
     add_targets,
-    login,
+    signed_in,
     make_account,
     make_leader,
     make_product,
@@ -59,7 +59,7 @@ def org(session, client):
         "s2": make_user(session, role="seller", email=s2.email),
         "finance": make_user(session, role="finance"),
     }
-    return {"users": users, "headers": {name: login(client, user) for name, user in users.items()}}
+    return {"users": users, "headers": {name: signed_in(user) for name, user in users.items()}}
 
 
 def _post(client, headers, **body):

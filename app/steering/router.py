@@ -33,8 +33,16 @@ from app.steering.schemas import (
 router = APIRouter(tags=["steering"], dependencies=[Depends(require_scope("scorecards:read"))])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such unit or item, or not the caller's to see"}}
-OptionalLevel = Annotated[UnitLevel | None, Query(description="with `code`: the unit whose subtree is listed")]
-OptionalCode = Annotated[str | None, Query(max_length=64, description="the unit's code (`-` for the company)")]
+OptionalLevel = Annotated[
+    UnitLevel | None,
+    Query(description="with `code`: the unit whose subtree is listed; one without the other is a 422"),
+]
+OptionalCode = Annotated[
+    str | None,
+    Query(
+        max_length=64, description="with `level`: the unit's code (`-` for the company); one without the other is a 422"
+    ),
+]
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the item's id")]
 
 

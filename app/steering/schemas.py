@@ -45,7 +45,14 @@ OptionalText = Annotated[
     AfterValidator(str.strip),
 ]
 Email = Annotated[
-    str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["kari@example.com"])
+    str,
+    Field(
+        min_length=3,
+        max_length=254,
+        # no spaces nor control characters (the request guard refuses those in any text)
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
+        examples=["kari@example.com"],
+    ),
 ]
 
 
@@ -89,11 +96,11 @@ class ActionCreate(_Body):
     arena: Arena
     title: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_text)]
     due: date = Field(description="not before the day the action is opened")
-    owner_email: Email = Field(description="who carries the action out: a seller's or a leader's e-mail")
+    owner_email: Email = Field(description="who carries the action out: a seller's, a leader's or a login's e-mail")
     period: PeriodText | None = Field(
         default=None,
-        description="the month whose attainment is the baseline; default: the month the pages open on "
-        "(GET /data-status `open_period`)",
+        description="the month whose attainment is the baseline, not after the month the pages open on (GET "
+        "/data-status `open_period`, the default) nor more than 36 months before it",
     )
 
 
@@ -230,9 +237,18 @@ class AgreedKpi(_Body):
 
 class GoalConversationCreate(_Body):
     seller_code: Code
-    held_on: date
+    held_on: date = Field(description="the day it was held: from 1900 on and not in the future (a 422 otherwise)")
     kpis: list[AgreedKpi] = Field(default_factory=list, max_length=30)
     notes: OptionalText = ""
+
+
+class AgreedKpiRead(BaseModel):
+    """An agreed KPI as answered (a model of its own: the body's fields carry the guard's text pattern
+    in the OpenAPI document, an answer's do not)."""
+
+    kpi: str
+    period: str
+    target: float | None
 
 
 class GoalConversationRead(BaseModel):
@@ -240,7 +256,7 @@ class GoalConversationRead(BaseModel):
     seller_code: str
     seller_name: str
     held_on: date
-    kpis: list[AgreedKpi]
+    kpis: list[AgreedKpiRead]
     notes: str
     activity_id: str = Field(description="the goal_conversation activity it counts as")
     recorded_by: str
