@@ -5,14 +5,14 @@ answer is cached under the data version (app.reporting.cache): a page load costs
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent
 from app.reporting import cache as figure_cache
-from app.reporting.dates import data_dates
+from app.reporting.dates import data_dates, open_period
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,5 @@ def data_status(session: Session, *, show_who: bool) -> dict:
         "last_import": None
         if last is None
         else {"dataset": last.dataset, "at": last.at, "by": last.by if show_who else None},
-        # never past the current month either: one sale dated 05.11.2062 by mistake must not open every page there
-        "open_period": None if dates.sales_month is None else min(dates.sales_month, date.today().strftime("%Y-%m")),
+        "open_period": open_period(session),
     }

@@ -23,7 +23,7 @@ from app.analytics.periods import month_span, shift_month
 from app.audit.service import record as record_audit
 from app.audit.service import snapshot
 from app.models import Account, ActionNote, CoachingAction, District, KpiDefinition, Leader, Region, Seller, User
-from app.reporting.dates import data_dates
+from app.reporting.dates import data_dates, open_period
 from app.reporting.registry import load_registry
 from app.reporting.scorecards import card_scores, trend_scores
 from app.reporting.units import Trees, Unit, resolve_unit, subtree
@@ -43,12 +43,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def open_period(session: Session) -> str:
-    """The month the pages open on (GET /data-status `open_period`): the latest month with sales,
-    never after the current month; the current month when nothing is loaded."""
-    today = date.today().strftime("%Y-%m")
-    latest = data_dates(session).sales_month
-    return today if latest is None else min(latest, today)
+def _open_month(session: Session) -> str:
+    """The month the pages open on; today's month before any sale."""
+    return open_period(session) or date.today().strftime("%Y-%m")
 
 
 def _ratio(value: object) -> float | None:
@@ -113,7 +110,7 @@ def _below(session: Session, unit: Unit, period: str | None = None) -> ColumnEle
     the open period; a district's sellers then, and its accounts)."""
     if unit.level == "company":
         return true()
-    children, units = Trees(session).at_end_of(period or open_period(session))
+    children, units = Trees(session).at_end_of(period or _open_month(session))
     keys = subtree(children, [unit.key])
     by_level: dict[str, list[str]] = {}
     for level, code in keys:
@@ -243,7 +240,7 @@ def create(session: Session, *, scope: Scope, user: User, body: ActionCreate) ->
     with the KPI's month attainment then as its baseline; None when the unit is not the caller's."""
     if user.role == "finance":
         return None
-    opens_on = open_period(session)
+    opens_on = _open_month(session)
     period = body.period or opens_on
     unit = resolve_unit(session, scope=scope, level=body.level, code=body.code, period=period)
     if unit is None:

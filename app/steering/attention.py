@@ -8,7 +8,6 @@ actions, its comments for the period and whether one is still required.
 
 import math
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import numpy as np
@@ -20,30 +19,14 @@ from app.access import Scope
 from app.analytics.attention import RULES
 from app.models import AppSetting, CoachingAction, Comment, User
 from app.params import invalid
-from app.reporting.attention import LEVELS, red_items
-from app.reporting.dates import data_dates
+from app.reporting.attention import COLUMNS, LEVELS, red_items
+from app.reporting.dates import open_period
 from app.reporting.units import Trees, resolve_unit, subtree
+from app.steering.schemas import AttentionItem
 
 REQUIRE_COMMENT = "require_comment_on_red"  # the app_settings row: "true" requires a comment on a red KPI
-ITEM_FIELDS = [
-    "level",
-    "code",
-    "name",
-    "district_code",
-    "kpi",
-    "kpi_name",
-    "kpi_name_nb",
-    "unit",
-    "perspective",
-    "actual",
-    "target",
-    "attainment",
-    "status",
-    "cost",
-    "months_red",
-    "area",
-    "rule",
-]
+# The red items' columns the answer shows (the others are the facts the rules read, and the unit's id)
+ITEM_FIELDS = [c for c in COLUMNS if c in AttentionItem.model_fields]
 
 
 def rules() -> list[dict]:
@@ -52,13 +35,6 @@ def rules() -> list[dict]:
         {"order": i, "rule": r.rule, "area": r.area, "text": r.text, "text_nb": r.text_nb}
         for i, r in enumerate(RULES, start=1)
     ]
-
-
-def open_period(session: Session) -> str | None:
-    """The month the pages open on (GET /data-status `open_period`): the latest month with sales,
-    never after today's month; None before any sale."""
-    month = data_dates(session).sales_month
-    return None if month is None else min(month, date.today().strftime("%Y-%m"))
 
 
 def _comment_required(session: Session) -> bool:
