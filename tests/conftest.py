@@ -11,6 +11,17 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.auth import passwords
+
+# Passwords in the tests: argon2id at its cheapest (a millisecond, not a fifth of a second per sign-in),
+# set before anything hashes one (tests/builders.py, the dummy hash of app.auth.service). The app's own
+# hasher, pwdlib's recommended one, is kept here; tests/test_auth.py checks it is what the app uses.
+APP_HASHER = passwords._hasher
+passwords._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session

@@ -63,6 +63,16 @@ def test_password_is_stored_hashed_with_argon2(client, session):
     assert "s3cret-enough" not in stored
 
 
+def test_the_app_hashes_with_pwdlibs_recommended_argon2id():
+    # The tests sign in with a cheap argon2id (tests/conftest.py); the app's own hasher is the
+    # recommended one: argon2id, 64 MiB, 3 passes, 4 lanes (RFC 9106's second recommended option).
+    from tests.conftest import APP_HASHER
+
+    stored = APP_HASHER.hash("s3cret-enough")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert APP_HASHER.verify("s3cret-enough", stored) and not APP_HASHER.verify("s3cret-enougH", stored)
+
+
 def test_only_admin_creates_users(client, session):
     for role in ("finance", "seller", "leader"):
         district = make_district(session)

@@ -1,6 +1,6 @@
 """Faults: a sales import killed halfway leaves nothing behind; concurrent imports and reads never see a lock.
 
-The kill test runs `scorecard import sales` on a generated file of a million rows in a subprocess and
+The kill test runs `scorecard import sales` on a generated file of 300,000 rows in a subprocess and
 sends it SIGKILL once it reports it is halfway through writing (the CLI prints progress on stderr for
 big files). Big loads run in bulk mode (the table's indexes, and on PostgreSQL its foreign keys,
 dropped and rebuilt inside the transaction), so the test also checks that they are all still there.
@@ -27,13 +27,13 @@ from app.models import Sale
 from benchmarks.import_throughput import ORG_DATASETS, generate
 from tests.liveserver import SCORECARD, run_scorecard, scorecard_env, server_process, serving
 
-BIG = 1_000_000
+BIG = 300_000  # well above the bulk mode's 50,000 (app.imports.upsert.BULK_MIN_ROWS): a bulk import is killed
 OLD_SALES = 1_000  # committed before the kill: the checksum must find them unchanged
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
-    """The benchmark's org files and a million sales rows, plus `old_sales.csv` with other invoice ids."""
+    """The benchmark's org files and BIG sales rows, plus `old_sales.csv` with other invoice ids."""
     folder = tmp_path_factory.mktemp("faults")
     generate(folder, BIG)
     lines = ["id,date,seller_code,account_code,product_code,quantity,amount,cost"]
@@ -82,7 +82,7 @@ def _state(url: str) -> dict:
 
 
 def _kill_when_halfway(url: str, sales: Path, cwd: Path) -> list[str]:
-    """Start `scorecard import sales`, SIGKILL it once it has written half the rows; its stderr lines."""
+    """Start `scorecard import sales`, SIGKILL it once it has written 40 % or more of the rows; its stderr lines."""
     proc = subprocess.Popen([SCORECARD, "import", "sales", str(sales)], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=scorecard_env(url), cwd=cwd)
@@ -92,7 +92,8 @@ def _kill_when_halfway(url: str, sales: Path, cwd: Path) -> list[str]:
     try:
         for line in proc.stderr:
             seen.append(line.strip())
-            if line.startswith("writing sales: 50%"):
+            # progress comes a chunk at a time (…, 37%, 49%, …): kill at the first at or past 40 %
+            if line.startswith("writing sales: ") and 40 <= int(line.split(": ")[1].rstrip("%\n")) < 100:
                 os.kill(proc.pid, signal.SIGKILL)
                 break
     finally:
@@ -100,7 +101,7 @@ def _kill_when_halfway(url: str, sales: Path, cwd: Path) -> list[str]:
         proc.wait(timeout=60)
         proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, seen)
-    assert seen[-1] == "writing sales: 50%", seen
+    assert seen[-1].startswith("writing sales: "), seen
     return seen
 
 
@@ -121,7 +122,8 @@ def test_import_killed_halfway_leaves_the_database_as_before(backend, empty_db_u
 
     started = time.monotonic()
     seen = _kill_when_halfway(empty_db_url, files / "sales.csv", tmp_path)
-    assert "writing sales: 40%" in seen  # it was killed while writing, not before
+    # it was killed while writing, some rows written, not before or after
+    assert 40 <= int(seen[-1].split(": ")[1].rstrip("%")) < 100 and "writing sales: 0%" in seen, seen
 
     after = _state(empty_db_url)
     assert after == before
