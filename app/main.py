@@ -1,4 +1,4 @@
-"""The application: API routers under /api/v1, the frontend at /, plotly.js at /vendor."""
+"""The application: API routers under /api/v1, the frontend at / and /static, plotly.js at /vendor (app.delivery)."""
 
 import gc
 import logging
@@ -8,8 +8,7 @@ from pathlib import Path
 
 import plotly
 from fastapi import APIRouter, FastAPI, Request, status
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.routing import Match, Mount
 
@@ -20,6 +19,7 @@ from app.budget.router import router as budget_router
 from app.charts_api.router import router as charts_router
 from app.config import get_settings, resource_dir
 from app.db import database_error_handler, get_sessionmaker, session_slots
+from app.delivery import CompressMiddleware, install_frontend
 from app.guard import MIB, SMALL_BODY_LIMIT, RequestGuard
 from app.health import router as health_router
 from app.imports.router import router as imports_router
@@ -135,6 +135,9 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
         small=SMALL_BODY_LIMIT,
         large={f"{api.prefix}{imports_router.prefix}/": (settings.max_upload_mb * MIB, "MAX_UPLOAD_MB")},
     )
+    # Gzip for text answers: inside the CORS and security-header layers (added next), so every answer keeps
+    # their headers, and outside the guard (its refusals are small JSON, sent as they are).
+    app.add_middleware(CompressMiddleware)
     install_security(app, settings)
     install_openapi(app)  # the shared 400/401/403/422 answers, documented
 
@@ -151,13 +154,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
             headers=dict(SECURITY_HEADERS),
         )
 
-    plotly_js = Path(plotly.__file__).parent / "package_data"
-    app.mount("/vendor", StaticFiles(directory=plotly_js), name="vendor")
-    frontend = resource_dir("frontend")
-    app.mount("/static", StaticFiles(directory=frontend), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(frontend / "index.html")
+    # The frontend in memory, under versioned URLs; plotly.js: the custom bundle, else the Python package's.
+    install_frontend(app, resource_dir("frontend"), Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
 
     return app

@@ -15,7 +15,6 @@ import fastapi_offline
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import ColumnElement, Executable, Integer, Table, case, delete, func, literal, null, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import DEFAULT_SECRET, Settings, get_settings
 from app.db import UtcDateTime
+from app.delivery import AssetFiles, LazyFolder
 from app.models.logins import LoginFailure
 
 _FAILURES = cast(Table, LoginFailure.__table__)  # a Table (declarative types `__table__` as any FromClause)
@@ -362,7 +362,8 @@ window.ui = SwaggerUIBundle({
 
 def install_api_docs(app: FastAPI, path: str = "/api/docs") -> None:
     """Swagger UI at `path` from files shipped in the fastapi-offline package (no CDN)."""
-    app.mount(f"{path}/assets", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
+    # Held in memory and gzip-compressed once (app.delivery), as the frontend's files are.
+    app.mount(f"{path}/assets", AssetFiles(LazyFolder(SWAGGER_ASSETS)), name="docs-assets")
 
     @app.get(f"{path}/init.js", include_in_schema=False)
     def docs_init() -> Response:

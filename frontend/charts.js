@@ -1,24 +1,39 @@
-// Draw a figure the server built (GET /api/v1/charts/...) with plotly.js from /vendor.
+// Draw a figure the server built (GET /api/v1/charts/...) with plotly.js, loaded on the first chart drawn.
 import { api } from "./api.js";
-import { lang, plotlySeparators } from "./i18n.js";
+import { lang, plotlySeparators, t } from "./i18n.js";
 import { errorBox, h, loading } from "./ui.js";
 
-function whenPlotly() {
+// plotly.js is big: the page never loads it (the shell and the sign-in form do not wait for it). The first
+// chart() inserts one <script> for it, from the versioned URL index.html names (app/delivery.py); every chart
+// shares that promise. If it fails, the charts waiting show an error and the next chart tries again.
+let plotly = null;
+
+export function whenPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      if (window.Plotly) { clearInterval(poll); resolve(window.Plotly); }
-      else if (Date.now() - started > 15000) { clearInterval(poll); reject(new Error("plotly.js did not load")); }
-    }, 50);
-  });
+  if (!plotly) {
+    plotly = new Promise((resolve, reject) => {
+      const src = document.querySelector('meta[name="plotly-src"]')?.content || "/vendor/plotly.min.js";
+      const script = h("script", { src, async: true, dataset: { plotly: "" } });
+      const fail = () => {
+        script.remove();
+        plotly = null;
+        reject(new Error(t("chart.plotlyFailed")));
+      };
+      script.addEventListener("load", () => (window.Plotly ? resolve(window.Plotly) : fail()));
+      script.addEventListener("error", fail);
+      document.head.append(script);
+    });
+  }
+  return plotly;
 }
 
 // A chart container that shows a loading state, then the figure or the error.
 // Returns {el, ready} where ready resolves when drawn (or failed).
 // `wide`: the figure keeps a minimum width and scrolls sideways on a phone (the heatmap).
 export function chart(path, { name = "chart", label = "", onClick, wide = false } = {}) {
-  const plot = h("div", { class: "plot", role: "img", "aria-label": label || name });
+  // a figure, not an image: an image's content is presentational, and plotly's modebar holds buttons
+  // (axe: nested-interactive)
+  const plot = h("div", { class: "plot", role: "figure", "aria-label": label || name });
   const el = h("div", { class: wide ? "chart wide" : "chart", dataset: { chart: name } }, loading());
   const sep = path.includes("?") ? "&" : "?";
   const ready = (async () => {
