@@ -89,11 +89,16 @@ def test_bullets_bands_follow_each_kpis_thresholds_and_the_target_sits_at_100_pe
 
 def test_bullets_show_status_by_symbol_and_word_not_colour_alone():
     fig = charts.kpi_bullets(KPIS)
-    marks = [t for t in fig.data if t.type == "scatter" and t.mode == "markers+text"][0]
+    marks = _trace(fig, "scatter", "Score")
     assert list(marks.marker.symbol) == ["circle", "diamond", "x", "circle-open"]
-    assert list(marks.text) == ["✓ on target", "! close", "✗ behind", "– no target"]
-    nb = [t for t in charts.kpi_bullets(KPIS, lang="nb").data if t.type == "scatter" and t.mode == "markers+text"][0]
-    assert list(nb.text) == ["✓ på mål", "! nær", "✗ bak", "– uten mål"]
+    # the words in a column right of the plot: the right axis's tick labels, one per KPI row
+    words = fig.layout.yaxis2
+    assert marks.yaxis == "y2" and words.side == "right" and words.overlaying == "y"
+    assert list(words.tickvals) == ["Revenue", "Margin %", "Meetings", "CSAT"]
+    assert list(words.ticktext) == ["✓ on target", "! close", "✗ behind", "– no target"]
+    assert words.range == fig.layout.yaxis.range == (3.5, -0.5)  # the rows line up, the first on top
+    nb = charts.kpi_bullets(KPIS, lang="nb").layout.yaxis2
+    assert list(nb.ticktext) == ["✓ på mål", "! nær", "✗ bak", "– uten mål"]
 
 
 def test_bullets_clip_a_runaway_attainment_to_the_axis():
@@ -117,10 +122,13 @@ def test_trend_plots_monthly_actual_against_target():
     assert fig.layout.title.text == "Meetings"
 
 
-def test_trend_axis_format_follows_the_unit():
+def test_trend_axis_ticks_follow_the_unit():
     points = pd.DataFrame({"period": ["2026-01"], "actual": [0.3], "target": [0.32], "status": ["amber"]})
-    assert charts.kpi_trend(points, name="Margin %", unit="ratio").layout.yaxis.tickformat == ".1%"
-    assert charts.kpi_trend(points, name="Revenue", unit="currency").layout.yaxis.tickformat == ",.0f"
+    # 0 .. 0.32 (× 1.1) in steps of 0.1: 0, 10.0, ..., 40.0 percent, one decimal as the tables write a ratio
+    assert charts.kpi_trend(points, name="Margin %", unit="ratio").layout.yaxis.ticktext[:2] == ("0.0", "10.0")
+    # whole kroner: 0 .. 1,140 in steps of 200 (1,140 / 6 = 190)
+    money = charts.kpi_trend(points.assign(actual=[1140.0], target=[1000.0]), name="Revenue", unit="currency")
+    assert money.layout.yaxis.ticktext == ("0", "200", "400", "600", "800", "1,000", "1,200")
 
 
 # --- heatmap --------------------------------------------------------------------------------
@@ -148,7 +156,8 @@ def test_heatmap_percent_stays_on_the_side_of_each_columns_thresholds():
     assert fig.data[0].text.tolist() == [["! 99.5%", "! 94.9%"], ["✗ 89.9%", "✓ 100%"]]
     nb = charts.team_heatmap(att, st, thresholds={"NPS": (0.85, 0.95)}, lang="nb")
     assert nb.data[0].text.tolist()[0] == ["! 99,5\u00a0%", "! 94,9\u00a0%"]
-    assert list(nb.data[0].colorbar.ticktext) == ["50\u00a0%", "75\u00a0%", "100\u00a0%", "125\u00a0%", "150\u00a0%"]
+    assert list(nb.data[0].colorbar.ticktext) == ["50", "75", "100", "125", "150"]
+    assert nb.data[0].colorbar.title.text == "Måloppnåelse (%)"
     assert nb.layout.separators == ",\u00a0"
 
 
@@ -160,7 +169,9 @@ def test_bullets_hover_the_attainment_on_the_side_of_the_kpis_thresholds():
     assert list(bar.hovertext) == ["99.9%", "99.5%", "94.9%", "–"]
     assert "%{hovertext}" in bar.hovertemplate
     nb = charts.kpi_bullets(frame, lang="nb")
-    assert list(nb.layout.xaxis.ticktext) == ["0\u00a0%", "50\u00a0%", "90\u00a0%", "100\u00a0%", "150\u00a0%"]
+    # 0, 50, 100 and 150 only: a KPI's thresholds are the bands' edges (90 beside 100 collided)
+    assert list(nb.layout.xaxis.tickvals) == [0, 0.5, 1, 1.5]
+    assert list(nb.layout.xaxis.ticktext) == ["0", "50", "100", "150"]
 
 
 def test_trend_hover_gives_value_attainment_and_status_as_the_tables_write_them():
@@ -175,7 +186,8 @@ def test_trend_hover_gives_value_attainment_and_status_as_the_tables_write_them(
     # steps of 1, 2, 2.5 or 5 × 10^k: 0.363 / 5 = 0.0726, so steps of 0.1, from 0 to the first past 0.363
     ticks = fig.layout.yaxis
     assert ticks.tickmode == "array" and ticks.tickvals == (0.0, 0.1, 0.2, 0.3, 0.4)
-    assert ticks.ticktext[:4] == ("0,0\u00a0%", "10,0\u00a0%", "20,0\u00a0%", "30,0\u00a0%")
+    assert ticks.ticktext[:4] == ("0,0", "10,0", "20,0", "30,0")  # the title says "(%)"
+    assert ticks.title.text == "Dekningsgrad (%)"
     en = charts.kpi_trend(points, name="Margin %", unit="ratio")
     assert list(_trace(en, "scatter", "Actual").text) == ["29.9% (99.5% ! close)", "33.0% (110% ✓ on target)"]
     meetings = charts.kpi_trend(points.assign(actual=[1234.0, None]), name="Meetings", unit="count", lang="nb")
@@ -197,7 +209,8 @@ def test_perspective_bars_colour_each_score_by_status():
     # the score beside its status: 0.9996 is amber (below 100 %), so 99.9 %, not 100 %
     fig = charts.perspective_bars(frame.assign(score=[1.02, 0.9996, 0.5, None]), lang="nb")
     assert list(_trace(fig, "bar").hovertext) == ["102\u00a0%", "99,9\u00a0%", "50\u00a0%", "–"]
-    assert fig.layout.xaxis.ticktext[:5] == ("0\u00a0%", "25\u00a0%", "50\u00a0%", "75\u00a0%", "100\u00a0%")
+    assert fig.layout.xaxis.ticktext[:5] == ("0", "25", "50", "75", "100")
+    assert fig.layout.xaxis.title.text == "Poeng (%)"
 
 
 # --- budget ---------------------------------------------------------------------------------
@@ -248,12 +261,14 @@ def test_forecast_bars_show_each_method_and_mark_a_missing_one():
     totals = {"budget": 1200.0, "actual_to_date": 500.0, "budget_remainder": 1250.0, "run_rate": 1000.0,
               "seasonal": None}
     fig = charts.forecast_bars(totals, lang="nb")
-    (bar,) = fig.data
-    assert list(bar.x) == ["Faktisk hittil", "Budsjett", "Faktisk + resterende budsjett", "Løpende takt",
+    bar = _trace(fig, "bar")
+    assert bar.orientation == "h"
+    assert list(bar.y) == ["Faktisk hittil", "Budsjett", "Faktisk + resterende budsjett", "Løpende takt",
                            "Sesongjustert"]
-    np.testing.assert_array_equal(bar.y, [500.0, 1200.0, 1250.0, 1000.0, np.nan])
-    assert [a.text for a in fig.layout.annotations] == ["i.t."]
-    assert fig.layout.shapes[0].y0 == 1200.0  # the budget line
+    np.testing.assert_array_equal(bar.x, [500.0, 1200.0, 1250.0, 1000.0, np.nan])
+    # the amounts in a column right of the plot (whole kroner here: under 10,000), n/a for the missing one
+    assert list(fig.layout.yaxis2.ticktext) == ["500", "1\u00a0200", "1\u00a0250", "1\u00a0000", "i.t."]
+    assert fig.layout.shapes[0].x0 == fig.layout.shapes[0].x1 == 1200.0  # the budget line
 
 
 def test_figures_serialize_numbers_as_typed_arrays():

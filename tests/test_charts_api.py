@@ -165,10 +165,13 @@ def test_monthly_by_seller_has_no_budget(client, org, admin):
 
 def test_forecast_bars_by_hand(client, org, admin):
     fig = _fig(client, admin, f"{BU}/forecast", year=2026, as_of="2026-01")
-    (bar,) = fig["data"]
+    bar = fig["data"][0]
     # actual to date 1980; full-year budget 2000 (January only); remainder 1980 + 0;
     # run rate 1980 / 1 × 12; seasonal 1980 / 2000 × 2000
-    np.testing.assert_allclose(arr(bar["y"]), [1980.0, 2000.0, 1980.0, 23760.0, 1980.0])
+    np.testing.assert_allclose(arr(bar["x"]), [1980.0, 2000.0, 1980.0, 23760.0, 1980.0])
+    # up to 23,760: in thousands, as the axis says, one decimal
+    assert fig["layout"]["xaxis"]["title"]["text"] == "Amount (NOK thousand)"
+    assert fig["layout"]["yaxis2"]["ticktext"] == ["2.0", "2.0", "2.0", "23.8", "2.0"]
 
 
 def test_budget_charts_refuse_sellers_and_bad_input(client, org, session, admin):
@@ -199,7 +202,7 @@ def test_charts_on_an_empty_installation_are_drawn_empty_not_errors(client, sess
     fig = _fig(client, headers, f"{BU}/waterfall", **span)
     np.testing.assert_allclose(arr(fig["data"][0]["y"]), [0.0] * 5)
     fig = _fig(client, headers, f"{BU}/forecast", year=2026, as_of="2026-02")
-    assert np.isnan(arr(fig["data"][0]["y"])).all()
+    assert np.isnan(arr(fig["data"][0]["x"])).all()
     fig = _fig(client, headers, f"{SC}/company/-/heatmap", period="2026-02")
     assert np.asarray(arr(fig["data"][0]["z"])).size == 0
     fig = _fig(client, headers, f"{SC}/company/-/kpis", period="2026-02")

@@ -130,7 +130,8 @@ def test_nb_figures_carry_the_norwegian_names_and_percents_as_the_tables_write_t
     bar = [t for t in bullets["data"] if t["type"] == "bar"][3]
     revenue = bar["y"].index("Omsetning")
     assert bar["hovertext"][revenue] == f"99,5{NB}%"  # 995 / 1000, amber: not "100 %"
-    assert bullets["layout"]["xaxis"]["ticktext"] == [f"0{NB}%", f"50{NB}%", f"90{NB}%", f"100{NB}%", f"150{NB}%"]
+    assert bullets["layout"]["xaxis"]["ticktext"] == ["0", "50", "100", "150"]  # the title says "(%)"
+    assert bullets["layout"]["xaxis"]["title"]["text"] == "Måloppnåelse (%)"
     persp = _get(client, admin, f"{SC}/seller/S1/perspectives", **JAN, lang="nb").json()
     bar = [t for t in persp["data"] if t["type"] == "bar"][0]
     assert bar["y"] == ["Økonomi", "Kunder", "Interne prosesser", "Læring og vekst"]

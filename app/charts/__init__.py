@@ -3,9 +3,11 @@ of data and layout; see `palette.figure`), which the tests validate against Plot
 
 No database, no web framework. Data go into the traces as numpy arrays (compact typed arrays in the
 JSON). Colours are the Okabe-Ito colour-blind-safe palette, and a status is also shown as a marker
-symbol and a word, never by colour alone. Labels come in English or Norwegian bokmål (`lang`);
-numbers are formatted by plotly.js with d3 formats, so the page sets `layout.separators` for its
-language.
+symbol and a word, never by colour alone. Labels come in English or Norwegian bokmål (`lang`).
+The numbers a figure shows (tick labels, bar and cell texts, hovers) are written here, as the pages
+write them (`formats`: percents on their status's side, money in whole kroner; `axes`: every axis of
+a quantity titled with its unit, ticks at round steps, money in a scale its title states); the page
+still sets `layout.separators` for its language, for what plotly.js formats itself.
 """
 
 from app.charts.budget import budget_vs_actual, forecast_bars, variance_waterfall

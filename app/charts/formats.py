@@ -78,6 +78,19 @@ def fixed_percent_text(value: float, decimals: int = 0, lang: str = "en") -> str
     return number_text(_clean(value * 100), decimals, lang) + (f"{NBSP}%" if lang == "nb" else "%")
 
 
+def money_text(value: float | None, lang: str = "en", *, missing: str = "–") -> str:
+    """Money in whole kroner as the pages write it (frontend/i18n.js `fmt.money`, Intl's currency style):
+    en `NOK 1,234,567`, `-NOK 1,235`; nb `1 234 567 kr`, `−1 235 kr`; halves away from zero, and no
+    sign on an amount that rounds to zero; `missing` for None or NaN."""
+    if value is None or not math.isfinite(value):
+        return missing
+    amount = number_text(abs(value), 0, lang)
+    negative = value < 0 and amount != "0"
+    if lang == "nb":
+        return f"{MINUS if negative else ''}{amount}{NBSP}kr"
+    return f"{'-' if negative else ''}NOK{NBSP}{amount}"
+
+
 def separators(lang: str = "en") -> str:
     """plotly.js `layout.separators` for the language: decimal mark, then thousands separator."""
     return f",{NBSP}" if lang == "nb" else ".,"

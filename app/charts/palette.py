@@ -55,6 +55,17 @@ _LABELS = {
         "seasonal": "Seasonal",
         "actual_to_date": "Actual to date",
         "not_available": "n/a",
+        # axis titles and their units (issue 18: every axis of a quantity says its unit)
+        "attainment_pct": "Attainment (%)",
+        "score_pct": "Score (%)",
+        "unit_currency": "NOK",
+        "unit_currency_thousand": "NOK thousand",
+        "unit_currency_million": "NOK million",
+        "unit_ratio": "%",
+        "unit_count": "count",
+        "unit_hours": "hours",
+        "unit_score": "score",
+        "unit_days": "days",
     },
     "nb": {
         "green": "på mål",
@@ -81,6 +92,17 @@ _LABELS = {
         "seasonal": "Sesongjustert",
         "actual_to_date": "Faktisk hittil",
         "not_available": "i.t.",
+        # axis titles and their units (issue 18: every axis of a quantity says its unit)
+        "attainment_pct": "Måloppnåelse (%)",
+        "score_pct": "Poeng (%)",
+        "unit_currency": "kr",
+        "unit_currency_thousand": "1000 kr",
+        "unit_currency_million": "mill. kr",
+        "unit_ratio": "%",
+        "unit_count": "antall",
+        "unit_hours": "timer",
+        "unit_score": "poeng",
+        "unit_days": "dager",
     },
 }
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.charts.axes import percent_ticks, two_lines, value_axis
 from app.charts.formats import DEFAULT_THRESHOLDS, fixed_percent_text, number_text, percent_text, separators
 from app.charts.palette import (
     BLUE,
@@ -29,10 +30,11 @@ from app.charts.palette import (
 
 BULLET_MAX = 1.5  # attainment beyond 150 % is drawn at the edge (the text still tells the number)
 _BANDS = ("#d9d9d9", "#e6e6e6", "#f3f3f3")  # behind / close / on-target zones, light to stay behind the bar
+_BAND_EDGE = "#bdbdbd"  # a thin edge, so the lightest zone shows against the page (and in the legend)
+BULLET_TICKS = (0.0, 0.5, 1.0, 1.5)
+ROW_LABEL = 14  # a KPI name longer than this takes two lines (`axes.two_lines`)
 
-# d3 formats for a KPI's unit (plotly.js applies the page's decimal and thousands separators)
-UNIT_FORMAT = {"currency": ",.0f", "ratio": ".1%", "count": ",.0f", "hours": ",.1f", "score": ",.2f", "days": ",.1f"}
-# the same as text: decimals per unit (a ratio as a percent with one decimal, as the tables show it)
+# decimals per unit as the tables write a KPI's value (a ratio as a percent with one decimal)
 UNIT_DECIMALS = {"currency": 0, "ratio": 1, "count": 0, "hours": 1, "score": 2, "days": 1}
 
 
@@ -43,32 +45,6 @@ def value_text(value: float, unit: str, lang: str = "en") -> str:
     if unit == "ratio":
         return fixed_percent_text(value, UNIT_DECIMALS["ratio"], lang)
     return number_text(float(value), UNIT_DECIMALS.get(unit, 2), lang)
-
-
-def _percent_ticks(low: float, top: float, lang: str, *, step: float = 0.25, decimals: int = 0) -> dict:
-    """Tick values every `step` from below `low` to `top`, labelled as the tables write percents
-    (plotly.js draws those inside the axis range)."""
-    first, last = int(np.floor(low / step + 1e-9)), int(np.floor(top / step + 1e-9))
-    values = [round(i * step, 10) for i in range(first, last + 1)]
-    return {
-        "tickmode": "array",
-        "tickvals": values,
-        "ticktext": [fixed_percent_text(v, decimals, lang) for v in values],
-    }
-
-
-def _ratio_ticks(values: np.ndarray, lang: str) -> dict:
-    """Percent ticks for an axis of ratios drawn from zero: about five, one decimal at least (as the
-    tables write a ratio), more where the step needs them (0.25 %)."""
-    finite = values[np.isfinite(values)]
-    low, top = (min(float(finite.min()), 0.0), max(float(finite.max()), 0.0)) if finite.size else (0.0, 0.0)
-    span = (top - low) * 1.1 or 0.01
-    raw = span / 5
-    base = 10 ** np.floor(np.log10(raw))
-    step = float(next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw * (1 - 1e-9)))
-    digits = f"{step * 100:.10f}".rstrip("0").partition(".")[2]
-    decimals = min(max(UNIT_DECIMALS["ratio"], len(digits)), 4)
-    return _percent_ticks(low, top * 1.1 + step, lang, step=step, decimals=decimals)
 
 
 def _floats(values: Iterable[Any]) -> np.ndarray:
@@ -94,8 +70,14 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
     threshold bands (red below amber, amber below green, green above), the target as a tick at
     100 %, and the status as a marker symbol and a word.
 
-    `kpis`: name, actual, target, attainment, status; optional amber_threshold, green_threshold
-    (default 0.9 and 1.0). Rows in display order, the first on top.
+    The x axis is labelled at 0, 50, 100 and 150 % only: a KPI's own thresholds (90 % beside 100 %
+    collided) are the bands' edges, which the legend names. The status words stand in a column of
+    their own right of the plot (the tick labels of a second y axis, which plotly.js makes room for),
+    so no word is cut at the plot's edge however narrow the page; long KPI names take two lines.
+
+    `kpis`: name, actual, target, attainment, status; optional unit (the hover writes actual and
+    target in it), amber_threshold, green_threshold (default 0.9 and 1.0). Rows in display order,
+    the first on top.
     """
     n = len(kpis)
     names = kpis["name"].astype(str).to_numpy(dtype=object)
@@ -103,9 +85,15 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
     statuses = _statuses(kpis["status"])
     amber = _floats(kpis["amber_threshold"]) if "amber_threshold" in kpis else np.full(n, 0.9)
     green = _floats(kpis["green_threshold"]) if "green_threshold" in kpis else np.full(n, 1.0)
+    units = kpis["unit"].astype(str).tolist() if "unit" in kpis else [""] * n
     shown = np.clip(att, 0, BULLET_MAX)
     att_text = [percent_text(a, lang, thresholds=(am, gr)) for a, am, gr in zip(att, amber, green, strict=True)]
-    custom = np.column_stack([_floats(kpis["actual"]), _floats(kpis["target"]), att]) if n else np.empty((0, 3))
+    actual, target = _floats(kpis["actual"]), _floats(kpis["target"])
+    custom = np.column_stack([actual, target, att]) if n else np.empty((0, 3))
+    figures = [
+        f"{label('actual', lang)}: {value_text(a, u, lang)}<br>{label('target', lang)}: {value_text(t, u, lang)}"
+        for a, t, u in zip(actual, target, units, strict=True)
+    ]
     zones = (
         (np.zeros(n), amber, label("red", lang)),
         (amber, green - amber, label("amber", lang)),
@@ -119,10 +107,9 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
             x=width,
             base=base.tolist(),
             orientation="h",
-            marker={"color": color},
+            marker={"color": color, "line": {"color": _BAND_EDGE, "width": 1}},
             width=0.8,
             hoverinfo="skip",
-            showlegend=False,
             name=zone,
         )
         for color, (base, width, zone) in zip(_BANDS, zones, strict=True)
@@ -138,12 +125,10 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
             showlegend=False,
             marker={"color": [STATUS_COLOR[s] for s in statuses]},
             customdata=custom,
+            text=figures,
+            textposition="none",
             hovertext=att_text,
-            hovertemplate=(
-                f"%{{y}}<br>{label('actual', lang)}: %{{customdata[0]:,.4~f}}"
-                f"<br>{label('target', lang)}: %{{customdata[1]:,.4~f}}"
-                f"<br>{label('attainment', lang)}: %{{hovertext}}<extra></extra>"
-            ),
+            hovertemplate=f"%{{y}}<br>%{{text}}<br>{label('attainment', lang)}: %{{hovertext}}<extra></extra>",
         )
     )
     traces.append(
@@ -162,13 +147,12 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
             "scatter",
             y=names,
             x=np.nan_to_num(shown, nan=0.0),
-            mode="markers+text",
+            yaxis="y2",
+            mode="markers",
             name=label("score", lang),
             showlegend=False,
             hoverinfo="skip",
             cliponaxis=False,
-            text=[status_word(s, lang) for s in statuses],
-            textposition="middle right",
             marker={
                 "symbol": [STATUS_SYMBOL[s] for s in statuses],
                 "size": 11,
@@ -177,22 +161,41 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
             },
         )
     )
+    rows = [max(n, 1) - 0.5, -0.5]  # the first row on top, the same on both y axes
     return figure(
         traces,
         barmode="overlay",
-        height=60 + 42 * max(n, 1),
-        showlegend=False,
+        height=100 + 42 * max(n, 1),
+        showlegend=True,
         separators=separators(lang),
         xaxis={
-            "range": [0, BULLET_MAX + 0.45],
-            "tickformat": ".0%",
-            "tickvals": [0, 0.5, 0.9, 1, 1.5],
-            "ticktext": [fixed_percent_text(v, 0, lang) for v in (0, 0.5, 0.9, 1, 1.5)],
-            "title": {"text": label("attainment", lang)},
+            "range": [0, BULLET_MAX + 0.08],  # (room for the marker of a bar at the edge)
+            **percent_ticks(0.0, BULLET_MAX, lang, values=BULLET_TICKS),
+            "title": {"text": label("attainment_pct", lang)},
             "zeroline": False,
             "automargin": True,
         },
-        yaxis={"autorange": "reversed", "automargin": True},
+        yaxis={
+            "type": "category",
+            "range": rows,
+            "tickmode": "array",
+            "tickvals": names,
+            "ticktext": [two_lines(str(v), ROW_LABEL) for v in names],
+            "ticklabelstandoff": 6,  # clear of a marker at 0 %
+            "automargin": True,
+        },
+        yaxis2={
+            "type": "category",
+            "overlaying": "y",
+            "side": "right",
+            "range": rows,
+            "tickmode": "array",
+            "tickvals": names,
+            "ticktext": [status_word(s, lang) for s in statuses],
+            "showgrid": False,
+            "zeroline": False,
+            "automargin": True,
+        },
     )
 
 
@@ -212,7 +215,6 @@ def kpi_trend(
     """
     x = _month_dates(points["period"])
     statuses = _statuses(points["status"])
-    fmt = UNIT_FORMAT.get(unit, ",.2~f")
     actual_y, target_y = _floats(points["actual"]), _floats(points["target"])
     att = _floats(points["attainment"]) if "attainment" in points else np.full(len(points), np.nan)
     beside = [
@@ -248,9 +250,10 @@ def kpi_trend(
         text=[f"{value_text(v, unit, lang)} ({b})" for v, b in zip(actual_y, beside, strict=True)],
         hovertemplate=f"%{{x|%Y-%m}}: %{{text}}<extra>{label('actual', lang)}</extra>",
     )
-    yaxis = {"tickformat": fmt, "rangemode": "tozero", "automargin": True}
-    if unit == "ratio":  # percents as the tables write them (nb "30,0 %"), which d3 cannot
-        yaxis |= _ratio_ticks(np.concatenate([actual_y, target_y]), lang)
+    # the title names the KPI and its unit; ticks as the tables write the unit (nb "30,0 %", "1 000")
+    yaxis = {"rangemode": "tozero", "automargin": True} | value_axis(
+        name, unit, np.concatenate([actual_y, target_y]), lang
+    )
     return figure(
         [target, actual],
         title={"text": name, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 14}},
@@ -308,11 +311,8 @@ def team_heatmap(
         hoverongaps=False,
         colorscale=[[0.0, VERMILLION], [0.38, "#F5B971"], [0.5, "#F2F2F2"], [0.62, "#A6DBC9"], [1.0, GREEN]],
         colorbar={
-            "title": {"text": label("attainment_short", lang), "side": "right"},
-            "tickformat": ".0%",
-            "tickmode": "array",
-            "tickvals": [0.5, 0.75, 1.0, 1.25, 1.5],
-            "ticktext": [fixed_percent_text(v, 0, lang) for v in (0.5, 0.75, 1.0, 1.25, 1.5)],
+            "title": {"text": label("attainment_pct", lang), "side": "right"},
+            **percent_ticks(0.5, 1.5, lang),
             "thickness": 12,
         },
         hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
@@ -372,7 +372,12 @@ def perspective_bars(perspectives: pd.DataFrame, *, lang: str = "en") -> Figure:
         traces,
         height=80 + 48 * max(len(names), 1),
         separators=separators(lang),
-        xaxis={"tickformat": ".0%", "range": [0, right], "automargin": True, **_percent_ticks(0.0, right, lang)},
+        xaxis={
+            "range": [0, right],
+            "title": {"text": label("score_pct", lang)},
+            "automargin": True,
+            **percent_ticks(0.0, right, lang),
+        },
         yaxis={"autorange": "reversed", "automargin": True},
         shapes=[
             {

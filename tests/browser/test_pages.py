@@ -5,6 +5,7 @@ export, and the Norwegian switch."""
 import csv
 import io
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
 import pytest
@@ -180,10 +181,11 @@ def test_the_csv_button_downloads_what_is_on_screen(page: Page, demo_server):
     rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
     assert [r["district_code"] for r in rows] == codes_on_screen
     assert {"budget_amount", "actual_amount", "variance_amount", "price_effect"} <= set(rows[0])
-    # the total on screen is the sum of the file's lines
-    total = sum(round(float(r["actual_amount"]) * 100) for r in rows) / 100
+    # the total on screen is the sum of the file's lines (the file in øre, the page in whole kroner)
+    total = sum(Decimal(r["actual_amount"]) for r in rows)
     footer = page.locator("section:has(h2:text('Variance')) tfoot td").nth(1).inner_text()
-    assert float(re.sub(r"[^\d.\-]", "", footer)) == pytest.approx(total, abs=0.001)
+    assert re.fullmatch(r"NOK\s\d{1,3}(,\d{3})*", footer), footer
+    assert Decimal(re.sub(r"[^\d\-]", "", footer)) == total.quantize(Decimal(1), rounding=ROUND_HALF_UP)
     expect(page.get_by_role("status").filter(has_text="Downloaded")).to_be_visible()
 
 
@@ -194,8 +196,8 @@ def test_norwegian_switch_formats_money_in_kroner(page: Page, demo_server):
     expect(page.get_by_role("heading", name="Budsjettkontroll")).to_be_visible(timeout=TIMEOUT)
     expect_charts(page, 3)
     budget_cell = page.locator("section:has(h2:text('Avvik')) tbody tr").first.locator("td").first
-    # 52 664 447,74 kr: non-breaking spaces between thousands, decimal comma, kr after
-    expect(budget_cell).to_have_text(re.compile(r"^\d{1,3}([\u00a0\u202f ]\d{3})*,\d{2}[\u00a0 ]kr$"))
+    # 52 664 448 kr: whole kroner, non-breaking spaces between thousands, kr after
+    expect(budget_cell).to_have_text(re.compile(r"^\d{1,3}([\u00a0\u202f ]\d{3})*[\u00a0 ]kr$"))
     expect(page.get_by_role("link", name="Logg ut")).to_have_count(0)
     expect(page.get_by_role("button", name="Logg ut")).to_be_visible()
     # the choice is remembered across a reload
