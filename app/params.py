@@ -1,5 +1,6 @@
 """The request parameters the routers share: the unit's level, the period and its range, months, the
-language of labels, the budget scope, and the 422 that names a bad query parameter."""
+language of labels, how an export's CSV is written, the budget scope, and the 422 that names a bad
+query parameter."""
 
 from typing import Annotated, Literal
 
@@ -15,6 +16,16 @@ Period = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", exam
 Range = Annotated[Literal["month", "quarter", "ytd", "r12"], Query(alias="range")]
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 Lang = Annotated[Literal["en", "nb"], Query(description="language of the figure's labels")]
+# How an export's CSV is written (the budget's and the scorecard tables'): `;` and `,` for Norwegian Excel.
+Delimiter = Annotated[Literal[",", ";"], Query(description="CSV only: `;` for Norwegian Excel")]
+Decimal = Annotated[
+    Literal[".", ","] | None,
+    Query(
+        description="CSV only: decimal separator; default `,` with delimiter `;`, else `.`; must "
+        "differ from `delimiter` (422 otherwise)"
+    ),
+]
+Bom = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")]
 
 
 def invalid(field: str, value: object, message: str) -> HTTPException:
@@ -23,6 +34,15 @@ def invalid(field: str, value: object, message: str) -> HTTPException:
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}],
     )
+
+
+def decimal_separator(delimiter: str, decimal: str | None) -> str:
+    """The CSV's decimal separator: `decimal`, or by default `,` with delimiter `;` and `.` otherwise;
+    a 422 naming `decimal` when it is the delimiter."""
+    decimal = decimal or ("," if delimiter == ";" else ".")
+    if decimal == delimiter:
+        raise invalid("decimal", decimal, f"decimal {decimal!r} must differ from delimiter {delimiter!r}")
+    return decimal
 
 
 def group_keys(value: str) -> list[str]:

@@ -1,6 +1,6 @@
 // Calls to /api/v1 with the bearer token. Every failure becomes an ApiError with a message a person
 // can read; 401 sends the user back to the login page.
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 const TOKEN = "token";
 export const getToken = () => sessionStorage.getItem(TOKEN);
@@ -64,6 +64,10 @@ export async function api(path, options = {}) {
   const res = await request(path, options);
   return res.status === 204 ? null : res.json();
 }
+
+// A CSV download's query as Excel reads it in the page's language: in bokmål `;` and decimal `,`, with a
+// byte-order mark so that Excel reads æøå as UTF-8; in English the API's default, `,` and `.`.
+export const csvStyle = () => (lang() === "nb" ? "&delimiter=%3B&decimal=%2C&bom=true" : "");
 
 // Fetch a file with the token and save it under the server's file name (or `fallback`).
 export async function download(path, fallback) {

@@ -27,6 +27,8 @@ test runs in a SAVEPOINT on it that is rolled back, so writes never reach the ne
 """
 
 import base64
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -126,6 +128,13 @@ GET    SCORECARD-VIEWS              seller:S1       200   200 200   200  200    
 GET    SCORECARD-VIEWS              seller:S2       200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
 GET    SCORECARD-VIEWS              account:A1      .     .   200   .    404    .    .     .      404  .     .      .    .       .        .
 GET    SCORECARD-VIEWS              account:A4      200   .   200   .    200    .    .     .      200  403   .      401  .       .        .
+GET    /scorecards/{level}/{code}/export company       200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}/export district:D1   200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}/export district:D3   200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}/export seller:S1     200   200 200   200  200    200  403   200    200  403   200    401  401     401      401
+GET    /scorecards/{level}/{code}/export seller:S4     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+GET    /scorecards/{level}/{code}/export account:A4    200   200 200   200  200    200  403   200    200  403   200    401  401     401      401
+GET    /scorecards/{level}/{code}/export district:ZZ   404   404 404   404  404    404  403   404    404  403   404    401  401     401      401
 
 GET    BUDGETS                      by=district     200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
 GET    BUDGETS                      by=seller       200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
@@ -210,6 +219,9 @@ SCORECARD_VIEWS = (
     "/charts/scorecards/{level}/{code}/kpis", "/charts/scorecards/{level}/{code}/perspectives",
     "/charts/scorecards/{level}/{code}/trend", "/charts/scorecards/{level}/{code}/heatmap",
 )
+EXPORT_PATH = "/scorecards/{level}/{code}/export"
+# The table each export row asks for, by the target's level: each of the three, the ranking in bokmål CSV.
+EXPORT_TABLE = {"company": "heatmap", "district": "ranking", "seller": "kpis", "account": "kpis"}
 BUDGET_PATHS = ("/budget/variance", "/budget/forecast", "/charts/budget/monthly", "/charts/budget/waterfall",
                 "/charts/budget/forecast")
 ALIASES = {"SCORECARD-VIEWS": SCORECARD_VIEWS, "BUDGETS": BUDGET_PATHS}
@@ -500,6 +512,8 @@ def request_for(case: Case, world: World) -> tuple[str, dict]:
         level, _, code = target.partition(":")
         path = path.replace("{level}", level).replace("{code}", code or "-")
         query = "period=2026-03" + ("&months=2" if path.endswith("/trend") else "")
+        if case.path == EXPORT_PATH:
+            query += f"&table={EXPORT_TABLE[level]}" + ("&lang=nb&delimiter=%3B" if level == "district" else "")
     elif path == "/sellers/{code}":
         path = path.replace("{code}", target)
     elif path == "/sellers" and target != "-":
@@ -630,6 +644,11 @@ def check_content(case: Case, res, world: World) -> None:
         assert body and {t["user_email"] for t in body} == {EMAILS[user]}
     elif case.path == "/scorecards/{level}/{code}":
         assert body["code"] == (case.target.partition(":")[2] or "-")
+    elif case.path == EXPORT_PATH:  # the table asked for, of the unit asked for
+        level, _, code = case.target.partition(":")
+        unit = level if level == "company" else f"{level}-{code}"
+        name = f'scorecard-{EXPORT_TABLE[level]}-{unit}-2026-03-ytd.csv"'
+        assert res.headers["content-type"].startswith("text/csv") and res.headers["content-disposition"].endswith(name)
     elif case.path == "/actions" and case.target == "-":  # the seller's: the one on their card; D3's: admin's
         assert {a["code"] for a in body["items"]} == ({"S1", "D3"} if user == "admin" else {"S1"})
     elif case.path == "/goal-conversations" and case.target == "-":
@@ -779,6 +798,8 @@ GET /charts/scorecards/{level}/{code}/trend        2026-02  200   200  404  200 
 GET /charts/scorecards/{level}/{code}/trend        2026-03  404   404  200  200   200   404
 GET /charts/scorecards/{level}/{code}/heatmap      2026-02  200   200  404  200   200   404
 GET /charts/scorecards/{level}/{code}/heatmap      2026-03  404   404  200  200   200   404
+GET /scorecards/{level}/{code}/export              2026-02  200   200  404  200   200   404
+GET /scorecards/{level}/{code}/export              2026-03  404   404  200  200   200   404
 GET /sellers/{code}                                -        200   200  200  200   200   404
 GET /sellers                                       -        in    in   in   in    in    out
 """
@@ -825,6 +846,7 @@ MOVE_CASES = _parse_moves(MOVES)
 def _move_url(case: MoveCase) -> str:
     if "{level}" in case.path:
         query = f"period={case.period}" + ("&months=2" if case.path.endswith("/trend") else "")
+        query += "&table=kpis" if case.path == EXPORT_PATH else ""
         return f"{API}{case.path.replace('{level}', 'seller').replace('{code}', 'S5')}?{query}"
     return API + case.path.replace("{code}", "S5")
 
@@ -844,6 +866,12 @@ def test_mover_access(case: MoveCase, world: World, fresh: Session) -> None:
     if res.status_code == 404:
         twin = world.client.get(url.replace("/S5", "/ZZ"), headers=world.headers[case.principal])
         assert twin.status_code == 404 and res.text.replace("S5", "ZZ") == twin.text
+        return
+    if case.path == EXPORT_PATH:  # S5's KPIs as CSV: the card's figures, its previous period blanked as the card's
+        revenue = next(r for r in csv.DictReader(io.StringIO(res.text)) if r["Code"] == "revenue")
+        assert float(revenue["Actual"]) == pytest.approx(MOVER_YTD[case.period])
+        if case.period == "2026-03":  # February is not the new leader's to see
+            assert revenue["Previous actual"] == ("" if case.principal == "ld3" else "1109.37")
         return
     body = res.json()
     if case.path == "/scorecards/{level}/{code}":

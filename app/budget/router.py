@@ -17,7 +17,7 @@ from app.budget import service
 from app.budget.schemas import ForecastRead, VarianceRead
 from app.budget.service import MEDIA
 from app.deps import SessionDep, require_scope
-from app.params import BudgetScope, group_keys, invalid
+from app.params import Bom, BudgetScope, Decimal, Delimiter, decimal_separator, group_keys, invalid
 from app.reporting import budget as reports
 
 router = APIRouter(prefix="/budget", tags=["budget"], dependencies=[Depends(require_scope("budgets:read"))])
@@ -26,15 +26,6 @@ router = APIRouter(prefix="/budget", tags=["budget"], dependencies=[Depends(requ
 # Parquet have no limit, XLSX has Excel's 1,048,576 rows.
 MAX_JSON_ROWS = 100_000
 Format = Annotated[Literal["json", "csv", "xlsx", "parquet"], Query(alias="format")]
-Delimiter = Annotated[Literal[",", ";"], Query(description="CSV only: `;` for Norwegian Excel")]
-Decimal = Annotated[
-    Literal[".", ","] | None,
-    Query(
-        description="CSV only: decimal separator; default `,` with delimiter `;`, else `.`; must "
-        "differ from `delimiter` (422 otherwise)"
-    ),
-]
-Bom = Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")]
 BY_HELP = f"comma-separated group keys from {', '.join(reports.GROUP_KEYS)}"
 
 EXPORTS: dict[int | str, dict[str, Any]] = {
@@ -76,7 +67,7 @@ def get_variance(
     JSON answers at most 100,000 rows (422 beyond: use format=csv or parquet); exports have no limit
     but Excel's for XLSX."""
     keys = group_keys(by)
-    separator = service.decimal_separator(delimiter, decimal)
+    separator = decimal_separator(delimiter, decimal)
     try:
         reports.check_range(from_, to)
     except ValueError as exc:
@@ -131,7 +122,7 @@ def get_forecast(
     """Where the fiscal year lands per group: budget_remainder, run_rate and seasonal. JSON answers
     at most 100,000 rows (422 beyond: use format=csv or parquet)."""
     keys = group_keys(by)
-    separator = service.decimal_separator(delimiter, decimal)
+    separator = decimal_separator(delimiter, decimal)
     try:
         report, used = reports.forecast_report(session, scope=scope, year=year, as_of=as_of, by=keys)
     except ValueError as exc:

@@ -33,13 +33,6 @@ def too_many(fmt: str, exc: reports.TooManyRows) -> HTTPException:
     )
 
 
-def decimal_separator(delimiter: str, decimal: str | None) -> str:
-    decimal = decimal or ("," if delimiter == ";" else ".")
-    if decimal == delimiter:
-        raise invalid("decimal", decimal, f"decimal {decimal!r} must differ from delimiter {delimiter!r}")
-    return decimal
-
-
 def variance_answer(
     session: Session, *, scope: Scope, from_: str, to: str, by: list[str], per: str | None, max_rows: int
 ) -> dict[str, Any]:

@@ -72,6 +72,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "no": "no",
         "page": "Page {n}",
         "listed": "The first {shown} of {total} are listed here; the XLSX lists them all.",
+        # the scorecard pages' table downloads (app.exports.scorecard_tables)
+        "kpi_unit": "Unit of measure",
+        "kpi_score": "Score",
+        "previous_status": "Previous status",
     },
     "nb": {
         "title": "Salgsmøtepakke",
@@ -125,6 +129,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "no": "nei",
         "page": "Side {n}",
         "listed": "De første {shown} av {total} er listet her; XLSX-filen har alle.",
+        # the scorecard pages' table downloads (app.exports.scorecard_tables)
+        "kpi_unit": "Måleenhet",
+        "kpi_score": "Poeng",
+        "previous_status": "Forrige status",
     },
 }
 
@@ -135,6 +143,11 @@ STATUS = {
 LEVELS = {
     "en": {"company": "Company", "region": "Region", "district": "District", "seller": "Seller", "account": "Account"},
     "nb": {"company": "Selskap", "region": "Region", "district": "Distrikt", "seller": "Selger", "account": "Kunde"},
+}
+# A KPI's unit of measure (app.analytics.kpis): a ratio is a fraction (0.35 = 35 %).
+UNITS = {
+    "en": {"currency": "NOK", "ratio": "ratio", "count": "count", "hours": "hours", "days": "days", "score": "score"},
+    "nb": {"currency": "kr", "ratio": "andel", "count": "antall", "hours": "timer", "days": "dager", "score": "poeng"},
 }
 RANGES = {
     "en": {"month": "Month", "quarter": "Quarter", "ytd": "Year to date", "r12": "Last 12 months"},
@@ -351,6 +364,10 @@ def scorecard_table(pack: Mapping[str, Any], lang: str) -> Table:
                     "previous_actual": _finite(previous.get("actual")),
                     "previous_attainment": _finite(previous.get("attainment")),
                     "thresholds": (float(k["amber_threshold"]), float(k["green_threshold"])),
+                    # not in the pack's table; the scorecard page's KPI download shows them
+                    "score": _finite(k.get("score")),
+                    "previous_status": word(STATUS, previous.get("status") or "none", lang),
+                    "comment_count": len(k.get("comments") or []),
                 }
             )
     columns = [

@@ -110,3 +110,14 @@ def write_pack_xlsx(pack: Mapping[str, Any], *, lang: str = "en") -> bytes:
         _write_sheet(wb.add_worksheet(name), table, fmt, lang)
     wb.close()
     return buffer.getvalue()
+
+
+def write_table_xlsx(table: Table, *, sheet: str, title: str, lang: str = "en") -> bytes:
+    """One table of `pack_tables`' shape (`Table`) as an XLSX workbook of one sheet `sheet`, written as
+    the pack's sheets are (the scorecard pages' table downloads)."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    wb.set_properties({"title": title, "author": "Sales Scorecard"})
+    _write_sheet(wb.add_worksheet(sheet[:31]), table, _Formats(wb), lang)
+    wb.close()
+    return buffer.getvalue()

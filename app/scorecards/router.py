@@ -3,13 +3,14 @@
 Each answer is the JSON the figure cache keeps (checked against the route's response model when it
 was computed), sent as it is: a cached answer costs no validation or serialization per request."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
+from app.budget.service import MEDIA
 from app.deps import ScopeDep, SessionDep, require_scope
-from app.params import Level, Period, Range
-from app.scorecards import service
+from app.params import Bom, Decimal, Delimiter, Level, Period, Range, decimal_separator
+from app.scorecards import exports, service
 from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
 
 router = APIRouter(prefix="/scorecards", tags=["scorecards"], dependencies=[Depends(require_scope("scorecards:read"))])
@@ -54,3 +55,59 @@ def get_trend(
     """Every KPI month by month against its monthly target, for the `months` months through `period`."""
     found = service.trend_json(session, scope=scope, level=level, code=code, period=period, months=months)
     return _sent(found, level, code)
+
+
+ExportTable = Annotated[
+    Literal["kpis", "ranking", "heatmap"],
+    Query(
+        description="`kpis`: the unit's KPIs (the scorecard's table); `ranking`: the units below, ranked "
+        "as the team page ranks them, with each KPI's actual; `heatmap`: the heatmap's figures, each unit "
+        "below × each KPI's attainment and status"
+    ),
+]
+ExportFormat = Annotated[Literal["csv", "xlsx"], Query(alias="format")]
+EXPORT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {MEDIA["csv"]: {"schema": {"type": "string"}}, MEDIA["xlsx"]: {"schema": {"type": "string"}}},
+        "description": "the table as a file named by the table, the unit, the period and the range",
+    },
+    **NOT_FOUND,
+    422: {"description": "a bad query parameter; the message names it (also: `decimal` the same as `delimiter`)"},
+}
+
+
+@router.get("/{level}/{code}/export", response_class=Response, responses=EXPORT)
+def get_export(
+    level: Level,
+    code: str,
+    period: Period,
+    table: ExportTable,
+    scope: ScopeDep,
+    session: SessionDep,
+    range_: Range = "ytd",
+    fmt: ExportFormat = "csv",
+    lang: Annotated[Literal["en", "nb"], Query(description="language of the headers and words: `nb` bokmål")] = "en",
+    delimiter: Delimiter = ",",
+    decimal: Decimal = None,
+    bom: Bom = False,
+) -> Response:
+    """A table the scorecard pages show, as CSV or XLSX: the unit's KPIs, the ranking of the units below
+    it, or the heatmap's figures (access as for the scorecard and its children)."""
+    separator = decimal_separator(delimiter, decimal)
+    found = exports.table_export(
+        session,
+        scope=scope,
+        level=level,
+        code=code,
+        period=period,
+        range_=range_,
+        table=table,
+        fmt=fmt,
+        lang=lang,
+        delimiter=delimiter,
+        decimal=separator,
+        bom=bom,
+    )
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
+    return found

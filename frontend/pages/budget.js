@@ -1,8 +1,8 @@
 // Budget control: variance by the chosen dimension and range (with totals), budget against actual
 // per month, the waterfall from budget to actual, the year's forecast, and downloads of the table.
-import { api, download } from "../api.js";
+import { api, csvStyle, download } from "../api.js";
 import { chart } from "../charts.js";
-import { fmt, lang, t } from "../i18n.js";
+import { fmt, t } from "../i18n.js";
 import {
   emptyBox, errorBox, formatDay, freshnessLine, h, loadDataStatus, loading, notice, openPeriod, PERIOD_RE, section, table,
 } from "../ui.js";
@@ -12,9 +12,6 @@ const BYS = ["district", "region", "product", "product_group", "seller", "distri
 const MONEY = ["budget_amount", "actual_amount", "variance_amount"];
 const EFFECTS = ["price_effect", "volume_effect", "mix_effect"];
 const FORECAST = ["budget", "actual_to_date", "budget_remainder", "run_rate", "seasonal"];
-// CSV as Excel reads it in the page's language: in bokmål `;` and decimal `,`, with a byte-order mark
-// so that Excel reads æøå as UTF-8; in English the API's default, `,` and `.`
-const csvStyle = () => (lang() === "nb" ? "&delimiter=%3B&decimal=%2C&bom=true" : "");
 
 function groupCells(row, keys) {
   return keys.map((k) => {
@@ -103,7 +100,7 @@ export async function render(el, ctx) {
     EFFECTS.map((c) => num(tot[c])));
   const varianceTable = table([...keys.map((k) => t(`by.${k}`)), t("budget.budget"), t("budget.actual"),
     t("budget.varianceAmount"), t("budget.variancePct"), t("budget.favorable"), t("budget.price"), t("budget.volume"),
-    t("budget.mix")], rows, { foot });
+    t("budget.mix")], rows, { foot, label: t("budget.variance"), sticky: keys.length });
 
   const monthly = chart(`/charts/budget/monthly?${scope}`, { name: `budget-vs-actual-${state.from}-${state.to}`, label: t("budget.monthly") });
   const waterfall = chart(`/charts/budget/waterfall?${scope}`, { name: `waterfall-${state.from}-${state.to}`, label: t("budget.waterfall") });
@@ -128,7 +125,8 @@ export async function render(el, ctx) {
       const frows = f.rows.map((r) => h("tr", {}, groupCells(r, keys), FORECAST.map((c) => num(r[c]))));
       const ffoot = h("tr", { class: "totals" }, h("th", { scope: "row", colspan: keys.length }, t("budget.total")),
         FORECAST.map((c) => num(f.totals[c])));
-      forecastTable.replaceChildren(table([...keys.map((k) => t(`by.${k}`)), ...FORECAST.map((c) => t(`forecast.${c}`))], frows, { foot: ffoot }));
+      forecastTable.replaceChildren(table([...keys.map((k) => t(`by.${k}`)), ...FORECAST.map((c) => t(`forecast.${c}`))], frows,
+        { foot: ffoot, label: t("budget.forecastYear", { year }), sticky: keys.length }));
     }).catch((err) => forecastTable.replaceChildren(errorBox(err)));
   }
 
