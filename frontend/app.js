@@ -60,26 +60,42 @@ function navLinks(user) {
   return links;
 }
 
+// The top bar: the brand, then the navigation, who is signed in, the language and sign-out. On a phone these
+// sit behind a menu button (style.css), so the bar takes one line; a link followed, or Escape, closes it.
 function renderTopbar(active) {
   const bar = document.getElementById("topbar");
+  bar.classList.remove("open");
   const langSelect = h("select", { id: "lang", "aria-label": t("lang.label") },
     h("option", { value: "en", selected: lang() === "en" }, "English"),
     h("option", { value: "nb", selected: lang() === "nb" }, "Norsk bokmål"));
   langSelect.addEventListener("change", () => { setLang(langSelect.value); route(); });
-  const items = [h("a", { class: "brand", href: me ? homeFor(me) || "#/" : "#/login" }, t("app.title"))];
-  if (me) {
-    items.push(h("nav", { class: "nav", "aria-label": "main" },
-      navLinks(me).map(([href, text, key]) => h("a", { href, class: key === active ? "active" : "" }, text))));
-  }
-  const right = [h("label", { class: "lang" }, h("span", { class: "visually-hidden" }, t("lang.label")), langSelect)];
-  if (me) {
-    right.unshift(h("span", { class: "who" }, `${t("signedInAs")} `, h("strong", { id: "me-email" }, me.email),
-      ` (${t(`role.${me.role}`)})`));
-    right.push(h("button", { type: "button", class: "secondary", id: "logout", onclick: signOut }, t("signout")));
-  }
-  items.push(h("div", { class: "right" }, right));
-  bar.replaceChildren(...items);
+  const brand = h("a", { class: "brand", href: me ? homeFor(me) || "#/" : "#/login" }, t("app.title"));
+  const langLabel = h("label", { class: "lang" }, h("span", { class: "visually-hidden" }, t("lang.label")), langSelect);
   document.title = t("app.title");
+  if (!me) {
+    bar.replaceChildren(brand, h("div", { class: "right" }, langLabel));
+    return;
+  }
+  const toggle = h("button", { type: "button", class: "menu-toggle", id: "menu-toggle", "aria-expanded": "false", "aria-controls": "topbar-menu" },
+    h("span", { class: "menu-icon", "aria-hidden": "true" }, "☰"), t("menu"));
+  const setOpen = (open) => {
+    bar.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.firstChild.textContent = open ? "✕" : "☰";
+  };
+  toggle.addEventListener("click", () => setOpen(!bar.classList.contains("open")));
+  const nav = h("nav", { class: "nav", "aria-label": "main" },
+    navLinks(me).map(([href, text, key]) => h("a", { href, class: key === active ? "active" : "", "aria-current": key === active ? "page" : null }, text)));
+  nav.addEventListener("click", (event) => { if (event.target.closest("a")) setOpen(false); });
+  const right = h("div", { class: "right" },
+    h("span", { class: "who" }, `${t("signedInAs")} `, h("strong", { id: "me-email" }, me.email), ` (${t(`role.${me.role}`)})`),
+    langLabel,
+    h("button", { type: "button", class: "secondary", id: "logout", onclick: signOut }, t("signout")));
+  const menu = h("div", { class: "menu", id: "topbar-menu" }, nav, right);
+  bar.onkeydown = (event) => {  // one handler however often the bar is drawn
+    if (event.key === "Escape" && bar.classList.contains("open")) { setOpen(false); toggle.focus(); }
+  };
+  bar.replaceChildren(brand, toggle, menu);
 }
 
 function signOut() {

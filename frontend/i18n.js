@@ -1,5 +1,5 @@
 // English and Norwegian bokmål: chosen from the browser's language, switchable, remembered.
-// Numbers, money and dates go through Intl so they follow the language (1 234 567,89 kr in nb).
+// Numbers, money and dates go through Intl so they follow the language (1 234 567 kr in nb, whole kroner).
 
 const STRINGS = {
   en: {
@@ -129,6 +129,13 @@ const STRINGS = {
     "pack.title": "Meeting pack",
     "team.own": "This unit's scorecard", "team.tilesHint": "Open a perspective to see its KPIs.", "team.ownKpis": "KPIs of this unit",
     "admin.requireComment": "Require a comment on every red KPI of a closed month",
+    // tables that scroll sideways, and the phone's menu (ui.js table(), app.js renderTopbar)
+    "table.scrollHint": "Scroll sideways for more columns →", "menu": "Menu",
+    // the scorecard pages' table downloads (CSV)
+    "download.kpis": "Download KPIs (CSV)", "download.ranking": "Download ranking (CSV)",
+    "download.heatmap": "Download attainment by KPI (CSV)",
+    // plotly.js loaded on the first chart (charts.js whenPlotly)
+    "chart.plotlyFailed": "The charts could not be loaded. Check your connection and reload the page.",
   },
   nb: {
     "level.account": "Kunde", "seller.keyAccounts": "Dine nøkkelkunder", "keyAccount.back": "Tilbake til ditt scorecard",
@@ -257,6 +264,13 @@ const STRINGS = {
     "pack.title": "Møtepakke",
     "team.own": "Enhetens målekort", "team.tilesHint": "Åpne et perspektiv for å se nøkkeltallene.", "team.ownKpis": "Enhetens nøkkeltall",
     "admin.requireComment": "Krev en kommentar på hvert rødt nøkkeltall i en avsluttet måned",
+    // tables that scroll sideways, and the phone's menu (ui.js table(), app.js renderTopbar)
+    "table.scrollHint": "Rull sidelengs for flere kolonner →", "menu": "Meny",
+    // the scorecard pages' table downloads (CSV)
+    "download.kpis": "Last ned nøkkeltall (CSV)", "download.ranking": "Last ned rangering (CSV)",
+    "download.heatmap": "Last ned måloppnåelse per nøkkeltall (CSV)",
+    // plotly.js loaded on the first chart (charts.js whenPlotly)
+    "chart.plotlyFailed": "Diagrammene kunne ikke lastes. Sjekk forbindelsen og last inn siden på nytt.",
   },
 };
 
@@ -334,7 +348,9 @@ export const fmt = {
     return nf({ style: "percent", minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(value / 100);
   },
   attainment: (v, kpi) => fmt.statusPct(v, [kpi?.amber_threshold ?? 0.9, kpi?.green_threshold ?? 1.0]),
-  money: (v) => (isNum(v) ? nf({ style: "currency", currency: CURRENCY, minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(v) : missing),
+  // money in whole kroner (en "NOK 1,234,567", nb "1 234 567 kr"), halves away from zero; no "-0" for a
+  // few øre below zero. Øre stay in the API and the exports (CSV, XLSX, Parquet), never read from here.
+  money: (v) => (isNum(v) ? nf({ style: "currency", currency: CURRENCY, minimumFractionDigits: 0, maximumFractionDigits: 0, signDisplay: "negative" }).format(v) : missing),
   number: (v, digits = 0) => (isNum(v) ? nf({ minimumFractionDigits: 0, maximumFractionDigits: digits }).format(v) : missing),
   pct: (v, digits = 0) => (isNum(v) ? nf({ style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v) : missing),
   // a KPI value by its unit (currency, ratio, count, hours, score, days)

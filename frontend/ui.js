@@ -152,12 +152,96 @@ export function section(title, ...children) {
   return h("section", { class: "card" }, h("h2", {}, title), ...children);
 }
 
-export function table(headers, rows, { foot } = {}) {
-  return h("div", { class: "table-wrap" },
-    h("table", {},
-      h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
-      h("tbody", {}, rows),
-      foot ? h("tfoot", {}, foot) : null));
+// A table in a box of its own (frontend/style.css, "Tables"). Where it is wider than its box (a laptop's width)
+// it scrolls sideways inside it and says so: a hint above it and a shadow at the edge it continues past, its
+// first `sticky` columns kept in view (the name of what a row is about); the box is then a named region a
+// keyboard reaches (tabindex=0: arrow keys scroll it), as axe's scrollable-region-focusable asks. On a phone
+// (`cards`, the default) each row is a card instead, each cell labelled by its column's header (data-label).
+// `rows`: <tr>s, or <tbody>s for a table in groups; `label` names the table (the section's title).
+export function table(headers, rows, { foot, label, sticky = 1, cards = true, className, id } = {}) {
+  const list = [rows].flat(2).filter(Boolean);
+  const bodies = list.length && list.every((r) => r.tagName === "TBODY") ? list : [h("tbody", {}, list)];
+  const el = h("table", { class: className },
+    h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
+    bodies,
+    foot ? h("tfoot", {}, foot) : null);
+  const wrap = h("div", { class: "table-wrap", role: "region", "aria-label": label }, el);
+  const hint = h("p", { class: "scroll-hint", hidden: true }, t("table.scrollHint"));
+  const box = h("div", { class: `table-box${cards ? " cards" : ""}`, id, dataset: { sticky: String(sticky) } },
+    hint, h("div", { class: "table-frame" }, wrap));
+  const names = headers.map((x) => (x instanceof Node ? x.textContent : String(x ?? "")).trim());
+  markCells(el, names, sticky);
+  // rows added later (a page of problems, a KPI's comments) are marked the same way
+  new MutationObserver((changes) => {
+    if (changes.some((c) => [...c.addedNodes].some((n) => n.nodeName === "TR" || n.nodeName === "TBODY"))) markCells(el, names, sticky);
+  }).observe(el, { childList: true, subtree: true });
+  wrap.addEventListener("scroll", () => edges(box, wrap), { passive: true });
+  sized.observe(wrap);
+  sized.observe(el);
+  return box;
+}
+
+// Each body and foot cell: its column's header as data-label (the phone's card), except the row's first
+// header (the card's title) and a cell across the whole table; the first `sticky` columns' cells marked.
+function markCells(el, names, sticky) {
+  for (const row of el.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr")) {
+    let column = 0;
+    let titled = false;
+    for (const cell of row.cells) {
+      const span = cell.colSpan || 1;
+      const title = !titled && cell.tagName === "TH" && cell.scope === "row";
+      titled ||= title;
+      const across = span >= names.length;
+      if (!title && !across && names[column] && !cell.dataset.label) cell.dataset.label = names[column];
+      if (across) cell.classList.add("full");
+      stick(cell, column, span, sticky, across);
+      column += span;
+    }
+  }
+  for (const [i, cell] of [...(el.tHead?.rows[0]?.cells || [])].entries()) stick(cell, i, 1, sticky, false);
+}
+// a cell starting in column `column` (0-based) across `span` columns: sticky if it starts among the first
+// `sticky`, at the place the ones before it end (stick-N), the last of them casting the edge's shadow
+function stick(cell, column, span, sticky, across) {
+  if (across || column >= sticky) return;
+  cell.classList.add("stick");
+  if (column > 0) cell.classList.add(`stick-${column}`);
+  if (column + span >= sticky) cell.classList.add("stick-last");
+}
+
+// Whether a table's box scrolls: the hint, the edge shadows and the keyboard stop only when it really does.
+// A table is let go once it has left the page (the page it was on is gone), not before it is first shown.
+const shown = new WeakSet();
+const sized = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    if (!target.isConnected) { if (shown.has(target)) sized.unobserve(target); continue; }
+    shown.add(target);
+    const wrap = target.closest(".table-wrap");
+    const box = wrap?.closest(".table-box");
+    if (!box) continue;
+    const table = wrap.querySelector("table");
+    if (!wrap.getAttribute("aria-label")) {
+      const heading = box.closest("section")?.querySelector("h2, h3");
+      if (heading) wrap.setAttribute("aria-label", heading.textContent.trim());
+    }
+    const over = wrap.scrollWidth > wrap.clientWidth + 1;
+    box.toggleAttribute("data-overflow", over);
+    box.querySelector(":scope > .scroll-hint").hidden = !over;
+    if (over) wrap.setAttribute("tabindex", "0"); else wrap.removeAttribute("tabindex");
+    // the later sticky columns stand where the ones before them end
+    const head = table.tHead?.rows[0]?.cells;
+    let left = 0;
+    for (let i = 1; i < Number(box.dataset.sticky) && head && i < head.length; i += 1) {
+      left += head[i - 1].getBoundingClientRect().width;
+      box.style.setProperty(`--stick-${i}`, `${left}px`);
+    }
+    edges(box, wrap);
+  }
+});
+
+function edges(box, wrap) {
+  box.toggleAttribute("data-scrolled", wrap.scrollLeft > 1);
+  box.toggleAttribute("data-at-end", wrap.scrollLeft + wrap.clientWidth >= wrap.scrollWidth - 1);
 }
 
 export { fmt };

@@ -57,9 +57,11 @@ function rejection(body) {
   const summary = Array.isArray(body.summary) ? body.summary : [];
   if (summary.some((g) => g.count > 1)) {
     const kinds = summary.slice(0, SUMMARY_SHOWN).map((g) => h("tr", {}, h("td", { class: "num" }, fmt.number(g.count)),
-      h("td", {}, g.column ?? "–"), h("td", {}, g.message), h("td", {}, g.rows.join(", ") + (g.count > g.rows.length ? ", …" : ""))));
+      h("td", {}, g.column ?? "–"), h("td", { class: "wrap wide" }, g.message),
+      h("td", { class: "wrap wide" }, g.rows.join(", ") + (g.count > g.rows.length ? ", …" : ""))));
     out.push(h("h3", {}, t("admin.summary")),
-      h("div", { id: "import-summary" }, table([t("admin.count"), t("admin.column"), t("admin.message"), t("admin.firstRows")], kinds)));
+      h("div", { id: "import-summary" }, table([t("admin.count"), t("admin.column"), t("admin.message"), t("admin.firstRows")], kinds,
+        { label: t("admin.summary"), sticky: 0 })));
     if (summary.length > SUMMARY_SHOWN) out.push(h("p", { class: "muted" }, t("admin.moreKinds", { count: fmt.number(summary.length - SUMMARY_SHOWN) })));
     out.push(h("h3", {}, t("admin.allProblems")));
   }
@@ -73,7 +75,7 @@ function rejection(body) {
     const first = page * PROBLEMS_PER_PAGE;
     const shown = errors.slice(first, first + PROBLEMS_PER_PAGE);
     tbody.replaceChildren(...shown.map((e) => h("tr", {}, h("td", { class: "num" }, e.row ?? "–"), h("td", {}, e.column ?? "–"),
-      h("td", {}, e.value ?? ""), h("td", {}, e.message))));
+      h("td", { class: "wrap" }, e.value ?? ""), h("td", { class: "wrap wide" }, e.message))));
     position.textContent = t("admin.problemsShown", { from: fmt.number(first + 1), to: fmt.number(first + shown.length), total: fmt.number(errors.length) });
     // aria-disabled, not disabled: a disabled button would drop the focus at the first or last page
     prev.setAttribute("aria-disabled", String(page === 0));
@@ -82,16 +84,16 @@ function rejection(body) {
   prev.addEventListener("click", () => { if (page > 0) { page -= 1; show(); } });
   next.addEventListener("click", () => { if (page < pages - 1) { page += 1; show(); } });
   show();
-  out.push(h("div", { class: "table-wrap", id: "import-problems" }, h("table", {},
-    h("thead", {}, h("tr", {}, [t("admin.row"), t("admin.column"), t("admin.value"), t("admin.message")].map((x) => h("th", { scope: "col" }, x)))),
-    tbody)));
+  out.push(table([t("admin.row"), t("admin.column"), t("admin.value"), t("admin.message")], [tbody],
+    { label: t("admin.allProblems"), id: "import-problems", sticky: 0 }));
   if (errors.length > PROBLEMS_PER_PAGE) out.push(h("div", { class: "buttons", id: "problems-pager" }, prev, position, next));
   if (errors.length < total) out.push(h("p", { class: "muted" }, t("admin.problemsListed", { listed: fmt.number(errors.length), total: fmt.number(total) })));
   return out;
 }
 
-function numberInput(name, value, { step = "0.01", min = "0", max } = {}) {
-  return h("input", { type: "number", name, value: String(value), step, min, max, class: "short" });
+// `label`: the input's name for a screen reader, where a table's column and row say what it is (axe: label)
+function numberInput(name, value, { step = "0.01", min = "0", max, label } = {}) {
+  return h("input", { type: "number", name, value: String(value), step, min, max, class: "short", "aria-label": label });
 }
 
 async function kpiSection() {
@@ -103,10 +105,11 @@ async function kpiSection() {
     const byName = new Map(perspectives.map((p) => [p.key, localName(p)]));
     kpis.sort((a, b) => (order.get(a.perspective) ?? 99) - (order.get(b.perspective) ?? 99));
     const rows = kpis.map((k) => {
-      const weight = numberInput("weight", k.weight, { max: "1000" });
-      const green = numberInput("green", k.green_threshold, { max: "10" });
-      const amber = numberInput("amber", k.amber_threshold, { max: "10" });
-      const active = h("input", { type: "checkbox", name: "active", checked: k.active });
+      const of = (key) => `${t(key)}: ${localName(k)}`;
+      const weight = numberInput("weight", k.weight, { max: "1000", label: of("admin.weight") });
+      const green = numberInput("green", k.green_threshold, { max: "10", label: of("admin.green") });
+      const amber = numberInput("amber", k.amber_threshold, { max: "10", label: of("admin.amber") });
+      const active = h("input", { type: "checkbox", name: "active", checked: k.active, "aria-label": of("admin.active") });
       const msg = h("span", { class: "inline-msg", role: "status" });
       const save = h("button", { type: "button", class: "secondary", onclick: async () => {
         msg.textContent = "";
@@ -120,7 +123,7 @@ async function kpiSection() {
         h("td", {}, weight), h("td", {}, green), h("td", {}, amber), h("td", {}, active), h("td", {}, save, msg));
     });
     const prow = perspectives.map((p) => {
-      const weight = numberInput("weight", p.weight, { max: "1000" });
+      const weight = numberInput("weight", p.weight, { max: "1000", label: `${t("admin.weight")}: ${localName(p)}` });
       const msg = h("span", { class: "inline-msg", role: "status" });
       return h("tr", {}, h("th", { scope: "row" }, localName(p)), h("td", {}, weight), h("td", {}, h("button", { type: "button", class: "secondary",
         onclick: async () => {
@@ -142,8 +145,9 @@ async function kpiSection() {
       } catch (err) { smsg.textContent = err.message; }
     } }, t("admin.save"));
     body.replaceChildren(
-      table([t("kpi"), t("perspective"), t("admin.weight"), t("admin.green"), t("admin.amber"), t("admin.active"), ""], rows),
-      h("h3", {}, t("admin.perspectives")), table([t("perspective"), t("admin.weight"), ""], prow),
+      table([t("kpi"), t("perspective"), t("admin.weight"), t("admin.green"), t("admin.amber"), t("admin.active"), ""], rows,
+        { label: t("admin.kpis") }),
+      h("h3", {}, t("admin.perspectives")), table([t("perspective"), t("admin.weight"), ""], prow, { label: t("admin.perspectives") }),
       h("h3", {}, t("admin.settings")),
       h("div", { class: "controls" }, h("label", {}, t("admin.cap"), cap), h("label", {}, t("admin.fiscal"), fiscal),
         redComment ? h("label", { class: "inline" }, redComment, t("admin.requireComment")) : null, saveSettings, smsg));
@@ -175,7 +179,7 @@ function userRow(initial, me, onChanged) {
     return h("tr", { dataset: { user: user.id, email: user.email } },
       h("th", { scope: "row" }, user.email, h("span", { class: "muted" }, ` (${t("users.you")})`)),
       h("td", {}, t(`role.${user.role}`)), h("td", {}, status),
-      h("td", { class: "actions" }, h("span", { class: "muted" }, t("users.ownNote"), " ",
+      h("td", { class: "actions wide" }, h("span", { class: "muted" }, t("users.ownNote"), " ",
         h("a", { href: "#/account" }, t("users.ownLink")))));
   }
   const role = h("select", { name: "role", "aria-label": t("users.roleOf", { email: user.email }) },
@@ -246,9 +250,9 @@ function userRow(initial, me, onChanged) {
   }
   return h("tr", { dataset: { user: user.id, email: user.email } },
     h("th", { scope: "row" }, user.email),
-    h("td", {}, h("div", { class: "row-controls role-controls" }, role, saveRole)),
+    h("td", { class: "wide" }, h("div", { class: "row-controls role-controls" }, role, saveRole)),
     h("td", {}, status),
-    h("td", { class: "actions" }, h("div", { class: "row-controls" }, toggle, openPassword), form, msg));
+    h("td", { class: "actions wide" }, h("div", { class: "row-controls" }, toggle, openPassword), form, msg));
 }
 
 async function usersSection(me, onChanged) {
@@ -261,10 +265,8 @@ async function usersSection(me, onChanged) {
     try {
       const users = await api("/users");
       list.replaceChildren(users.length
-        ? h("div", { class: "table-wrap users-wrap" }, h("table", { class: "users" },
-          h("thead", {}, h("tr", {}, [t("admin.email"), t("admin.role"), t("users.status"), t("users.actions")]
-            .map((x) => h("th", { scope: "col" }, x)))),
-          h("tbody", {}, users.map((u) => userRow(u, me, onChanged)))))
+        ? table([t("admin.email"), t("admin.role"), t("users.status"), t("users.actions")], users.map((u) => userRow(u, me, onChanged)),
+          { label: t("admin.users"), className: "users" })
         : emptyBox("–"));
     } catch (err) { list.replaceChildren(errorBox(err)); }
   }
@@ -347,9 +349,10 @@ function auditSection() {
     try {
       const page = await api(`/audit?${q}`);
       const rows = page.items.map((e) => h("tr", {}, h("td", {}, fmt.dateTime(e.at)), h("td", {}, e.actor), h("td", {}, e.action),
-        h("td", {}, e.entity), h("td", { title: e.file_sha256 || "" }, auditDetails(e))));
+        h("td", {}, e.entity), h("td", { class: "wrap wide", title: e.file_sha256 || "" }, auditDetails(e))));
       list.replaceChildren(...(rows.length
-        ? [table([t("admin.auditAt"), t("admin.auditActor"), t("admin.auditWhat"), t("admin.auditEntity"), t("admin.auditDetails")], rows),
+        ? [table([t("admin.auditAt"), t("admin.auditActor"), t("admin.auditWhat"), t("admin.auditEntity"), t("admin.auditDetails")], rows,
+          { label: t("admin.audit"), sticky: 0 }),
           h("p", { class: "muted" }, t("admin.auditShown", { count: rows.length, total: page.total }))]
         : [emptyBox(t("admin.auditEmpty"))]));
     } catch (err) { list.replaceChildren(errorBox(err)); }

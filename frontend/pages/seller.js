@@ -8,7 +8,7 @@ import {
   breadcrumb, emptyBox, errorBox, fill, freshnessLine, h, loadDataStatus, loading, noSalesNotice, openPeriod, parseTrail,
   PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore,
 } from "../ui.js";
-import { actionsSection, goalConversations, kpiTable, seesCoaching, sellerEmail } from "./steering.js";
+import { actionsSection, goalConversations, kpiTable, seesCoaching, sellerEmail, tableDownload } from "./steering.js";
 
 export const key = "seller";
 // A key account's scorecard is this page on #/accounts/{code} (the card of level `account`, which
@@ -117,7 +117,8 @@ export async function render(el, ctx) {
     h("div", { class: "grid two" },
       section(t("overall"), overall, perspCards),
       section(t("perspectives"), persp.el)),
-    h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("kpis")), kpiList.el),
+    h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("kpis")),
+      tableDownload({ level, code, period: state.period, range: state.range, table: "kpis" }), kpiList.el),
     keyAccounts,
     h("div", { class: "grid two" },
       section(`${t("kpis")}: ${t("attainment").toLowerCase()}`, bullets.el),

@@ -2,10 +2,11 @@
 // panel, a KPI table with each KPI's comments, coaching actions (list, card, form), goal conversations
 // (list and form) and the meeting pack's downloads. Free text (comments, notes, titles, outcomes) only
 // ever goes into text nodes through h(); nothing here builds markup from a string.
-import { api, download } from "../api.js";
+import { api, csvStyle, download } from "../api.js";
 import { fmt, lang, localName, t } from "../i18n.js";
 import {
-  busy, emptyBox, errorBox, fill, formatDay, freshBadge, h, kpiNotLoaded, loading, problemBox, problemText, statusBadge, statusOfScore, table,
+  busy, emptyBox, errorBox, fill, formatDay, freshBadge, h, kpiNotLoaded, loading, notice, problemBox, problemText, statusBadge, statusOfScore,
+  table,
 } from "../ui.js";
 
 export const AREAS = ["goals", "culture", "sales_meetings", "goal_conversations", "management", "sales_process", "recruiting"];
@@ -165,9 +166,25 @@ export function kpiTable(card, { level, code, me, kpiHref, collapsible = false, 
     groups.set(p.key, { body });
     return [head, body];
   });
-  const el = h("div", { class: "table-wrap" }, h("table", { class: "kpi-table" },
-    h("thead", {}, h("tr", {}, columns.map((x) => h("th", { scope: "col" }, x)))), bodies.flat()));
+  const el = table(columns, bodies.flat(), { label: t("kpis"), className: "kpi-table" });
   return { el, groups };
+}
+
+// The download of one table the page shows as CSV (GET /scorecards/{level}/{code}/export?table=kpis|ranking|
+// heatmap), with a status line as on the budget page; in bokmål the file has bokmål headers and words, `;`,
+// decimal `,` and a byte-order mark, as Norwegian Excel reads it.
+export function tableDownload({ level, code, period, range, table: which }) {
+  const status = h("div", { class: "download-status", "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "secondary small", dataset: { download: which } }, t(`download.${which}`));
+  button.addEventListener("click", () => busy(button, async () => {
+    status.replaceChildren();
+    const q = new URLSearchParams({ period, range, table: which, format: "csv", lang: lang() });
+    try {
+      const name = await download(`/scorecards/${level}/${unitParam(code)}/export?${q}${csvStyle()}`, `scorecard-${which}.csv`);
+      status.replaceChildren(notice(t("budget.downloaded", { name })));
+    } catch (err) { status.replaceChildren(errorBox(err)); }
+  }));
+  return h("div", { class: "table-download" }, h("div", { class: "downloads" }, button), status);
 }
 
 // A tile per perspective that opens (and closes) its KPI rows in `kpis` (a kpiTable's groups).
@@ -485,7 +502,7 @@ export function goalConversations({ sellerCode, me, kpis, period }) {
         const k = byCode.get(a.kpi);
         return h("tr", {}, h("th", { scope: "row" }, k ? localName(k) : a.kpi), h("td", {}, a.period),
           h("td", { class: "num" }, fmt.kpi(a.target, k?.unit)));
-      })) : null,
+      }), { label: t("goal.title") }) : null,
       g.notes ? h("p", { class: "goal-notes" }, g.notes) : null,
       h("p", { class: "muted" }, t("goal.recordedBy", { who: g.recorded_by }))))) : emptyBox(t("goal.none")));
   }

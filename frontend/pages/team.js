@@ -9,7 +9,7 @@ import {
   breadcrumb, emptyBox, errorBox, freshnessLine, h, loadDataStatus, loading, noSalesNotice, openPeriod, parseTrail,
   PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore, table, trailText,
 } from "../ui.js";
-import { actionsSection, attentionPanel, kpiTable, meetingPack, perspectiveTiles, seesCoaching } from "./steering.js";
+import { actionsSection, attentionPanel, kpiTable, meetingPack, perspectiveTiles, seesCoaching, tableDownload } from "./steering.js";
 
 export const key = "team";
 const MARKS = { green: "✓", amber: "!", red: "✗", none: "" };
@@ -76,7 +76,8 @@ export async function render(el, ctx) {
 
   const coaching = seesCoaching(ctx.me);
   const header = h("header", { class: "page-head" },
-    breadcrumb(trail, here, { period: state.period, range: state.range }),
+    // the way back up; none on the top unit a login opens (it would only repeat the title)
+    trail.length ? breadcrumb(trail, here, { period: state.period, range: state.range }) : null,
     h("h1", {}, level === "company" ? t("level.company") : `${found.name} `, level === "company" ? null : h("span", { class: "code" }, found.code)),
     periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })),
     freshnessLine(await statusAsked),
@@ -91,7 +92,9 @@ export async function render(el, ctx) {
   }
   const rows = ranked.map((c, i) => {
     const href = linkFor(c);
-    const tr = h("tr", { class: "clickable", dataset: { code: c.code, href }, tabindex: "0" },
+    // the name's link is the keyboard's way down; a click anywhere on the row is the mouse's shortcut
+    // (the row itself is no control: one inside another is axe's nested-interactive)
+    const tr = h("tr", { class: "clickable", dataset: { code: c.code, href } },
       h("td", { class: "num" }, String(i + 1)),
       h("th", { scope: "row" }, h("a", { href }, `${c.name} (${c.code})`)),
       h("td", { class: "num" }, fmt.statusPct(c.overall_score)),
@@ -105,10 +108,10 @@ export async function render(el, ctx) {
           h("span", { class: "mark" }, MARKS[st]), " ", v ? fmt.kpi(v.actual, k.unit) : "–");
       }));
     tr.addEventListener("click", (event) => { if (!event.target.closest("a")) location.hash = href; });
-    tr.addEventListener("keydown", (event) => { if (event.key === "Enter") location.hash = href; });
     return tr;
   });
-  const ranking = table([t("team.rank"), t("team.name"), t("overall"), t("status"), ...kpis.map((k) => localName(k))], rows);
+  const ranking = table([t("team.rank"), t("team.name"), t("overall"), t("status"), ...kpis.map((k) => localName(k))], rows,
+    { label: t("team.ranked"), sticky: 2, className: "ranking" });
 
   const byLabel = new Map(ranked.map((c) => [`${c.name} (${c.code})`, c]));
   const heat = chart(`/charts${base}/heatmap?${scope}`, {
@@ -116,6 +119,7 @@ export async function render(el, ctx) {
     onClick: (event) => { const c = byLabel.get(event.points?.[0]?.y); if (c) location.hash = linkFor(c); },
   });
   const persp = chart(`/charts${base}/perspectives?${scope}`, { name: `perspectives-${level}-${code}`, label: t("perspectives") });
+  const downloadOf = (table) => tableDownload({ level, code, period: state.period, range: state.range, table });
 
   // the unit's own KPIs: a perspective's rows open from its tile; the KPI the URL names opens its perspective
   const shown = card.perspectives.find((p) => p.kpis.some((k) => k.code === state.kpi));
@@ -141,10 +145,10 @@ export async function render(el, ctx) {
         h("p", { class: "muted" }, t("team.tilesHint")),
         perspectiveTiles(card, own.groups, { waits: (list) => waits(list, card) })),
       section(t("perspectives"), persp.el)),
-    h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("team.ownKpis")), own.el),
+    h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("team.ownKpis")), downloadOf("kpis"), own.el),
     actions?.el,
-    section(t("team.ranked"), ranking),
-    section(t("team.heatmap"), heat.el));
+    section(t("team.ranked"), downloadOf("ranking"), ranking),
+    section(t("team.heatmap"), downloadOf("heatmap"), heat.el));
   if (shown) own.el.querySelector(`tr[data-kpi="${CSS.escape(state.kpi)}"]`)?.scrollIntoView({ block: "center" });
   await Promise.all([heat.ready, persp.ready, attention.ready, actions?.ready]);
 }

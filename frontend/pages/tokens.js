@@ -31,7 +31,7 @@ export async function render(el, ctx) {
         h("td", {}, tok.revoked ? "" : h("button", { type: "button", class: "secondary danger", onclick: async () => {
           if (!window.confirm(t("tokens.confirm", { name: tok.name }))) return;
           try { await api(`/tokens/${tok.id}`, { method: "DELETE" }); await refresh(); } catch (err) { list.prepend(errorBox(err)); }
-        } }, t("tokens.revoke")))))));
+        } }, t("tokens.revoke"))))), { label: t("tokens.title") }));
     } catch (err) {
       list.replaceChildren(errorBox(err));
     }
@@ -57,6 +57,7 @@ export async function render(el, ctx) {
   });
 
   el.replaceChildren(h("h1", {}, t("tokens.title")), h("p", {}, t("tokens.intro")),
-    h("div", { class: "grid two" }, section(t("tokens.create"), form, created), section(t("tokens.title"), list)));
+    // the list under the form, across the page: its eight columns fit a laptop's width
+    h("section", { class: "card form-card" }, h("h2", {}, t("tokens.create")), form, created), section(t("tokens.title"), list));
   await refresh();
 }

@@ -383,7 +383,7 @@ def test_a_leader_records_a_goal_conversation_and_closes_an_action_on_the_seller
     newest = section.locator("li.goal").first
     expect(newest.locator("h3")).to_have_text("20 Nov 2026")
     expect(newest.locator("tbody tr")).to_have_text(
-        [re.compile(r"^Revenue2026-11NOK\s950,000\.00$"), re.compile(r"^Customer meetings2026160$")]
+        [re.compile(r"^Revenue2026-11NOK\s950,000$"), re.compile(r"^Customer meetings2026160$")]
     )
     expect(newest.locator(".goal-notes")).to_have_text("Agreed: revenue for November, meetings for the year")
     stored = _get(steering_server, "linn.sorensen", "/goal-conversations", seller_code="S148")["items"][0]

@@ -268,6 +268,7 @@ def test_users_and_account_fit_a_phone_and_speak_norwegian(page: Page, demo_serv
         inside_the_screen(control)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
+    page.locator("#menu-toggle").click()  # on a phone the language and the navigation sit behind the menu button
     page.locator("#lang").select_option("nb")
     row = page.locator(f'tr[data-email="{other}"]')
     expect(row.get_by_role("button", name="Slå av")).to_be_visible(timeout=TIMEOUT)
@@ -275,6 +276,7 @@ def test_users_and_account_fit_a_phone_and_speak_norwegian(page: Page, demo_serv
     expect(row.get_by_label(f"Rolle for {other}")).to_be_visible()
     expect(page.locator(f'tr[data-email="{me}"]')).to_contain_text("Bytt passordet ditt på Konto-siden")
 
+    page.locator("#menu-toggle").click()
     page.get_by_role("navigation", name="main").get_by_role("link", name="Konto").click()
     expect(page.get_by_role("heading", name="Kontoen din")).to_be_visible(timeout=TIMEOUT)
     for control in (page.get_by_label("Nåværende passord"), page.get_by_label("Nytt passord", exact=True),
