@@ -43,7 +43,10 @@ export function chart(path, { name = "chart", label = "", onClick, wide = false 
       const layout = { ...fig.layout, separators: plotlySeparators(), autosize: true };
       await Plotly.newPlot(plot, fig.data, layout, {
         responsive: true, displaylogo: false,  // the modebar (PNG download) shows on hover or tap
-        modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
+        // plotly.js 4 offers "Share chart..." by default, which uploads the figure to cloud.plotly.com:
+        // our figures never leave the app
+        showSendToCloud: false, plotlyServerURL: "",
+        modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "sendChartToCloud"],
         toImageButtonOptions: { filename: name, format: "png", scale: 2 },
       });
       if (onClick) plot.on("plotly_click", onClick);

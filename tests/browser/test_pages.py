@@ -35,6 +35,10 @@ def expect_charts(page: Page, count: int) -> None:
     for chart in page.locator(".chart").all():
         assert chart.locator("svg.main-svg").count() >= 1
     expect(page.locator(".chart[data-state=error]")).to_have_count(0)
+    # each chart's modebar offers the PNG download, and never plotly's "Share chart..." (an upload of the
+    # figure to cloud.plotly.com)
+    assert page.locator('.chart .modebar-btn[data-title="Download plot as a PNG"]').count() == count
+    assert page.locator('.chart .modebar-btn[data-title="Share chart..."]').count() == 0
 
 
 @pytest.mark.parametrize(("local", "url", "charts"), [
