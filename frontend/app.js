@@ -1,6 +1,7 @@
 // The shell: top bar, language switch, and a small hash router. Page state a person would share
 // (period, range, unit, budget range) lives in the URL: #/seller/S148?period=2026-10&range=ytd
 import { api, clearToken, getToken } from "./api.js";
+import { whenPlotly } from "./charts.js";
 import { lang, setLang, t } from "./i18n.js";
 import { errorBox, h, loading } from "./ui.js";
 import * as loginPage from "./pages/login.js";
@@ -21,6 +22,8 @@ const ROUTES = [
   [/^\/admin$/, adminPage],
   [/^\/account$/, accountPage],
 ];
+
+const CHART_PAGES = new Set(["seller", "team", "budget"]);
 
 let me = null;
 const view = document.getElementById("view");
@@ -131,6 +134,9 @@ export async function route() {
     const match = pattern.exec(path);
     if (!match) continue;
     renderTopbar(page.key);
+    // a page that draws charts: plotly.js starts downloading now, beside the page's own API calls, not
+    // once its first figure's data is in (the sign-in page never asks for it)
+    if (CHART_PAGES.has(page.key)) whenPlotly().catch(() => {});  // a failure shows on each chart
     const ctx = {
       me, query, match: match.slice(1).map(decodeURIComponent), path,
       // write the page's state into the URL; `replace` keeps the history entry (defaults filled in)
