@@ -145,6 +145,8 @@ class Asset:
         (or the type is not text)."""
         if not is_text(self.media_type) or len(self.body) < MINIMUM_SIZE:
             return None
+        if self.digest in _GZIPPED:  # compressed already: no lock (another file's first compression holds it)
+            return _GZIPPED[self.digest]
         with _GZIP_LOCK:
             if self.digest not in _GZIPPED:
                 packed = gzip.compress(self.body, STATIC_LEVEL, mtime=0)
@@ -157,14 +159,18 @@ _GZIP_LOCK = threading.Lock()  # one compression at a time: two first requests d
 
 
 def read_folder(directory: Path) -> dict[str, Asset]:
-    """Every file under `directory` (dot-files and folders left out), by its path relative to it (with /)."""
+    """Every file under `directory` (dot-files and folders left out), by its path relative to it (with /).
+    A symbolic link is left out too: what the folder serves is what it holds (StaticFiles refused a link
+    leading outside its folder)."""
     files = {}
     for root, dirs, names in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(root) / d).is_symlink())
         for name in sorted(names):
             if name.startswith("."):
                 continue
             path = Path(root) / name
+            if path.is_symlink():
+                continue
             rel = path.relative_to(directory).as_posix()
             files[rel] = Asset.of(path.read_bytes(), rel)
     return files

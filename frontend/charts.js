@@ -19,8 +19,11 @@ export function whenPlotly() {
         plotly = null;
         reject(new Error(t("chart.plotlyFailed")));
       };
-      script.addEventListener("load", () => (window.Plotly ? resolve(window.Plotly) : fail()));
-      script.addEventListener("error", fail);
+      // a download that stalls (a phone's connection) fails after a minute too, so the charts say so and
+      // the next one tries again, rather than loading for ever
+      const stalled = setTimeout(fail, 60000);
+      script.addEventListener("load", () => { clearTimeout(stalled); if (window.Plotly) resolve(window.Plotly); else fail(); });
+      script.addEventListener("error", () => { clearTimeout(stalled); fail(); });
       document.head.append(script);
     });
   }

@@ -33,7 +33,7 @@ const STRINGS = {
     "budget.empty": "No budget and no sales in this range yet. An administrator loads budgets and sales on the Data page.",
     "budget.budget": "Budget", "budget.actual": "Actual", "budget.varianceAmount": "Variance", "budget.variancePct": "Variance %",
     "budget.favorable": "Favourable", "budget.price": "Price", "budget.volume": "Volume", "budget.mix": "Mix",
-    "budget.total": "Total", "budget.yes": "✓ yes", "budget.no": "✗ no", "budget.downloaded": "Downloaded {name}.",
+    "budget.total": "Total", "budget.yes": "✓ yes", "budget.no": "✗ no", "budget.downloaded": "Downloaded {name}.", "budget.downloadForecast": "Download the forecast as {format}",
     "forecast.budget": "Budget", "forecast.actual_to_date": "Actual to date", "forecast.budget_remainder": "Actual + remaining budget",
     "forecast.run_rate": "Run rate", "forecast.seasonal": "Seasonal",
     "fresh.through": "figures through {date}", "fresh.none": "no sales loaded yet", "fresh.import": "last import {when}, {dataset}",
@@ -168,7 +168,7 @@ const STRINGS = {
     "budget.empty": "Ingen budsjett og ingen salg i dette utvalget ennå. En administrator laster inn budsjett og salg på Data-siden.",
     "budget.budget": "Budsjett", "budget.actual": "Faktisk", "budget.varianceAmount": "Avvik", "budget.variancePct": "Avvik %",
     "budget.favorable": "Gunstig", "budget.price": "Pris", "budget.volume": "Volum", "budget.mix": "Miks",
-    "budget.total": "Sum", "budget.yes": "✓ ja", "budget.no": "✗ nei", "budget.downloaded": "Lastet ned {name}.",
+    "budget.total": "Sum", "budget.yes": "✓ ja", "budget.no": "✗ nei", "budget.downloaded": "Lastet ned {name}.", "budget.downloadForecast": "Last ned prognosen som {format}",
     "forecast.budget": "Budsjett", "forecast.actual_to_date": "Faktisk hittil", "forecast.budget_remainder": "Faktisk + resterende budsjett",
     "forecast.run_rate": "Løpende takt", "forecast.seasonal": "Sesongjustert",
     "fresh.through": "tall til og med {date}", "fresh.none": "ingen salg lastet inn ennå", "fresh.import": "siste import {when}, {dataset}",
@@ -350,7 +350,9 @@ export const fmt = {
   attainment: (v, kpi) => fmt.statusPct(v, [kpi?.amber_threshold ?? 0.9, kpi?.green_threshold ?? 1.0]),
   // money in whole kroner (en "NOK 1,234,567", nb "1 234 567 kr"), halves away from zero; no "-0" for a
   // few øre below zero. Øre stay in the API and the exports (CSV, XLSX, Parquet), never read from here.
-  money: (v) => (isNum(v) ? nf({ style: "currency", currency: CURRENCY, minimumFractionDigits: 0, maximumFractionDigits: 0, signDisplay: "negative" }).format(v) : missing),
+  // (rounded here rather than by signDisplay: "negative", which browsers before 2023 refuse with a RangeError)
+  money: (v) => (isNum(v) ? nf({ style: "currency", currency: CURRENCY, minimumFractionDigits: 0, maximumFractionDigits: 0 })
+    .format(Math.sign(v) * Math.round(Math.abs(v)) || 0) : missing),
   number: (v, digits = 0) => (isNum(v) ? nf({ minimumFractionDigits: 0, maximumFractionDigits: digits }).format(v) : missing),
   pct: (v, digits = 0) => (isNum(v) ? nf({ style: "percent", minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v) : missing),
   // a KPI value by its unit (currency, ratio, count, hours, score, days)

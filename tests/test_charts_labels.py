@@ -101,6 +101,19 @@ def test_waterfall_of_millions_is_written_in_millions_with_one_decimal():
     assert charts.variance_waterfall(totals).layout.yaxis.title.text == "Amount (NOK million)"
 
 
+def test_small_effects_beside_millions_are_never_written_minus_zero():
+    # 449,574,276 − 24 + 40,000 − 30 = 449,614,222; in millions: 449.6, then −0.000024 (no digit in three
+    # decimals: "0,0", no sign), +0.04 (two decimals: the first that is not zero), −0.00003 ("0,0")
+    totals = {"budget_amount": 449_574_276.0, "price_effect": -24.0, "volume_effect": 40_000.0,
+              "mix_effect": -30.0, "actual_amount": 449_614_222.0}
+    fig = charts.variance_waterfall(totals, lang="nb")
+    assert list(fig.data[0].text) == ["449,6", "0,0", "+0,04", "0,0", "449,6"]
+    # in kroner: less than half a krone is 0, without a sign
+    small = {"budget_amount": 1_000.0, "price_effect": -0.3, "volume_effect": 0.2, "mix_effect": 5.6,
+             "actual_amount": 1_005.5}
+    assert list(charts.variance_waterfall(small).data[0].text) == ["1,000", "0", "0", "+6", "1,006"]
+
+
 def test_forecast_axis_and_amounts_in_the_stated_scale():
     totals = {"actual_to_date": 449_574_276.0, "budget": 563_338_933.0, "budget_remainder": 576_325_536.0,
               "run_rate": 539_489_131.0, "seasonal": 580_095_841.0}

@@ -333,3 +333,40 @@ def test_favicon(client, index):
     svg = client.get(icon)
     assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
     assert svg.content.startswith(b"<svg")
+
+
+# --- what is served, and nothing else ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [
+    "/static/../app/config.py", "/static/%2e%2e/app/config.py", "/static/..%2fapp%2fconfig.py",
+    "/static/..%5capp%5cconfig.py", "/static//etc/passwd", "/static/%2fetc%2fpasswd", "/static/app.js%00",
+    "/static/0123456789ab/../../pyproject.toml", "/vendor/../../pyproject.toml",
+    "/static/vendor/../../app/main.py", "/api/docs/assets/../../app/config.py",
+])
+def test_a_path_outside_the_served_files_is_404_with_the_security_headers(client, url):
+    res = client.get(url)
+    assert res.status_code == 404, (url, res.status_code)
+    assert b"SECRET" not in res.content and b"import" not in res.content
+    assert_security_headers(res)
+    assert client.get("/static/app.js").status_code == 200  # the same folder's own file answers
+
+
+def test_the_static_servers_answers_carry_the_security_headers(client, index):
+    url = versioned(index, "app.js")
+    ok = client.get(url)
+    again = client.get(url, headers={"If-None-Match": ok.headers["etag"]})
+    assert (ok.status_code, again.status_code) == (200, 304)
+    for res in (ok, again, client.get(f"/static/{url.split('/')[2]}/no-such-file.js")):
+        assert_security_headers(res)
+
+
+def test_a_symbolic_link_in_the_folder_is_not_served(tmp_path):
+    folder = copy_frontend(tmp_path)
+    secret = tmp_path / "outside.txt"
+    secret.write_text("not for the web")
+    (folder / "link.txt").symlink_to(secret)
+    (folder / "linked-dir").symlink_to(tmp_path, target_is_directory=True)
+    frontend = load_frontend(folder, PYTHON_PLOTLY)
+    assert frontend.static("link.txt") is None and frontend.static("linked-dir/outside.txt") is None
+    assert frontend.static("app.js") is not None

@@ -78,7 +78,10 @@ def money_axis(title: str, low: float, high: float, lang: str, *, count: int = T
 
 def scaled_money_text(values: Iterable[float], scale: float, lang: str, *, signed: bool = False) -> list[str]:
     """Amounts as a money axis in `scale` writes them, for text beside a bar: whole kroner, or one
-    decimal of a thousand or a million (436,587,673 in millions: 436.6); `signed` puts + before a gain."""
+    decimal of a thousand or a million (436,587,673 in millions: 436.6); `signed` puts + before a gain.
+    An amount that one decimal of the scale would write as zero gets up to three (a volume effect of
+    40,000 beside a budget of 449 million: 0.04); one still zero then, or less than half a krone, is
+    written 0, without a sign (never "−0,0" or "+0")."""
     decimals = 0 if scale == 1 else 1
     out = []
     for v in values:
@@ -86,8 +89,20 @@ def scaled_money_text(values: Iterable[float], scale: float, lang: str, *, signe
             out.append("–")
             continue
         text = number_text(v / scale, decimals, lang)
+        for more in range(decimals + 1, 4 if scale != 1 else 0):
+            if _nonzero(text):
+                break
+            text = number_text(v / scale, more, lang)
+        if not _nonzero(text):
+            out.append(number_text(0.0, decimals, lang))
+            continue
         out.append(f"+{text}" if signed and v > 0 else text)
     return out
+
+
+def _nonzero(text: str) -> bool:
+    """Whether a number's text has a digit other than 0 (`−0,0` and `0.00` have none)."""
+    return any(c in "123456789" for c in text)
 
 
 def unit_title(name: str, unit: str, lang: str) -> str:

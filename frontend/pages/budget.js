@@ -46,17 +46,20 @@ export async function render(el, ctx) {
   };
   [fromInput, toInput, bySelect].forEach((input) => input.addEventListener("change", apply));
   const status = h("div", { class: "download-status", "aria-live": "polite" });
-  const downloadButton = (format) => h("button", {
+  // a button downloading `what` (variance, forecast) with `args` in `format`, its outcome in `line`
+  const downloadButton = (format, what = "variance", args = scope, line = status) => h("button", {
     type: "button", class: "secondary", dataset: { format },
+    // the variance's buttons read "CSV" after "Download:"; the forecast's say which table too
+    "aria-label": what === "variance" ? null : t("budget.downloadForecast", { format: format.toUpperCase() }),
     onclick: async (event) => {
       const button = event.currentTarget;
       button.disabled = true;
-      status.replaceChildren();
+      line.replaceChildren();
       try {
-        const name = await download(`/budget/variance?${scope}&format=${format}${format === "csv" ? csvStyle() : ""}`, `variance.${format}`);
-        status.replaceChildren(notice(t("budget.downloaded", { name })));
+        const name = await download(`/budget/${what}?${args}&format=${format}${format === "csv" ? csvStyle() : ""}`, `${what}.${format}`);
+        line.replaceChildren(notice(t("budget.downloaded", { name })));
       } catch (err) {
-        status.replaceChildren(errorBox(err));
+        line.replaceChildren(errorBox(err));
       } finally {
         button.disabled = false;
       }
@@ -118,7 +121,11 @@ export async function render(el, ctx) {
     const forecastArgs = new URLSearchParams({ year, ...(past ? {} : { as_of: state.to }), by: state.by });
     const forecast = chart(`/charts/budget/forecast?${forecastArgs}`, { name: `forecast-${year}`, label: t("budget.forecast", { year, as_of: asOf }) });
     const forecastTable = h("div", {}, loading());
-    forecastSection = section(t("budget.forecast", { year, as_of: fmt.month(asOf) }), forecast.el, forecastTable);
+    const forecastStatus = h("div", { class: "download-status", "aria-live": "polite" });
+    const forecastDownloads = h("div", { class: "downloads", id: "forecast-downloads" }, h("span", {}, t("budget.download")),
+      ["csv", "xlsx", "parquet"].map((format) => downloadButton(format, "forecast", forecastArgs, forecastStatus)));
+    forecastSection = section(t("budget.forecast", { year, as_of: fmt.month(asOf) }), forecast.el, forecastDownloads,
+      forecastStatus, forecastTable);
     forecastReady = forecast.ready;
     api(`/budget/forecast?${forecastArgs}`).then((f) => {
       forecastSection.querySelector("h2").textContent = t("budget.forecast", { year, as_of: fmt.month(f.as_of) });
@@ -132,7 +139,7 @@ export async function render(el, ctx) {
 
   el.replaceChildren(header,
     section(t("budget.variance"),
-      h("div", { class: "downloads" }, h("span", {}, t("budget.download")), ["csv", "xlsx", "parquet"].map(downloadButton)),
+      h("div", { class: "downloads" }, h("span", {}, t("budget.download")), ["csv", "xlsx", "parquet"].map((format) => downloadButton(format))),
       status, varianceTable),
     h("div", { class: "grid two" },
       section(t("budget.monthly"), monthly.el),

@@ -79,7 +79,7 @@ def test_a_leaders_pages_in_bokmal(page: Page, demo_server):
     page.goto(f"{demo_server.url}/#/budget")
     expect_charts(page, 3)
     with page.expect_download() as info:
-        page.get_by_role("button", name="CSV").click()
+        page.get_by_role("button", name="CSV", exact=True).click()
     raw = Path(info.value.path()).read_text(encoding="utf-8")
     assert raw.startswith("\ufeff")  # a byte-order mark: Excel reads æøå as UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.removeprefix("\ufeff")), delimiter=";"))

@@ -179,7 +179,7 @@ def test_the_csv_button_downloads_what_is_on_screen(page: Page, demo_server):
     codes_on_screen = [re.search(r"\((\w+)\)$", t).group(1) for t in shown.locator("th").all_inner_texts()]
     assert len(codes_on_screen) == 12
     with page.expect_download() as info:
-        page.get_by_role("button", name="CSV").click()
+        page.get_by_role("button", name="CSV", exact=True).click()
     download = info.value
     assert download.suggested_filename == "variance_2026-01_2026-10_district.csv"
     rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
@@ -191,6 +191,15 @@ def test_the_csv_button_downloads_what_is_on_screen(page: Page, demo_server):
     assert re.fullmatch(r"NOK\s\d{1,3}(,\d{3})*", footer), footer
     assert Decimal(re.sub(r"[^\d\-]", "", footer)) == total.quantize(Decimal(1), rounding=ROUND_HALF_UP)
     expect(page.get_by_role("status").filter(has_text="Downloaded")).to_be_visible()
+    # the forecast's table downloads too: its districts in the table's order
+    forecast = page.locator("section:has(#forecast-downloads)")
+    on_screen = [re.search(r"\((\w+)\)$", t).group(1) for t in forecast.locator("tbody th").all_inner_texts()]
+    assert len(on_screen) == 12
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the forecast as CSV").click()
+    rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8-sig").read())))
+    assert [r["district_code"] for r in rows] == on_screen
+    assert {"budget_remainder", "run_rate", "seasonal"} <= set(rows[0])
 
 
 def test_norwegian_switch_formats_money_in_kroner(page: Page, demo_server):
