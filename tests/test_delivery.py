@@ -3,6 +3,7 @@ on the fly, streamed exports part by part, binary ones never), versioned immutab
 and plotly.js, no-cache for everything else a browser must revalidate, 304 on If-None-Match, the icon."""
 
 import asyncio
+import concurrent.futures
 import csv
 import gzip
 import io
@@ -148,6 +149,13 @@ def test_binary_exports_are_not_compressed_again(client, budget_rows, fmt, magic
     assert "accept-encoding" not in res.headers.get("vary", "").lower()
 
 
+def run(coroutine) -> None:
+    """asyncio.run in a thread of its own: in a whole run, the browser tests' Playwright (sync API) leaves an
+    event loop running in this one, where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def _asgi(app, method: str = "GET", accept: str = "gzip") -> list[dict]:
     """Call an ASGI app once; the messages it sent."""
     sent: list[dict] = []
@@ -160,7 +168,7 @@ def _asgi(app, method: str = "GET", accept: str = "gzip") -> list[dict]:
 
     scope = {"type": "http", "method": method, "path": "/", "raw_path": b"/", "query_string": b"",
              "headers": [(b"accept-encoding", accept.encode())], "root_path": ""}
-    asyncio.run(app(scope, receive, send))
+    run(app(scope, receive, send))
     return sent
 
 
@@ -215,7 +223,7 @@ def test_a_streamed_answer_leaves_part_by_part():
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"accept-encoding", b"gzip")]}
-    asyncio.run(CompressMiddleware(stream)(scope, receive, send))
+    run(CompressMiddleware(stream)(scope, receive, send))
     # the start is held until the first part; then each part is out before the next one is made
     assert seen_before == [0, *range(2, len(parts) + 1)]
     headers = dict(sent[0]["headers"])
