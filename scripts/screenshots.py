@@ -26,14 +26,14 @@ def sign_in(page: Page, base: str, local: str, path: str) -> None:
     page.locator("input[name=username]").fill(f"{local}@{DOMAIN}")
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("#login-form button[type=submit]").click()
-    page.locator("#me-email").wait_for()
+    page.locator("#me-email").wait_for(state="attached")  # on a phone it sits behind the menu
     page.goto(f"{base}/{path}")
 
 
 def settle(page: Page, charts: int) -> None:
     if charts:
-        page.wait_for_function(f"document.querySelectorAll('.chart[data-state=drawn]').length >= {charts}",
-                               timeout=30_000)
+        # a locator, not wait_for_function: a string evaluated in the page is eval, which the CSP refuses
+        page.locator(".chart[data-state=drawn]").nth(charts - 1).wait_for(timeout=30_000)
     page.wait_for_timeout(600)  # plotly's transitions
 
 
