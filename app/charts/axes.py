@@ -105,6 +105,24 @@ def _nonzero(text: str) -> bool:
     return any(c in "123456789" for c in text)
 
 
+def right_column(names: Iterable[object], texts: list[str], rows: list[float]) -> dict:
+    """A second category axis on the right of horizontal bars (as `yaxis2`), over the same rows as the
+    first: a column of text beside each bar (the bullet chart's status words, the forecast's amounts),
+    which plotly makes room for, so it is never cut at the plot's edge."""
+    return {
+        "type": "category",
+        "overlaying": "y",
+        "side": "right",
+        "range": rows,
+        "tickmode": "array",
+        "tickvals": list(names),
+        "ticktext": texts,
+        "showgrid": False,
+        "zeroline": False,
+        "automargin": True,
+    }
+
+
 def unit_title(name: str, unit: str, lang: str) -> str:
     """An axis title of a KPI with its unit: "Customer meetings (count)", nb "Kundemøter (antall)";
     the name alone where it says the unit already ("Margin %", "Training hours") or the unit is unknown."""

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.charts.axes import bounds, money_axis, scaled_money_text, two_lines
+from app.charts.axes import bounds, money_axis, right_column, scaled_money_text, two_lines
 from app.charts.formats import money_text, separators
 from app.charts.palette import BLUE, GREEN, GREY, INK, ORANGE, SKY, VERMILLION, Figure, figure, label, trace
 
@@ -239,17 +239,6 @@ def forecast_bars(totals: Mapping, *, lang: str = "en") -> Figure:
             "ticktext": [two_lines(str(n), 14) for n in names],
             "automargin": True,
         },
-        yaxis2={
-            "type": "category",
-            "overlaying": "y",
-            "side": "right",
-            "range": rows,
-            "tickmode": "array",
-            "tickvals": names,
-            "ticktext": amounts,
-            "showgrid": False,
-            "zeroline": False,
-            "automargin": True,
-        },
+        yaxis2=right_column(names, amounts, rows),
         **({"shapes": budget_line} if budget_line else {}),
     )

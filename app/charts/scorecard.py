@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.charts.axes import percent_ticks, two_lines, value_axis
+from app.charts.axes import percent_ticks, right_column, two_lines, value_axis
 from app.charts.formats import DEFAULT_THRESHOLDS, fixed_percent_text, number_text, percent_text, separators
 from app.charts.palette import (
     BLUE,
@@ -184,18 +184,7 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
             "ticklabelstandoff": 6,  # clear of a marker at 0 %
             "automargin": True,
         },
-        yaxis2={
-            "type": "category",
-            "overlaying": "y",
-            "side": "right",
-            "range": rows,
-            "tickmode": "array",
-            "tickvals": names,
-            "ticktext": [status_word(s, lang) for s in statuses],
-            "showgrid": False,
-            "zeroline": False,
-            "automargin": True,
-        },
+        yaxis2=right_column(names, [status_word(s, lang) for s in statuses], rows),
     )
 
 
