@@ -13,6 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from app.auth import passwords
 
@@ -22,14 +25,11 @@ from app.auth import passwords
 APP_HASHER = passwords._hasher
 passwords._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
 
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
-
-from app import migrate
-from app.db import get_session, make_engine
-from app.main import create_app
-from app.reporting.cache import FIGURES
+# (the app's modules after it: app.auth.service hashes its dummy password when imported)
+from app import migrate  # noqa: E402
+from app.db import get_session, make_engine  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.reporting.cache import FIGURES  # noqa: E402
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
