@@ -2,6 +2,17 @@
 
 from app.models.aggregates import AccountFirstSale, ActivitiesMonthly, DataVersion, SalesMonthly, SalesProductMonthly
 from app.models.audit import AuditEvent
+from app.models.close import (
+    REPORT_FORMATS,
+    REPORTS,
+    SCHEDULES,
+    PeriodLock,
+    ReportSend,
+    Snapshot,
+    SnapshotScore,
+    SnapshotVariance,
+    Subscription,
+)
 from app.models.facts import ACTIVITY_TYPES, Activity, Sale
 from app.models.kpis import AppSetting, KpiDefinition, Perspective
 from app.models.logins import LoginFailure
@@ -23,7 +34,10 @@ __all__ = [
     "ACTION_STATUSES",
     "ACTIVITY_TYPES",
     "ARENAS",
+    "REPORTS",
+    "REPORT_FORMATS",
     "ROLES",
+    "SCHEDULES",
     "TARGET_LEVELS",
     "TOKEN_SCOPES",
     "Account",
@@ -46,15 +60,21 @@ __all__ = [
     "Leader",
     "LeaderUnit",
     "LoginFailure",
+    "PeriodLock",
     "Perspective",
     "Product",
     "Region",
+    "ReportSend",
     "Sale",
     "SalesMonthly",
     "SalesProductMonthly",
     "Seasonality",
     "Seller",
     "SellerDistrict",
+    "Snapshot",
+    "SnapshotScore",
+    "SnapshotVariance",
+    "Subscription",
     "Target",
     "User",
 ]
