@@ -17,6 +17,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.budget.router import router as budget_router
 from app.charts_api.router import router as charts_router
+from app.close.router import router as close_router
 from app.config import get_settings, resource_dir
 from app.db import database_error_handler, get_sessionmaker, session_slots
 from app.delivery import CompressMiddleware, install_frontend
@@ -126,6 +127,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
         audit_router,
         status_router,
         steering_router,
+        close_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.deps import AdminUser, SessionDep
 from app.guard import NOT_IN_TEXT, describe
 from app.imports.errors import SUMMARY_ROWS, ImportRejected, summarize
-from app.imports.service import UnknownDataset, get_spec, import_file
+from app.imports.service import LockedMonths, UnknownDataset, get_spec, import_file
 from app.models import User
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -57,6 +57,11 @@ class ImportRejectedRead(BaseModel):
             "the problems grouped by column and message, most frequent first: how many, and the first "
             f"{SUMMARY_ROWS} rows of each (a whole-file problem has none)"
         )
+    )
+    locked_months: list[str] | None = Field(
+        None,
+        description="when rows would change locked months: those months (YYYY-MM); each such row is in "
+        "`errors`, naming the month",
     )
 
 
@@ -138,7 +143,8 @@ def _checked_upload(file: UploadFile, limit: int) -> BinaryIO:
             "model": ImportRejectedRead,
             "description": "the file was rejected and nothing was written; `errors` lists every problem "
             f"(row, column, value, message; at most {MAX_LISTED_ERRORS:,}), `error_count` "
-            "counts them, `summary` groups them by column and message",
+            "counts them, `summary` groups them by column and message; `locked_months` names the locked "
+            "months the file would change",
         },
     },
 )
@@ -182,6 +188,8 @@ def _load(
             "error_count": len(exc.errors),
             "summary": summarize(exc.errors),
         }
+        if isinstance(exc, LockedMonths):
+            body["locked_months"] = exc.locked_months
         return JSONResponse(body, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     if not dry:
         session.commit()

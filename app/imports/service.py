@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.audit.service import record as record_audit
+from app.close.locks import locked_months, who_and_when
 from app.imports.batches import CsvBatches, NotStreamable
 from app.imports.checks import Refs
 from app.imports.driver import tuned
@@ -46,7 +47,7 @@ from app.imports.loaders import LOADERS, check_seasonality, with_reference_error
 from app.imports.parse import other_datasets, parse
 from app.imports.reader import read_table
 from app.imports.specs import DATASETS, DatasetSpec
-from app.imports.upsert import Background, KeyLog, Loaded, Reporter, TableWriter, write_batch
+from app.imports.upsert import Background, KeyLog, Loaded, LockCheck, Reporter, TableWriter, write_batch
 from app.models import Account, Activity, District, Leader, Product, Region, Sale, Seller, User
 from app.reporting import aggregates, version
 
@@ -143,6 +144,19 @@ DATASETS_TABLES = {"sales": Sale.__table__, "activities": Activity.__table__}
 assert set(DATASETS_TABLES) == set(STREAMED)
 
 
+class LockedMonths(ImportRejected):
+    """The file would change figures of locked months (`locked_months`, 'YYYY-MM'): refused whole,
+    every row that would change one listed (with any other problem of the file)."""
+
+    def __init__(self, errors: list[RowError], locked_months: list[str]) -> None:
+        if len(locked_months) == 1:
+            months = f"the locked month {locked_months[0]}"
+        else:
+            months = f"the locked months {', '.join(locked_months[:-1])} and {locked_months[-1]}"
+        super().__init__(errors, f"the file was not loaded: it would change {months}")
+        self.locked_months = locked_months
+
+
 class _CheckKeys(Exception):
     """A file read in batches without the key log (into an empty table) had a problem: it is read
     again with the key log, which lists every problem, repeated keys too."""
@@ -194,6 +208,11 @@ def _load(
     # One import at a time writes (PostgreSQL; SQLite's writers are one at a time anyway): the
     # aggregates of two concurrent imports would contradict each other. Until the transaction ends.
     aggregates.serialize(session)
+    # The locked months, once per import (after the serialization: a lock taken now waits for this
+    # import); with none, no row is checked.
+    locked = locked_months(session)
+    if locked:
+        loaded.locks = LockCheck({month: who_and_when(lock) for month, lock in locked.items()})
     savepoint = session.begin_nested()
     try:
         keys = KeyLog(session, spec.key[0]) if streamed and key_log else None
@@ -249,6 +268,8 @@ def _load(
 
             background.run(write)
         settle()
+        if loaded.locks is not None and loaded.locks.errors:
+            errors += loaded.locks.errors  # listed with every other problem of the file
         optimistic = streamed is not None and keys is None
         if optimistic and (errors or db_error):
             raise _CheckKeys
@@ -256,6 +277,8 @@ def _load(
             errors += keys.duplicates()
             keys.drop()
         if errors:
+            if loaded.locks is not None and loaded.locks.months:
+                raise LockedMonths(_in_file_order(errors, keys), sorted(loaded.locks.months))
             raise ImportRejected(_in_file_order(errors, keys), rejected_because)
         if db_error:
             raise ImportRejected([RowError(None, None, None, f"the database refused the data: {db_error}")])

@@ -2,9 +2,10 @@
 
 `TableWriter` compares each batch with the stored rows of its keys: new rows are inserted, changed rows
 updated, equal rows left alone; for a big load it drops a table's indexes (and, on PostgreSQL, its
-foreign keys) and builds them again after the last batch. `write_batch` writes one batch's tables and
-counts what it did into `Loaded` (with the audit trail's samples and what the aggregates must
-recompute); `KeyLog` stages the keys of a file read in batches in a temporary table, where the database
+foreign keys) and builds them again after the last batch; with `LockCheck` it notes each row that would
+change a locked month. `write_batch` writes one batch's tables and counts what it did into `Loaded`
+(with the audit trail's samples, what the aggregates must recompute and the rows refused by a lock);
+`KeyLog` stages the keys of a file read in batches in a temporary table, where the database
 finds the keys repeated across batches; `Background` writes a batch while the next one is read.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from sqlalchemy.schema import AddConstraint, Constraint, CreateIndex, DropConstr
 from app.imports.driver import TablePlan, copy_lines, driver_connection, fetch_raw, insert_rows, scale_of, update_rows
 from app.imports.errors import RowError
 from app.imports.parse import DUPLICATE_GROUP
+from app.models import SellerDistrict
 from app.reporting import aggregates, sql
 
 # (table, rows inserted) -> report(share of them done)
@@ -127,19 +129,22 @@ class TableWriter:
         sample: list[tuple[dict, dict]],
         new_sample: list[tuple[None, dict]],
         touched: aggregates.Touched,
+        locks: LockCheck | None = None,
     ) -> pd.Series:
         """The status of each frame row: 'new' | 'same' | 'changed'.
 
         expected_rows: the rows the whole file is expected to give this table (None: this frame's; for
         bulk mode); progress(table, rows) -> report(share) for this batch's inserts; sample, new_sample:
         up to AUDIT_SAMPLE changed rows as (before, after), and inserted rows as (None, after), for the
-        audit trail; touched: what the aggregates must recompute.
+        audit trail; touched: what the aggregates must recompute; locks: the locked months, where each
+        new or changed row of a locked month is noted (None: nothing is locked, nothing to check).
         """
         plan = self.plan
         if frame.empty:
             return pd.Series([], dtype="str")
         new = _canonical(frame, plan.kinds)
         existing = _fetch_existing(self.session, plan, new, stored=self.stored, by_key=self.by_key)
+        merged: pd.DataFrame | None = None
         if existing.empty:
             status = np.full(len(new), "new")
             to_insert, changed = new, new.iloc[:0]
@@ -168,6 +173,8 @@ class TableWriter:
                 for row in to_insert.head(AUDIT_SAMPLE - len(new_sample)).to_dict("records")
             )
         _touch(touched, plan, to_insert, changed)
+        if locks is not None and plan.table.name in LockCheck.NOUNS:
+            locks.check(self.session, plan, frame["_src"].to_numpy(), new, status, merged)
         return pd.Series(status, index=frame.index)
 
     def _bulk_mode(self, inserting: int) -> None:
@@ -344,6 +351,130 @@ class KeyLog:
 
 
 @dataclass
+class LockCheck:
+    """The locked months an import may not change, and the rows of the file that would change one.
+
+    `locked`: 'YYYY-MM' -> who locked it and when ('by okonomi@example.com on 2026-12-02'), read once
+    per import. A stored row is refused when it is new or changed in a locked month, or changed and
+    stored in one until now (a correction moving a sale out of June); unchanged rows pass, so the same
+    file loads again after the lock. A yearly plan row counts by the months it is phased into. A new
+    or changed district assignment counts for every locked month its validity reaches into (from its
+    `valid_from` until the seller's next assignment): it moves that month's sales and activities
+    between districts, and its sellers between district scorecards. Each refusal is a RowError
+    naming the file row, the column the user would fix, the cell and the locked month, gathered in
+    `errors` over all batches (`months`: the locked months hit), so one answer lists all of them.
+    """
+
+    # The tables that hold a month's figures, and what a refusal says it would change.
+    NOUNS: ClassVar[dict[str, str]] = {
+        "sales": "sales",
+        "activities": "activities",
+        "targets": "targets",
+        "kpi_values": "KPI values",
+        "budgets": "budgets",
+        "seller_districts": "district figures",
+    }
+    _ONE: ClassVar[dict[str, str]] = {"sales": "a sale", "activities": "an activity"}
+
+    locked: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+    months: set[str] = field(default_factory=set)
+
+    def _refuse(self, row: int, column: str, value: object, month: str, message: str) -> None:
+        self.months.add(month)
+        self.errors.append(RowError(int(row), column, None if value is None or value is pd.NA else str(value), message))
+
+    def check(
+        self,
+        session: Session,
+        plan: TablePlan,
+        src: np.ndarray,
+        new: pd.DataFrame,
+        status: np.ndarray,
+        merged: pd.DataFrame | None,
+    ) -> None:
+        """Note the rows of one table's batch that would change a locked month. `src`: each row's file
+        row; `new`: the rows in canonical form; `status`: 'new' | 'same' | 'changed' per row; `merged`:
+        the rows with the stored values beside them (`<column>_old`; None when none was stored)."""
+        name = plan.table.name
+        written = status != "same"
+        if not written.any():
+            return
+        if name == "seller_districts":
+            self._assignments(session, src, new, written)
+            return
+        noun = self.NOUNS[name]
+        facts = name in ("sales", "activities")
+        dated = new["date" if facts else "month"]
+        hit = written & self._in_locked(dated)
+        moved = np.zeros(len(new), dtype=bool)
+        if facts and merged is not None:
+            moved = (status == "changed") & ~hit & self._in_locked(merged["date_old"])
+        if not (hit.any() or moved.any()):
+            return
+        months = pd.Series(dated, dtype="str").str[:7].to_numpy()
+        if facts:
+            for row, value, month in zip(src[hit].tolist(), dated[hit].tolist(), months[hit].tolist(), strict=True):
+                self._refuse(row, "date", value, month, self._message(month, noun))
+            old = pd.Series(merged["date_old"], dtype="str").str[:7].to_numpy() if merged is not None else months
+            for row, value, month in zip(src[moved].tolist(), dated[moved].tolist(), old[moved].tolist(), strict=True):
+                self._refuse(
+                    row,
+                    "date",
+                    value,
+                    month,
+                    f"moves {self._ONE[name]} out of {month}, which is locked ({self.locked[month]}): "
+                    f"unlock it to change its {noun}",
+                )
+            return
+        # Plans: one refusal per file row and locked month (a yearly row is phased into twelve rows).
+        refused = pd.DataFrame(
+            {"row": src[hit], "month": months[hit], "period": np.asarray(new["source_period"], dtype=object)[hit]}
+        ).drop_duplicates(["row", "month"])
+        for row, month, period in refused.itertuples(index=False):
+            self._refuse(row, "period", period, month, self._message(month, noun))
+
+    def _message(self, month: str, noun: str) -> str:
+        return f"{month} is locked ({self.locked[month]}): unlock it to change its {noun}"
+
+    def _in_locked(self, dates: pd.Series) -> np.ndarray:
+        """Whether each ISO date ('YYYY-MM-DD') falls in a locked month; at the cost of a min and a max
+        when none of the locked months is between the batch's first and last date."""
+        text = pd.Series(dates, dtype="str")
+        present = text.dropna()
+        if present.empty:
+            return np.zeros(len(text), dtype=bool)
+        first, last = str(present.min())[:7], str(present.max())[:7]
+        inside = [m for m in self.locked if first <= m <= last]
+        if not inside:
+            return np.zeros(len(text), dtype=bool)
+        return text.str[:7].isin(inside).to_numpy(dtype=bool)
+
+    def _assignments(self, session: Session, src: np.ndarray, new: pd.DataFrame, written: np.ndarray) -> None:
+        """New or changed district assignments: refused for each locked month from their `valid_from`
+        until the seller's next assignment (read after the batch is written: the file's rows count)."""
+        sellers = pd.unique(new.loc[written, "seller_id"].dropna().astype("int64")).tolist()
+        starts: dict[int, list[str]] = {}
+        for chunk in range(0, len(sellers), FETCH_CHUNK):
+            stmt = select(SellerDistrict.seller_id, SellerDistrict.valid_from).where(
+                SellerDistrict.seller_id.in_(sellers[chunk : chunk + FETCH_CHUNK])
+            )
+            for seller, valid_from in session.execute(stmt):
+                starts.setdefault(int(seller), []).append(valid_from.isoformat())
+        for days in starts.values():
+            days.sort()
+        rows = new.loc[written, ["seller_id", "valid_from"]]
+        for row, seller, valid_from in zip(src[written].tolist(), *(rows[c].tolist() for c in rows), strict=True):
+            if seller is None or seller is pd.NA or not isinstance(valid_from, str):
+                continue
+            days = starts.get(int(seller), [])
+            until = next((d for d in days if d > valid_from), None)  # the next assignment: where it ends
+            for month in sorted(self.locked):
+                if valid_from[:7] <= month and (until is None or until > f"{month}-01"):
+                    self._refuse(row, "valid_from", valid_from, month, self._message(month, "district figures"))
+
+
+@dataclass
 class Loaded:
     """What a load did, for the result and the audit event."""
 
@@ -354,6 +485,7 @@ class Loaded:
     changed_rows: int = 0
     sample: list[tuple[dict, dict]] = field(default_factory=list)  # changed rows: (before, after)
     new_sample: list[tuple[None, dict]] = field(default_factory=list)  # inserted rows: (None, after)
+    locks: LockCheck | None = None  # the locked months and the rows refused for them; None: nothing is locked
 
 
 def write_batch(
@@ -387,6 +519,7 @@ def write_batch(
                 sample=loaded.sample,
                 new_sample=loaded.new_sample,
                 touched=touched,
+                locks=loaded.locks,
             )
             statuses.append((stored["_src"], status))
     except BaseException:

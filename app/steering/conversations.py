@@ -8,7 +8,10 @@ the same way. So the coaching_sessions KPI of the seller, and of every unit abov
 
 Who: administrators and the leaders who may see the seller for the conversation's month record and
 remove them (the seller: 403); a seller reads their own, a leader their sellers'; finance reads none
-(coaching is personal: 404)."""
+(coaching is personal: 404).
+
+In a locked month (app.close.locks) a goal conversation is neither recorded nor removed (422): its
+activity would change the month's figures, as an import refused for the lock would."""
 
 import uuid
 from datetime import date
@@ -20,7 +23,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.access import Scope
 from app.audit.service import record as record_audit
-from app.models import Activity, GoalConversation, GoalConversationKpi, Seller, User
+from app.close.locks import refusal
+from app.models import Activity, GoalConversation, GoalConversationKpi, PeriodLock, Seller, User
 from app.reporting import aggregates
 from app.reporting.units import resolve_unit
 from app.reporting.version import bump_version
@@ -56,6 +60,15 @@ def _read(row: GoalConversation, seller: Seller) -> dict:
     }
 
 
+def _refuse_if_locked(session: Session, held_on: date, loc: tuple[str, ...], value: object, change: str) -> None:
+    """422 when the conversation's month is locked. After the import serialization, so the month is
+    not locked between this check and the commit."""
+    aggregates.serialize(session)
+    lock = session.get(PeriodLock, _month(held_on))
+    if lock is not None:
+        raise invalid(loc, value, refusal(lock, change))
+
+
 def _refresh(session: Session, seller_id: int, held_on: date) -> None:
     """The seller's monthly activity aggregates of the month in step, the data version counted up: as
     an import of the activity would leave them."""
@@ -77,6 +90,9 @@ def create(session: Session, *, scope: Scope, user: User, body: GoalConversation
         raise _forbidden()
     if body.held_on > date.today():
         raise invalid(("body", "held_on"), body.held_on.isoformat(), "in the future: record it once it is held")
+    _refuse_if_locked(
+        session, body.held_on, ("body", "held_on"), body.held_on.isoformat(), "record a goal conversation in it"
+    )
     codes = kpi_codes(session, "seller")
     for i, agreed in enumerate(body.kpis):
         if agreed.kpi not in codes:
@@ -172,6 +188,13 @@ def delete(session: Session, *, scope: Scope, user: User, conversation_id: int) 
         return None
     if user.role not in ("admin", "leader"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only a leader or an administrator removes goal conversations")
+    _refuse_if_locked(
+        session,
+        row.held_on,
+        ("path", "conversation_id"),
+        conversation_id,
+        f"remove this goal conversation (held on {row.held_on.isoformat()})",
+    )
     seller = session.get(Seller, row.seller_id)
     assert seller is not None
     before = _read(row, seller)
