@@ -1,9 +1,10 @@
-"""The `scorecard` command: demo | serve | migrate | import | create-user | backup."""
+"""The `scorecard` command: demo | serve | migrate | import | create-user | backup | send-reports."""
 
 import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from app.config import get_settings
 from app.server import run_server
@@ -188,6 +189,19 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_send_reports(args: argparse.Namespace) -> int:
+    from app.close.sender import command
+
+    return command(today=args.today, everything=args.now, dry_run=args.dry_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scorecard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -253,6 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bk.add_argument("dest", help="the new file, or a folder to write a dated file into")
     bk.set_defaults(func=cmd_backup)
+
+    sr = sub.add_parser(
+        "send-reports",
+        help="send the report subscriptions that are due by e-mail (SMTP_* settings); run it from cron or a timer",
+    )
+    sr.add_argument("--now", action="store_true", help="send every active subscription now, whatever its schedule")
+    sr.add_argument("--dry-run", action="store_true", help="make the reports and list them; send and record nothing")
+    sr.add_argument(
+        "--today", type=_day, default=None, metavar="YYYY-MM-DD", help="reckon what is due on this day (default: today)"
+    )
+    sr.set_defaults(func=cmd_send_reports)
 
     return parser
 

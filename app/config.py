@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -98,6 +98,23 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated origins (https://host[:port]) that may call "
         "the API from a browser; empty: no CORS headers at all.",
+    )
+    # The mail server `scorecard send-reports` sends the report subscriptions through (docs/close.md).
+    smtp_host: str | None = Field(
+        default=None, description="The SMTP server reports are sent through; send-reports refuses to run without it."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Its port (587 for submission with STARTTLS).")
+    smtp_from: str | None = Field(
+        default=None,
+        description="The sender address of the reports (`Reports <reports@example.com>` or a bare address).",
+    )
+    smtp_user: str | None = Field(default=None, description="The login on the SMTP server, if it wants one.")
+    smtp_password: SecretStr | None = Field(default=None, description="The password of SMTP_USER.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the connection with STARTTLS (certificate checked) before the login."
+    )
+    smtp_timeout: float = Field(
+        default=30, gt=0, description="Seconds to wait for the SMTP server at each step before giving up."
     )
 
 
