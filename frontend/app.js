@@ -11,6 +11,7 @@ import * as budgetPage from "./pages/budget.js";
 import * as tokensPage from "./pages/tokens.js";
 import * as adminPage from "./pages/admin.js";
 import * as accountPage from "./pages/account.js";
+import * as closePage from "./pages/close.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage],
@@ -18,6 +19,7 @@ const ROUTES = [
   [/^\/accounts\/([^/]+)$/, sellerPage.accountPage],  // a key account's scorecard (#/account: the login's page)
   [/^\/team\/(company|region|district)\/([^/]+)$/, teamPage],
   [/^\/budget$/, budgetPage],
+  [/^\/close$/, closePage],  // the month-end close and reports by e-mail (finance, administrators, leaders)
   [/^\/tokens$/, tokensPage],
   [/^\/admin$/, adminPage],
   [/^\/account$/, accountPage],
@@ -56,6 +58,7 @@ function navLinks(user) {
     const team = user.role === "leader" ? home : "#/team/company/-";
     if (team) links.push([team, t("nav.team"), "team"]);
     links.push(["#/budget", t("nav.budget"), "budget"]);
+    links.push(["#/close", t("nav.close"), "close"]);
   }
   links.push(["#/tokens", t("nav.tokens"), "tokens"]);
   if (user.role === "admin") links.push(["#/admin", t("nav.admin"), "admin"]);

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,6 +29,13 @@ def sign_in(page: Page, base: str, local: str, path: str) -> None:
     page.locator("#login-form button[type=submit]").click()
     page.locator("#me-email").wait_for(state="attached")  # on a phone it sits behind the menu
     page.goto(f"{base}/{path}")
+
+
+def lock(base: str, period: str) -> None:
+    """Lock `period` as finance, over the API: the Close page then shows a locked month and its snapshot."""
+    token = httpx.post(f"{base}/api/v1/auth/token", data={"username": f"okonomi@{DOMAIN}", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    httpx.post(f"{base}/api/v1/periods/{period}/lock", headers=headers, timeout=120).raise_for_status()
 
 
 def settle(page: Page, charts: int) -> None:
@@ -58,8 +66,11 @@ def main(out: Path) -> None:
                 ("tokens", "okonomi", "#/tokens", 0, 1280, 560),
                 ("phone-seller", "nora.naess", f"#/seller/S148?{PERIOD}", 3, 390, 1400),
                 ("budget-nb", "okonomi", "#/budget?from=2026-01&to=2026-10&by=product_group", 3, 1280, 900),
+                ("close", "okonomi", "#/close?period=2026-09", 0, 1280, 1300),  # last: September locked first
             ]
             for name, local, path, charts, width, height in shots:
+                if name == "close":
+                    lock(base, "2026-09")
                 page = browser.new_page(viewport={"width": width, "height": height})
                 if name.endswith("-nb"):
                     page.add_init_script("localStorage.setItem('lang', 'nb')")

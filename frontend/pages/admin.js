@@ -54,6 +54,15 @@ function rejection(body) {
   const errors = body.errors;
   const total = body.error_count ?? errors.length;
   const out = [h("p", { class: "error", role: "alert" }, t("admin.rejected", { count: fmt.number(total) }))];
+  // rows that would change locked months (issue 19): which months, and where they are unlocked
+  const locked = Array.isArray(body.locked_months) ? body.locked_months : [];
+  if (locked.length) {
+    const months = locked.map((m) => `${fmt.month(m)} (${m})`);
+    out.push(h("p", { class: "lock-badge", id: "import-locked" },
+      locked.length === 1 ? t("admin.lockedMonth", { month: months[0] })
+        : t("admin.lockedMonths", { months: months.join(", ") }), " ",
+      h("a", { href: `#/close?period=${locked[0]}` }, t("admin.openClose"))));
+  }
   const summary = Array.isArray(body.summary) ? body.summary : [];
   if (summary.some((g) => g.count > 1)) {
     const kinds = summary.slice(0, SUMMARY_SHOWN).map((g) => h("tr", {}, h("td", { class: "num" }, fmt.number(g.count)),

@@ -6,6 +6,7 @@ import { fmt, t } from "../i18n.js";
 import {
   emptyBox, errorBox, formatDay, freshnessLine, h, loadDataStatus, loading, notice, openPeriod, PERIOD_RE, section, table,
 } from "../ui.js";
+import { loadPeriods, markPicker, rangeLockBadge, restatements } from "./close.js";
 
 export const key = "budget";
 const BYS = ["district", "region", "product", "product_group", "seller", "district,product"];
@@ -24,6 +25,7 @@ function groupCells(row, keys) {
 export async function render(el, ctx) {
   const q = ctx.query;
   // without a range in the URL: from January through the latest month with sales, never the browser's clock
+  const periodsAsked = loadPeriods();  // the locked months: a badge beside the range, marked in its pickers
   const fresh = await loadDataStatus();
   const last = openPeriod(fresh);
   const state = {
@@ -35,6 +37,8 @@ export async function render(el, ctx) {
   const keys = state.by.split(",");
   const scope = new URLSearchParams({ from: state.from, to: state.to, by: state.by });
   const year = Number(state.to.slice(0, 4));
+  // the months of the range whose figures changed since their lock (a snapshot's diff not empty)
+  const restated = restatements({ from: state.from, to: state.to });
 
   const fromInput = h("input", { type: "month", name: "from", value: state.from, required: true });
   const toInput = h("input", { type: "month", name: "to", value: state.to, required: true });
@@ -70,11 +74,13 @@ export async function render(el, ctx) {
   const open = fresh?.open_period;
   const past = Boolean(open && state.to > open);
   const shorter = { from: state.from > open ? `${open.slice(0, 4)}-01` : state.from, to: open, by: state.by };
+  const periods = await periodsAsked;
   const header = h("header", { class: "page-head" },
     h("h1", {}, t("budget.title")),
-    h("div", { class: "controls" },
+    markPicker(h("div", { class: "controls" },
       h("label", {}, t("budget.from"), fromInput), h("label", {}, t("budget.to"), toInput),
-      h("label", {}, t("budget.by"), bySelect)),
+      h("label", {}, t("budget.by"), bySelect)), periods),
+    rangeLockBadge(state.from, state.to, periods),
     freshnessLine(fresh),
     past ? h("p", { class: "notice no-sales", role: "status", id: "no-sales" },
       `${t("fresh.budgetPast", { month: fmt.month(open), date: formatDay(fresh.sales_through) })} `,
@@ -138,6 +144,7 @@ export async function render(el, ctx) {
   }
 
   el.replaceChildren(header,
+    restated.el,
     section(t("budget.variance"),
       h("div", { class: "downloads" }, h("span", {}, t("budget.download")), ["csv", "xlsx", "parquet"].map((format) => downloadButton(format))),
       status, varianceTable),
@@ -146,5 +153,5 @@ export async function render(el, ctx) {
       section(t("budget.waterfall"), waterfall.el)),
     forecastSection,
     h("p", {}, h("a", { href: "#/tokens" }, t("nav.tokens"))));
-  await Promise.all([monthly.ready, waterfall.ready, forecastReady]);
+  await Promise.all([monthly.ready, waterfall.ready, forecastReady, restated.ready]);
 }

@@ -9,6 +9,7 @@ import {
   PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore,
 } from "../ui.js";
 import { actionsSection, goalConversations, kpiTable, seesCoaching, sellerEmail, tableDownload } from "./steering.js";
+import { loadPeriods, lockBadge, markPicker } from "./close.js";
 
 export const key = "seller";
 // A key account's scorecard is this page on #/accounts/{code} (the card of level `account`, which
@@ -21,6 +22,7 @@ export async function render(el, ctx) {
   const q = ctx.query;
   // without a period in the URL the page opens on the latest month with sales, never on the browser's clock
   const statusAsked = loadDataStatus();
+  const periodsAsked = loadPeriods();  // the locked months: a badge beside the period, marked in its picker
   const named = PERIOD_RE.test(q.get("period") || "");
   const state = {
     period: named ? q.get("period") : openPeriod(await statusAsked),
@@ -53,6 +55,7 @@ export async function render(el, ctx) {
   const noData = kpis.every((k) => k.target === null && (k.actual === null || k.actual === 0));
   // a score with no status reads "not loaded yet" when some KPI under it waits for facts (sales or activities)
   const waits = (list) => list.some((k) => kpiNotLoaded(k.code, card));
+  const periods = await periodsAsked;
 
   const header = h("header", { class: "page-head" },
     trail.length ? breadcrumb(trail, `${card.name} (${card.code})`, { period: state.period, range: state.range }) : null,
@@ -60,7 +63,8 @@ export async function render(el, ctx) {
       href: `#/seller/${encodeURIComponent(ctx.me.seller_code)}?${new URLSearchParams({ period: state.period, range: state.range })}`,
     }, t("keyAccount.back"))) : null,
     h("h1", {}, `${card.name} `, h("span", { class: "code" }, card.code)),
-    periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })),
+    markPicker(periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })), periods),
+    lockBadge(state.period, periods),
     freshnessLine(await statusAsked));
   const noSales = card.no_sales_yet
     ? noSalesNotice(card.period, card.data_through, (month) => `#${ctx.path}?${new URLSearchParams({ ...params(), period: month })}`)

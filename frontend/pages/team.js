@@ -10,6 +10,7 @@ import {
   PERIOD_RE, periodControls, RANGES, section, freshBadge, kpiNotLoaded, statusOfScore, table, trailText,
 } from "../ui.js";
 import { actionsSection, attentionPanel, kpiTable, meetingPack, perspectiveTiles, seesCoaching, tableDownload } from "./steering.js";
+import { loadPeriods, lockBadge, markPicker } from "./close.js";
 
 export const key = "team";
 const MARKS = { green: "✓", amber: "!", red: "✗", none: "" };
@@ -19,6 +20,7 @@ export async function render(el, ctx) {
   const q = ctx.query;
   // without a period in the URL the page opens on the latest month with sales, never on the browser's clock
   const statusAsked = loadDataStatus();
+  const periodsAsked = loadPeriods();  // the locked months: a badge beside the period, marked in its picker
   const state = {
     period: PERIOD_RE.test(q.get("period") || "") ? q.get("period") : openPeriod(await statusAsked),
     range: RANGES.includes(q.get("range")) ? q.get("range") : "ytd",
@@ -75,11 +77,13 @@ export async function render(el, ctx) {
     || a.code.localeCompare(b.code));
 
   const coaching = seesCoaching(ctx.me);
+  const periods = await periodsAsked;
   const header = h("header", { class: "page-head" },
     // the way back up; none on the top unit a login opens (it would only repeat the title)
     trail.length ? breadcrumb(trail, here, { period: state.period, range: state.range }) : null,
     h("h1", {}, level === "company" ? t("level.company") : `${found.name} `, level === "company" ? null : h("span", { class: "code" }, found.code)),
-    periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })),
+    markPicker(periodControls(state, ({ period, range }) => ctx.setQuery({ ...params(), period, range })), periods),
+    lockBadge(state.period, periods),
     freshnessLine(await statusAsked),
     card.no_sales_yet
       ? noSalesNotice(card.period, card.data_through, (month) => `#${ctx.path}?${new URLSearchParams({ ...params(), period: month })}`)

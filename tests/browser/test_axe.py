@@ -1,7 +1,8 @@
 """An accessibility audit (issue 18): axe-core's WCAG 2 A and AA rules find nothing serious or critical
 on any page, for any role, in English or in bokmål, with the states a user opens open (every attention
 item shown, a perspective's KPIs, the comment and coaching-action forms, a rejected import's problems,
-a new token's secret).
+a new token's secret, the Close page's restatement diff and its subscription form refusing an address,
+the budget page with a locked month and a restated one).
 
 One browser context per role (its own, with the CSP bypassed so axe can be injected): sign in once,
 move by the URL's hash, audit each page once its charts are drawn, switch the language in place with
@@ -9,7 +10,7 @@ the `#lang` select and audit again. A failure lists every finding of the role: t
 the rule, its impact, the elements' selectors and axe's help. axe-core: tests/browser/axe_audit.py."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe_audit import axe_source, describe, serious_violations
+from tests.browser.test_close import region_sale
 
 pytestmark = [
     pytest.mark.browser,
@@ -125,6 +127,20 @@ def _bad_import_and_password_form(page: Page) -> None:
     expect(opener).to_have_attribute("aria-expanded", "true")
 
 
+def _open_close(page: Page) -> None:
+    """The Close page on a restated month: its diff drawn, and the subscription form refusing an address."""
+    expect(page.locator("#variance-diff tbody tr").first).to_be_visible(timeout=TIMEOUT)
+    page.locator("#sub-recipients").fill("not an address")
+    page.locator("#sub-save").click()
+    expect(page.locator("#subscription-form .field-error:visible")).to_have_count(1, timeout=TIMEOUT)
+
+
+def _restated_and_locked(page: Page) -> None:
+    """The budget page with the locked month's badge and "Restated since the lock" drawn."""
+    expect(page.locator("#lock-badge")).to_be_visible()
+    expect(page.locator("#restated .restated tbody tr").first).to_be_visible(timeout=TIMEOUT)
+
+
 def _open_team(page: Page) -> None:
     _open_attention(page)
     _open_unit_kpis(page)
@@ -150,7 +166,10 @@ def _team(level: str, code: str, opens: Callable[[Page], None] = _open_team) -> 
     return View(f"team {level} {code}", f"#/team/{level}/{code}?{PERIOD}", "team", opens)
 
 
-BUDGET = View("budget", "#/budget?from=2026-01&to=2026-10&by=district", "budget")
+BUDGET = View("budget", "#/budget?from=2026-01&to=2026-10&by=district", "budget", _restated_and_locked)
+LOCKED = "2026-04"  # locked while this file runs (close_states)
+RESTATED = "2026-05"  # locked, unlocked and corrected while this file runs: its diff is not empty
+CLOSE = View("close", f"#/close?period={RESTATED}", "close", _open_close)
 TOKENS = View("tokens", "#/tokens", "tokens")
 ACCOUNT = View("account", "#/account", "account")
 
@@ -184,7 +203,7 @@ ROLES = [
         ),
     ),
     Role("district leader", "jorgen.jakobsen", (_team("district", "STV", _open_team_every_item), TOKENS)),
-    Role("region leader", "hilde.andersen", (_team("region", "VEST"), BUDGET)),
+    Role("region leader", "hilde.andersen", (_team("region", "VEST"), BUDGET, CLOSE)),
     Role(
         "company leader",
         "linn.sorensen",
@@ -200,13 +219,14 @@ ROLES = [
         "okonomi",
         (
             BUDGET,
+            CLOSE,
             View("team district STV", f"#/team/district/STV?{PERIOD}", "team", _open_attention),
             View("seller S148", f"#/seller/S148?{PERIOD}", "seller"),
             View("tokens", "#/tokens", "tokens", _create_token),
             ACCOUNT,
         ),
     ),
-    Role("admin", "admin", (View("admin", "#/admin", "admin", _bad_import_and_password_form), TOKENS)),
+    Role("admin", "admin", (View("admin", "#/admin", "admin", _bad_import_and_password_form), CLOSE, TOKENS)),
 ]
 
 
@@ -261,6 +281,38 @@ def key_account_manager(demo_server) -> str:
     return KAM_PASSWORD
 
 
+def _bearer(server, local: str) -> dict[str, str]:
+    answer = httpx.post(
+        f"{server.url}/api/v1/auth/token", data={"username": server.email(local), "password": server.password}
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def _load_sales(server, admin: dict[str, str], body: str) -> None:
+    answer = httpx.post(
+        f"{server.url}/api/v1/imports/sales", headers=admin, files={"file": ("sales.csv", body.encode(), "text/csv")}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture(scope="module")
+def close_states(demo_server) -> Iterator[None]:
+    """April locked, and May restated (locked, unlocked, one of its sales of region Vest lowered by 1,000 kroner),
+    while this file runs; afterwards April is open and the sale as it was (the demo's other tests share it)."""
+    finance, admin = _bearer(demo_server, "okonomi"), _bearer(demo_server, "admin")
+    sale = region_sale(demo_server.database_url, RESTATED)
+    try:
+        for step in (f"{RESTATED}/lock", f"{RESTATED}/unlock", f"{LOCKED}/lock"):
+            answer = httpx.post(f"{demo_server.url}/api/v1/periods/{step}", headers=finance)
+            assert answer.status_code in (200, 201), answer.text
+        _load_sales(demo_server, admin, sale.csv(sale.amount - 1000))
+        yield
+    finally:
+        httpx.post(f"{demo_server.url}/api/v1/periods/{LOCKED}/unlock", headers=finance)
+        _load_sales(demo_server, admin, sale.csv(sale.amount))
+
+
 def test_the_sign_in_page(browser: Browser, demo_server):
     axe_source()
     context = browser.new_context(bypass_csp=True)
@@ -295,7 +347,7 @@ def test_the_sign_in_page(browser: Browser, demo_server):
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r.name for r in ROLES])
-def test_every_page_of_a_role_in_both_languages(browser: Browser, demo_server, key_account_manager, role):
+def test_every_page_of_a_role_in_both_languages(browser: Browser, demo_server, key_account_manager, close_states, role):
     axe_source()
     password = key_account_manager if role.login == KAM else demo_server.password
     context = browser.new_context(bypass_csp=True)
