@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from fastapi.dependencies import models as fastapi_dependencies
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -117,6 +118,26 @@ def _fresh_figure_cache() -> Iterator[None]:
     FIGURES.clear()
     yield
     FIGURES.clear()
+
+
+# FastAPI remembers, per endpoint and dependency callable, whether it is a coroutine or a generator, in
+# process-wide LRU caches of 4096 entries keyed by the callable itself. The app's own closures (the API
+# docs pages of app.security, say) hold the app, so every app a test builds stayed alive until the cache
+# overflowed: a 2.9 GB process by the end of a run, whose full garbage collections walked every one of
+# those apps, and whose exit took a minute and a half to free them.
+_FASTAPI_CALLABLE_CACHES = tuple(
+    cache
+    for name in ("_is_gen_callable_cached", "_is_async_gen_callable_cached", "_is_coroutine_callable_cached")
+    if (cache := getattr(fastapi_dependencies, name, None)) is not None
+)
+
+
+@pytest.fixture(autouse=True)
+def _forget_finished_apps() -> Iterator[None]:
+    """After each test, FastAPI's callable caches let go of the apps the test built (see above)."""
+    yield
+    for cache in _FASTAPI_CALLABLE_CACHES:
+        cache.cache_clear()
 
 
 @pytest.fixture
