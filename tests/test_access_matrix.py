@@ -83,6 +83,13 @@ BAD = ("none", "expired", "tampered", "revoked")
 # S1 (by ldist) or S4 (by admin), made while building. Coaching (actions, goal conversations) is not
 # finance's: 404; a seller reads their own, adds notes and comments on their own card, and opens, changes or
 # removes nothing (403); only a comment's author or an administrator removes it (403 for others who see it).
+# The close (PRODUCT.md §5): while building, an administrator locks 2026-02 (snapshot `first`), unlocks it, a sale
+# of S3 in D2 restates February, and February is locked again; `first`'s diff then shows D2's change to whoever
+# sees D2. Only finance and administrators lock and unlock, signed in (2026-02 is locked: 409 to lock, 2026-03
+# is not: 409 to unlock; 2025-01 has no data: 422). Snapshots are budget reads (sellers 403, tokens need
+# budgets:read), each caller's part of them. Subscriptions are finance's, leaders' and administrators', signed
+# in: `fin` (finance's variance report) and `ldist` (ldist's scorecard of D1) were made while building; another
+# owner's subscription is 404 but to an administrator.
 #
 # endpoint                          target          admin fin ldist lreg seller f:sc f:bud f:both s:sc s:bud s:both none expired tampered revoked
 MATRIX = """
@@ -212,6 +219,31 @@ DELETE /goal-conversations/{conversation_id} unknown 404  404 404   404  404    
 GET    /meetings/pack               district:D1     200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
 GET    /meetings/pack               district:D3     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
 GET    /meetings/pack               seller:S1       200   200 200   200  200    200  403   200    200  403   200    401  401     401      401
+
+GET    /periods                     -               200   200 200   200  200    200  200   200    200  200   200    401  401     401      401
+POST   /periods/{period}/lock       2026-03         201   201 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /periods/{period}/lock       2026-02         409   409 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /periods/{period}/lock       2025-01         422   422 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /periods/{period}/unlock     2026-02         200   200 403   403  403    403  403   403    403  403   403    401  401     401      401
+POST   /periods/{period}/unlock     2026-03         409   409 403   403  403    403  403   403    403  403   403    401  401     401      401
+GET    /snapshots                   -               200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
+GET    /snapshots/{snapshot_id}     first           200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
+GET    /snapshots/{snapshot_id}     csv             200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
+GET    /snapshots/{snapshot_id}     unknown         404   404 404   404  403    403  404   404    403  403   403    401  401     401      401
+GET    /snapshots/{snapshot_id}/diff first          200   200 200   200  403    403  200   200    403  403   403    401  401     401      401
+GET    /snapshots/{snapshot_id}/diff unknown        404   404 404   404  403    403  404   404    403  403   403    401  401     401      401
+POST   /subscriptions               district:D1     201   201 201   201  403    403  403   403    403  403   403    401  401     401      401
+POST   /subscriptions               district:D3     201   201 404   404  403    403  403   403    403  403   403    401  401     401      401
+GET    /subscriptions               -               200   200 200   200  403    403  403   403    403  403   403    401  401     401      401
+GET    /subscriptions/{subscription_id} fin         200   200 404   404  403    403  403   403    403  403   403    401  401     401      401
+GET    /subscriptions/{subscription_id} ldist       200   404 200   404  403    403  403   403    403  403   403    401  401     401      401
+GET    /subscriptions/{subscription_id} unknown     404   404 404   404  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /subscriptions/{subscription_id} fin         200   200 404   404  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /subscriptions/{subscription_id} ldist       200   404 200   404  403    403  403   403    403  403   403    401  401     401      401
+PATCH  /subscriptions/{subscription_id} unknown     404   404 404   404  403    403  403   403    403  403   403    401  401     401      401
+DELETE /subscriptions/{subscription_id} fin         204   204 404   404  403    403  403   403    403  403   403    401  401     401      401
+DELETE /subscriptions/{subscription_id} ldist       204   404 204   404  403    403  403   403    403  403   403    401  401     401      401
+DELETE /subscriptions/{subscription_id} unknown     404   404 404   404  403    403  403   403    403  403   403    401  401     401      401
 """
 
 SCORECARD_VIEWS = (
@@ -312,11 +344,17 @@ def hidden_strings(principal: str) -> set[str]:
     out = {NAMES[u] for u in units}
     for table in (SALES, BUDGETS, TARGETS):
         out |= {table[u] for u in units if u in table}
+    if RESTATEMENT[1] in units:
+        out.add(RESTATEMENT[3])
     if user_of(principal) == "seller":  # a seller's own district's budget is not theirs to see either
         out.add(BUDGETS["D1"])
     if user_of(principal) in ("ldist", "lreg", "seller"):  # the mover's sale made after the move, in D3
         out.add(MOVER_SALES["after"][2])
     return out
+
+
+# The sale that restates February after its first lock (S3, in D2): hidden from whoever may not see D2.
+RESTATEMENT = (date(2026, 2, 20), "S3", "A2", "1039.61")
 
 
 @dataclass
@@ -329,7 +367,7 @@ class World:
     admin_id: int = 0
     seller_user_id: int = 0  # the login of seller S1
     audit_id: int = 0  # an audit event recorded while building (the revoked token)
-    items: dict[str, int] = field(default_factory=dict)  # "comment:d1", "action:s1", "gc:s4", … -> id
+    items: dict[str, int] = field(default_factory=dict)  # "comment:d1", "action:s1", "gc:s4", "sub:fin", … -> id
     baseline: list = field(default_factory=list)  # the fingerprint right after building
 
 
@@ -427,6 +465,44 @@ def _steering(client: TestClient, w: World) -> dict[str, int]:
     return items
 
 
+SUBSCRIPTIONS = (  # key, owner, body
+    ("sub:fin", "fin", {"report": "variance", "format": "csv", "schedule": "monthly",
+                        "recipients": ["controller@matrix.example.com"]}),
+    ("sub:ldist", "ldist", {"report": "scorecard", "params": {"level": "district", "code": "D1"}, "format": "xlsx",
+                            "schedule": "weekly", "recipients": ["lead-d1@matrix.example.com"]}),
+)
+
+
+def subscription_body(target: str) -> dict:
+    """The body of POST /subscriptions for the scorecard of the unit `level:code`."""
+    level, _, code = target.partition(":")
+    return {"report": "scorecard", "params": {"level": level, "code": code}, "format": "csv", "schedule": "daily",
+            "recipients": ["matrix@matrix.example.com"]}
+
+
+def _close(client: TestClient, w: World, setup: Session) -> dict[str, int]:
+    """February locked, unlocked, restated and locked again; the subscriptions of SUBSCRIPTIONS."""
+    admin = w.headers["admin"]
+    first = client.post(f"{API}/periods/2026-02/lock", headers=admin)
+    assert first.status_code == 201, first.text
+    assert client.post(f"{API}/periods/2026-02/unlock", headers=admin).status_code == 200
+    day, seller, account, amount = RESTATEMENT
+    seller_id, account_id, product_id = setup.execute(text(
+        "SELECT s.id, a.id, p.id FROM sellers s, accounts a, products p WHERE s.code = :s AND a.code = :a"
+        " AND p.code = 'PW'"), {"s": seller, "a": account}).one()
+    add_sales(setup, [Sale(id="m-restated", date=day, seller_id=seller_id, account_id=account_id,
+                           product_id=product_id, quantity=Decimal(1), amount=Decimal(amount))])
+    setup.commit()
+    again = client.post(f"{API}/periods/2026-02/lock", headers=admin)
+    assert again.status_code == 201, again.text
+    items = {"snap:first": first.json()["snapshot_id"]}
+    for key, owner, body in SUBSCRIPTIONS:
+        res = client.post(f"{API}/subscriptions", headers=w.headers[owner], json=body)
+        assert res.status_code == 201, f"{key}: {res.text}"
+        items[key] = res.json()["id"]
+    return items
+
+
 @pytest.fixture(scope="module")
 def world(engine) -> Iterator[World]:
     """The organization, the users' logins and their API tokens, built once per backend."""
@@ -463,7 +539,7 @@ def world(engine) -> Iterator[World]:
             revoked = _token(client, w.headers["fin"], ["scorecards:read", "budgets:read"])
             assert client.delete(f"{API}/tokens/{revoked['id']}", headers=w.headers["fin"]).status_code == 204
             w.headers["revoked"] = _bearer(revoked["token"])
-            w.items = _steering(client, w)
+            w.items = _steering(client, w) | _close(client, w, setup)
             events = client.get(f"{API}/audit?limit=1", headers=w.headers["admin"])
             assert events.status_code == 200 and events.json()["items"], events.text
             w.audit_id = events.json()["items"][0]["id"]
@@ -500,8 +576,9 @@ UNKNOWN_TOKEN_ID = 999_999_999
 TARGETS_CSV = "level,code,kpi,period,value\nseller,S1,revenue,2026-03,1234.5\n"
 STEERING_READS = ("/attention", "/comments", "/actions", "/goal-conversations", "/meetings/pack")
 STEERING_POSTS = ("/comments", "/actions", "/goal-conversations")
-ITEM_IDS = {"{comment_id}": "comment", "{action_id}": "action", "{conversation_id}": "gc"}
-ITEM_ID_IN_URL = re.compile(r"/(comments|actions|goal-conversations)/(\d+)")
+ITEM_IDS = {"{comment_id}": "comment", "{action_id}": "action", "{conversation_id}": "gc",
+            "{subscription_id}": "sub", "{snapshot_id}": "snap"}
+ITEM_ID_IN_URL = re.compile(r"/(comments|actions|goal-conversations|subscriptions|snapshots)/(\d+)")
 
 
 def request_for(case: Case, world: World) -> tuple[str, dict]:
@@ -567,10 +644,19 @@ def request_for(case: Case, world: World) -> tuple[str, dict]:
             query = "&".join(params + (["period=2026-03"] if path != "/actions" else []))
     elif case.method == "POST" and path in STEERING_POSTS:
         kwargs["json"] = steering_body(path, target)
+    elif path.startswith("/periods/{period}"):
+        path = path.replace("{period}", target)
+    elif path == "/subscriptions" and case.method == "POST":
+        kwargs["json"] = subscription_body(target)
+    elif path == "/snapshots/{snapshot_id}" and target == "csv":
+        path = path.replace("{snapshot_id}", str(world.items["snap:first"]))
+        query = "format=csv&table=variance"
     elif placeholder := next((p for p in ITEM_IDS if p in path), None):
         item_id = UNKNOWN_TOKEN_ID if target == "unknown" else world.items[f"{ITEM_IDS[placeholder]}:{target}"]
         path = path.replace(placeholder, str(item_id))
-        if case.method == "PATCH":
+        if case.method == "PATCH" and placeholder == "{subscription_id}":
+            kwargs["json"] = {"active": False}
+        elif case.method == "PATCH":
             kwargs["json"] = {"status": "done", "outcome": "Matrix outcome"}
         elif path.endswith("/notes"):
             kwargs["json"] = {"text": "Matrix note"}
@@ -602,6 +688,9 @@ def unknown_twin(case: Case, url: str, kwargs: dict) -> tuple[str, dict, str, st
         return url.replace(f"{key}={code}", f"{key}=ZZ"), kwargs, code, "ZZ"
     if case.method == "POST" and case.path in STEERING_POSTS:
         return url, {**kwargs, "json": {**kwargs["json"], key: "ZZ"}}, code, "ZZ"
+    if case.method == "POST" and case.path == "/subscriptions":
+        body = kwargs["json"]
+        return url, {**kwargs, "json": {**body, "params": {**body["params"], "code": "ZZ"}}}, code, "ZZ"
     return None
 
 
@@ -619,6 +708,9 @@ FINGERPRINT_SQL = (
     "SELECT * FROM goal_conversations ORDER BY id",
     "SELECT * FROM goal_conversation_kpis ORDER BY id",
     "SELECT id, date, seller_id, account_id, type, value FROM activities ORDER BY id",
+    "SELECT period, locked_by, snapshot_id FROM period_locks ORDER BY period",
+    "SELECT id, period, unlocked_by FROM snapshots ORDER BY id",
+    "SELECT id, owner_user_id, params, schedule, recipients, active FROM report_subscriptions ORDER BY id",
 )
 
 
@@ -657,6 +749,26 @@ def check_content(case: Case, res, world: World) -> None:
         assert body["code"] == case.target.partition(":")[2]
         if user == "fin":  # coaching is not finance's
             assert body["actions"] == []
+    elif case.path == "/periods":  # February locked (at its second snapshot), March open, both with data
+        months = {row["period"]: row for row in body["items"]}
+        assert months["2026-02"]["locked"] and months["2026-02"]["snapshot_id"] != world.items["snap:first"]
+        assert not months["2026-03"]["locked"] and months["2026-03"]["has_data"]
+    elif case.path == "/snapshots":  # the two of February, newest (locked) first
+        assert [(s["period"], s["locked"]) for s in body["items"]] == [("2026-02", True), ("2026-02", False)]
+    elif case.path == "/snapshots/{snapshot_id}" and case.target == "first":  # the caller's districts only
+        assert {row["district_code"] for row in body["rows"]} == VISIBLE[user]["districts"]
+        assert {s["code"] for s in body["scorecards"] if s["level"] == "district"} == VISIBLE[user]["districts"]
+    elif case.path == "/snapshots/{snapshot_id}" and case.target == "csv":
+        assert res.headers["content-type"].startswith("text/csv")
+        assert {row["district_code"] for row in csv.DictReader(io.StringIO(res.text))} == VISIBLE[user]["districts"]
+    elif case.path == "/snapshots/{snapshot_id}/diff":  # S3's sale restated D2: seen by who sees D2
+        sees_d2 = "D2" in VISIBLE[user]["districts"]
+        assert body["restated"] is sees_d2
+        assert {row["district_code"] for row in body["rows"]} == ({"D2"} if sees_d2 else set())
+    elif case.path == "/subscriptions":  # an administrator's: every one; others their own
+        owners = {s["owner"] for s in body["items"]}
+        assert owners == ({EMAILS["fin"], EMAILS["ldist"]} if user == "admin" else {EMAILS[user]} & owners)
+        assert len(body["items"]) == {"admin": 2, "fin": 1, "ldist": 1}.get(user, 0)
     elif case.path in ("/budget/variance", "/budget/forecast") and case.target == "by=district":
         codes = {row["district_code"] for row in body["rows"]}
         assert codes == VISIBLE[user]["districts"], f"budget rows of {sorted(codes)}"
