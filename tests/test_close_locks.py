@@ -33,9 +33,11 @@ from app.imports import driver, service
 from app.imports.service import import_file
 from app.main import create_app
 from app.models import (
+    Account,
     Activity,
     AuditEvent,
     Budget,
+    District,
     GoalConversation,
     KpiDefinition,
     KpiValue,
@@ -359,6 +361,38 @@ def test_plans_activities_and_assignments_of_june_are_refused(world, db, june, d
     res = upload(world, dataset, accepted)
     assert res.status_code == 200, res.text
     assert res.json()["inserted"] + res.json()["updated"] == 1
+
+
+def test_moving_a_district_or_an_account_is_refused_renaming_one_loads(world, db, june):
+    """Regions and accounts are not dated: moving D1 to another region restates R1's June (and every
+    month's), making AC1 a key account of S1 restates June's key account share. Refused, naming the
+    row, the column, the cell and the locked month; a new name, a new district or account loads."""
+    make_region(db, code="R2")
+    d1 = db.scalar(select(District).where(District.code == "D1"))
+    ac1 = db.scalar(select(Account).where(Account.code == "AC1"))
+    before = [(d1.region_id, ac1.district_id, ac1.key_account, ac1.kam_seller_id)]
+    res = upload(world, "districts", f"code,name,basis,region_code\nD1,{d1.name},geographic,R2\n")
+    assert res.status_code == 422, res.text
+    assert res.json()["errors"] == [{"row": 2, "column": "region_code", "value": "R2",
+                                     "message": f"changes the region figures of every month, and {june}: "
+                                                "unlock it to change its region_code"}]
+    assert res.json()["locked_months"] == ["2026-06"]
+    body = "code,name,district_code,segment,key_account,kam_seller_code\n"
+    res = upload(world, "accounts", body + f"AC1,{ac1.name},D2,,true,S1\n")
+    assert res.status_code == 422, res.text
+    note = f"changes the customer figures of every month, and {june}: unlock it to change its"
+    assert sorted((e["column"], e["value"], e["message"]) for e in res.json()["errors"]) == [
+        ("district_code", "D2", f"{note} district_code"), ("kam_seller_code", "S1", f"{note} kam_seller_code"),
+        ("key_account", "true", f"{note} key_account")]
+    db.expire_all()
+    assert [(d1.region_id, ac1.district_id, ac1.key_account, ac1.kam_seller_id)] == before
+    # what moves no figure loads: a new name, a new district in R2, a new account
+    res = upload(world, "districts", f"code,name,basis,region_code\nD1,Renamed,geographic,R1\nD9,New,geographic,R2\n")
+    assert res.status_code == 200, res.text
+    assert (res.json()["inserted"], res.json()["updated"]) == (1, 1)
+    res = upload(world, "accounts", body + f"AC1,Renamed,D1,,false,\nAC9,New,D2,,true,S2\n")
+    assert res.status_code == 200, res.text
+    assert (res.json()["inserted"], res.json()["updated"]) == (1, 1)
 
 
 def test_after_the_unlock_the_same_import_loads(world, db, june):

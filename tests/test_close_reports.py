@@ -34,7 +34,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 
@@ -348,11 +348,14 @@ def test_owners_see_and_change_their_own_and_an_admin_every_one(client, session,
 
 
 def test_what_is_due():
-    locked = ["2026-04", "2026-05", "2026-06"]
+    # April and June locked before the subscription was made (1 July), May and August after it
+    made = datetime(2026, 7, 1, tzinfo=UTC)
+    locked = {"2026-04": datetime(2026, 5, 3, tzinfo=UTC), "2026-05": datetime(2026, 9, 2, tzinfo=UTC),
+              "2026-06": datetime(2026, 6, 30, tzinfo=UTC), "2026-08": datetime(2026, 9, 1, tzinfo=UTC)}
 
-    def due(schedule, sent=(), everything=False, today=date(2026, 12, 2), open_month="2026-11", months=locked):
-        found, why = sender.due(schedule, sent=set(sent), today=today, open_month=open_month, locked=months,
-                                everything=everything)
+    def due(schedule, sent=(), everything=False, today=date(2026, 12, 2), open_month="2026-11", months=None):
+        found, why = sender.due(schedule, sent=set(sent), today=today, open_month=open_month,
+                                locked=locked if months is None else months, since=made, everything=everything)
         return [(d.key, d.period) for d in found] or why
 
     assert due("daily") == [("2026-12-02", "2026-11")]
@@ -362,16 +365,18 @@ def test_what_is_due():
     assert due("weekly", today=date(2027, 1, 1)) == [("2026-W53", "2026-11")]  # ISO 2026 has 53 weeks
     assert due("weekly", sent=["2026-W49"]) == "sent this week already (2026-W49)"
     assert due("daily", open_month=None) == "no sales yet: nothing to report"
-    # monthly: never sent, the latest locked month; then every locked month after the last one sent
-    assert due("monthly") == [("2026-06", "2026-06")]
-    assert due("monthly", sent=["2026-04"]) == [("2026-05", "2026-05"), ("2026-06", "2026-06")]
-    assert due("monthly", sent=["2026-06"]) == "no month locked after 2026-06"
-    assert due("monthly", months=[]) == "no month locked yet"
-    assert due("monthly", sent=["now-2026-12-01"]) == [("2026-06", "2026-06")]  # --now's keys are not months
+    # monthly: never sent, the latest locked month (August) at once; then every month locked after the
+    # subscription was made and not sent: May, locked late, too; April and June, locked before, never
+    assert due("monthly") == [("2026-08", "2026-08")]
+    assert due("monthly", sent=["2026-08"]) == [("2026-05", "2026-05")]
+    assert due("monthly", sent=["2026-06"]) == [("2026-05", "2026-05"), ("2026-08", "2026-08")]
+    assert due("monthly", sent=["2026-05", "2026-08"]) == "no month locked since the last send"
+    assert due("monthly", months={}) == "no month locked yet"
+    assert due("monthly", sent=["now-2026-12-01"]) == [("2026-08", "2026-08")]  # --now's keys are not months
     # --now: a key of its own, whatever the schedule; once a day
     assert due("weekly", sent=["2026-W49"], everything=True) == [("now-2026-12-02", "2026-11")]
-    assert due("monthly", sent=["2026-06"], everything=True) == [("now-2026-12-02", "2026-06")]
-    assert due("monthly", months=[], everything=True) == [("now-2026-12-02", "2026-11")]
+    assert due("monthly", sent=["2026-06"], everything=True) == [("now-2026-12-02", "2026-08")]
+    assert due("monthly", months={}, everything=True) == [("now-2026-12-02", "2026-11")]
     assert due("daily", sent=["now-2026-12-02"], everything=True) == "sent by --now today already (now-2026-12-02)"
 
 
@@ -498,7 +503,7 @@ def test_monthly_after_the_close(client, session, world, inbox, mailer):
         ("D1", "A", Decimal("210.00")), ("D1", "B", Decimal("-160.00")), ("D2", "A", Decimal("40.00")),
         ("Total", None, Decimal("90.00"))]
     assert inbox.messages[0]["Subject"].startswith("Variance 2026-01 ")
-    assert run(session, mailer).lines == [f"skipped  #{sub['id']} variance monthly: no month locked after 2026-01"]
+    assert run(session, mailer).lines == [f"skipped  #{sub['id']} variance monthly: no month locked since the last send"]
     lock(session, "2026-02")
     assert run(session, mailer).sent == 1
     assert attachment(inbox.messages[1])[0] == "variance_2026-02_2026-02_district-product.xlsx"

@@ -316,3 +316,24 @@ def test_the_diff_of_two_frames_lists_rows_that_appeared_or_vanished_and_ignores
         {"district_code": "D3", "product_code": "B", "field": "actual_amount", "before": None, "after": 20.0},
         {"district_code": "D3", "product_code": "B", "field": "favorable", "before": None, "after": True},
     ]
+
+
+def test_a_scorecards_change_of_a_cent_on_billions_shows_a_ratios_float_noise_does_not():
+    """Company revenue 1,500,000,000.00 → 1,500,000,000.01 is a restatement; a relative tolerance of
+    1e-9 would hide anything under 1.50 there. Attainment moving by 1e-12 (float noise) is none."""
+    import pandas as pd
+
+    from app.close.snapshots import SCORE_FIELDS, _frame_diff
+
+    keys = ["range", "level", "code", "kpi"]
+    unit = {"range": ["ytd", "ytd"], "level": ["company", "company"], "code": ["-", "-"], "kpi": ["revenue", "hit_rate"]}
+    before = pd.DataFrame({**unit, "actual": [1_500_000_000.00, 0.35], "target": [1_400_000_000.00, 0.4],
+                           "attainment": [1_500_000_000 / 1_400_000_000, 0.875], "score": [1.07, 0.875],
+                           "status": ["green", "amber"]})
+    after = before.assign(actual=[1_500_000_000.01, 0.35], attainment=[1_500_000_000.01 / 1_400_000_000,
+                                                                       0.875 + 1e-12])
+    got = _frame_diff(before, after, keys, SCORE_FIELDS)
+    # revenue's actual by a cent, and its attainment by 0.01 / 1.4e9 ≈ 7.1e-12, which is below the
+    # ratio tolerance: only the actual is listed; hit_rate's 1e-12 on attainment is not a change
+    assert got == [{"range": "ytd", "level": "company", "code": "-", "kpi": "revenue", "field": "actual",
+                    "before": 1_500_000_000.00, "after": 1_500_000_000.01}]

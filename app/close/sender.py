@@ -3,8 +3,11 @@
 What is due (one message per subscription and period key; `ReportSend` is the log):
 - daily: the key is the day ('2026-12-02'); weekly: the ISO week ('2026-W49'). Both report on the
   month the pages open on (the latest sale's month, never after `today`'s; app.reporting.dates).
-- monthly, after the close: every locked month after the last one sent, oldest first, each
-  reporting on that month (key '2026-06'); a subscription never sent sends the latest locked month.
+- monthly, after the close: a subscription never sent sends the latest locked month at once; then
+  every month locked after the subscription was made and not sent yet, in the order of the months,
+  each reporting on that month (key '2026-06'). So a month locked late (June after August) still
+  goes out; a month unlocked, corrected and locked again is not sent twice (its restatement diff
+  says what changed).
 - A key already sent is never sent again; a failed one is tried again on the next run (a daily or
   weekly one while its day or week lasts). So a new subscription is due at once.
 - `--now` (`everything`): every active subscription once more, whatever its schedule, under the
@@ -65,10 +68,18 @@ def week_key(day: date) -> str:
 
 
 def due(
-    schedule: str, *, sent: set[str], today: date, open_month: str | None, locked: list[str], everything: bool = False
+    schedule: str,
+    *,
+    sent: set[str],
+    today: date,
+    open_month: str | None,
+    locked: dict[str, datetime],
+    since: datetime | None = None,
+    everything: bool = False,
 ) -> tuple[list[Due], str]:
     """What a subscription with `schedule` and the keys `sent` already has to send now, and, when
-    nothing, why. `locked`: the locked months; `open_month`: the month the pages open on."""
+    nothing, why. `locked`: the locked months and when each was locked; `since`: when the
+    subscription was made (None: before every lock); `open_month`: the month the pages open on."""
     if everything:
         key = f"{NOW_PREFIX}{today.isoformat()}"
         if key in sent:
@@ -76,11 +87,12 @@ def due(
         period = max(locked) if schedule == "monthly" and locked else open_month
         return ([Due(key, period)], "") if period else ([], "no sales yet: nothing to report")
     if schedule == "monthly":
-        months = sorted(k for k in sent if MONTH_KEY.match(k))
-        if months:
-            after = [m for m in sorted(locked) if m > months[-1]]
-            return [Due(m, m) for m in after], "" if after else f"no month locked after {months[-1]}"
-        return ([Due(max(locked), max(locked))], "") if locked else ([], "no month locked yet")
+        if not locked:
+            return [], "no month locked yet"
+        if not any(MONTH_KEY.match(k) for k in sent):
+            return [Due(max(locked), max(locked))], ""
+        later = [m for m in sorted(locked) if m not in sent and (since is None or locked[m] > since)]
+        return [Due(m, m) for m in later], "" if later else "no month locked since the last send"
     key = today.isoformat() if schedule == "daily" else week_key(today)
     if key in sent:
         return [], f"sent {'today' if schedule == 'daily' else 'this week'} already ({key})"
@@ -177,7 +189,7 @@ def send_reports(
     subscriptions = session.execute(
         select(Subscription, User).join(User, User.id == Subscription.owner_user_id).order_by(Subscription.id)
     ).all()
-    locked = sorted(session.scalars(select(PeriodLock.period)))
+    locked = dict(session.execute(select(PeriodLock.period, PeriodLock.locked_at)).all())
     month = open_month(session, today)
     for sub, owner in subscriptions:
         label = f"#{sub.id} {sub.report} {sub.schedule}"
@@ -192,7 +204,15 @@ def send_reports(
                 select(ReportSend.period_key).where(ReportSend.subscription_id == sub.id, ReportSend.status == "sent")
             )
         )
-        dues, reason = due(sub.schedule, sent=sent, today=today, open_month=month, locked=locked, everything=everything)
+        dues, reason = due(
+            sub.schedule,
+            sent=sent,
+            today=today,
+            open_month=month,
+            locked=locked,
+            since=sub.created_at,
+            everything=everything,
+        )
         if not dues:
             result.skipped += 1
             say(f"skipped  {label}: {reason}")

@@ -26,10 +26,12 @@ from sqlalchemy.orm import Session
 
 from app.access import EVERYTHING, Scope
 from app.analytics import variance as va
+from app.analytics.targets import TARGET_SCALE
 from app.budget.service import export as export_report
 from app.exports import json_records
 from app.models import District, PeriodLock, Snapshot, SnapshotScore, SnapshotVariance, User
 from app.reporting import budget as budget_reports
+from app.reporting import cache as figure_cache
 from app.reporting.scorecards import score_all
 from app.reporting.units import COMPANY_CODE, Trees
 from app.reporting.version import current_version
@@ -50,23 +52,14 @@ MONEY = [
     "actual_margin",
     "margin_variance",
 ]
-# The variance's figures in the order the diff lists them.
-FIELDS = [
-    "budget_amount",
-    "actual_amount",
-    "variance_amount",
-    "variance_pct",
-    "favorable",
-    "budget_quantity",
-    "actual_quantity",
-    "price_effect",
-    "volume_effect",
-    "mix_effect",
-    "budget_margin",
-    "actual_margin",
-    "margin_variance",
-]
+# The variance's figures, in the order the diff lists them.
+FIELDS = list(va.VARIANCE_COLUMNS)
 SCORE_FIELDS = ["actual", "target", "attainment", "score", "status"]
+# A scorecard's actual and target are compared at the stored scale of targets and KPI values (four
+# decimals: finer than a cent, so a money KPI's change of one cent on billions shows); attainment and
+# score, ratios, beyond an absolute 1e-9 (what float arithmetic may add on the same figures).
+FIGURES = ("actual", "target")
+FIGURE_SCALE = 10**TARGET_SCALE
 RANGES = ("month", "ytd")
 TOLERANCE = 1e-9
 
@@ -210,10 +203,18 @@ def _bulk_insert(session: Session, model: type, snapshot_id: int, columns: dict[
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _stored_variance(session: Session, snapshot_id: int) -> pd.DataFrame:
-    """A snapshot's variance rows as the variance frame has them (money as floats of exact cents).
-    Plain rows, not ORM objects: a company's snapshot has tens of thousands."""
+def _district_codes(session: Session, scope: Scope) -> set[str] | None:
+    """The codes of the districts `scope` sees; None: every one."""
+    if scope.everything:
+        return None
+    return set(session.scalars(select(District.code).where(District.id.in_(scope.district_ids))))
+
+
+def _stored_variance(session: Session, snapshot_id: int, scope: Scope) -> pd.DataFrame:
+    """A snapshot's variance rows of the districts `scope` sees, as the variance frame has them (money
+    as floats of exact cents). Plain rows, not ORM objects: a company's snapshot has tens of thousands."""
     columns = [*KEYS, *NAMES, *FIELDS]
+    codes = _district_codes(session, scope)
     found = session.execute(
         select(
             *(
@@ -221,7 +222,10 @@ def _stored_variance(session: Session, snapshot_id: int) -> pd.DataFrame:
                 for c in columns
             )
         )
-        .where(SnapshotVariance.snapshot_id == snapshot_id)
+        .where(
+            SnapshotVariance.snapshot_id == snapshot_id,
+            *([] if codes is None else [SnapshotVariance.district_code.in_(codes)]),
+        )
         .order_by(SnapshotVariance.district_code, SnapshotVariance.product_code)
     ).all()
     frame = pd.DataFrame([tuple(r) for r in found], columns=columns)
@@ -248,11 +252,8 @@ def _stored_scores(session: Session, snapshot_id: int) -> pd.DataFrame:
 
 
 def _visible_variance(session: Session, scope: Scope, rows: pd.DataFrame) -> pd.DataFrame:
-    if scope.everything:
-        return rows
-
-    codes = set(session.scalars(select(District.code).where(District.id.in_(scope.district_ids))))
-    return rows[rows["district_code"].isin(codes)].reset_index(drop=True)
+    codes = _district_codes(session, scope)
+    return rows if codes is None else rows[rows["district_code"].isin(codes)].reset_index(drop=True)
 
 
 def _visible_scores(session: Session, scope: Scope, scores: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -289,8 +290,10 @@ def _locked_ids(session: Session) -> set[int]:
 
 
 def _summary(
-    session: Session, snapshot: Snapshot, scope: Scope, rows: pd.DataFrame, units: int, locked: set[int]
+    snapshot: Snapshot, scope: Scope, rows: pd.DataFrame | None, units: int, locked: set[int], count: int = 0
 ) -> dict[str, Any]:
+    """A snapshot's summary (SnapshotRead) from its visible rows, or, for a caller who sees everything,
+    from its stored totals and the row `count` (rows None)."""
     return {
         "id": snapshot.id,
         "period": snapshot.period,
@@ -300,8 +303,8 @@ def _summary(
         "unlocked_by": snapshot.unlocked_by,
         "locked": snapshot.id in locked,
         "data_version": snapshot.data_version,
-        "totals": _totals(snapshot, scope, rows),
-        "variance_rows": len(rows),
+        "totals": json.loads(snapshot.totals) if rows is None else _totals(snapshot, scope, rows),
+        "variance_rows": count if rows is None else len(rows),
         "scorecard_units": units,
     }
 
@@ -311,26 +314,37 @@ def _units(scores: pd.DataFrame) -> int:
 
 
 def list_for(session: Session, *, scope: Scope, period: str | None) -> dict:
-    """The answer of GET /snapshots (SnapshotsRead): newest first."""
+    """The answer of GET /snapshots (SnapshotsRead): newest first. For a caller who sees everything it
+    reads counts and the stored totals only; for others the visible rows, to total them."""
     stmt = select(Snapshot).order_by(Snapshot.taken_at.desc(), Snapshot.id.desc())
     if period is not None:
         stmt = stmt.where(Snapshot.period == period)
+    snapshots = list(session.scalars(stmt))
     locked = _locked_ids(session)
     items = []
-    for snapshot in session.scalars(stmt):
-        rows = _visible_variance(session, scope, _stored_variance(session, snapshot.id))
-        if scope.everything:
-            units = session.scalar(
-                select(func.count()).select_from(
-                    select(SnapshotScore.level, SnapshotScore.code)
-                    .where(SnapshotScore.snapshot_id == snapshot.id)
-                    .distinct()
-                    .subquery()
-                )
-            )
-        else:
-            units = _units(_visible_scores(session, scope, _stored_scores(session, snapshot.id), snapshot.period))
-        items.append(_summary(session, snapshot, scope, rows, int(units or 0), locked))
+    if scope.everything:
+        ids = [snapshot.id for snapshot in snapshots]
+        counted = (
+            select(SnapshotVariance.snapshot_id, func.count())
+            .where(SnapshotVariance.snapshot_id.in_(ids))
+            .group_by(SnapshotVariance.snapshot_id)
+        )
+        rows = {snapshot_id: int(n) for snapshot_id, n in session.execute(counted)}
+        pairs = (
+            select(SnapshotScore.snapshot_id, SnapshotScore.level, SnapshotScore.code)
+            .where(SnapshotScore.snapshot_id.in_(ids))
+            .distinct()
+            .subquery()
+        )
+        per_unit = select(pairs.c.snapshot_id, func.count()).group_by(pairs.c.snapshot_id)
+        units = {snapshot_id: int(n) for snapshot_id, n in session.execute(per_unit)}
+        for snapshot in snapshots:
+            items.append(_summary(snapshot, scope, None, units.get(snapshot.id, 0), locked, rows.get(snapshot.id, 0)))
+        return {"items": items}
+    for snapshot in snapshots:
+        visible = _stored_variance(session, snapshot.id, scope)
+        scores = _visible_scores(session, scope, _stored_scores(session, snapshot.id), snapshot.period)
+        items.append(_summary(snapshot, scope, visible, _units(scores), locked))
     return {"items": items}
 
 
@@ -338,7 +352,7 @@ def _loaded(session: Session, scope: Scope, snapshot_id: int) -> tuple[Snapshot,
     snapshot = session.get(Snapshot, snapshot_id)
     if snapshot is None:
         return None
-    rows = _visible_variance(session, scope, _stored_variance(session, snapshot_id))
+    rows = _stored_variance(session, snapshot_id, scope)
     scores = _visible_scores(session, scope, _stored_scores(session, snapshot_id), snapshot.period)
     return snapshot, rows, scores
 
@@ -350,7 +364,7 @@ def read(session: Session, *, scope: Scope, snapshot_id: int) -> dict | None:
         return None
     snapshot, rows, scores = found
     return {
-        **_summary(session, snapshot, scope, rows, _units(scores), _locked_ids(session)),
+        **_summary(snapshot, scope, rows, _units(scores), _locked_ids(session)),
         "rows": json_records(rows),
         "scorecards": json_records(scores),
     }
@@ -392,7 +406,9 @@ def _differs(field: str, before: Any, after: Any) -> bool:
     if field in MONEY:
         return _cents(before) != _cents(after)
     if isinstance(before, (int, float)) and isinstance(after, (int, float)) and not isinstance(before, bool):
-        return not math.isclose(float(before), float(after), rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+        if field in FIGURES:
+            return round(float(before) * FIGURE_SCALE) != round(float(after) * FIGURE_SCALE)
+        return abs(float(before) - float(after)) > TOLERANCE
     return before != after
 
 
@@ -407,7 +423,8 @@ def _shown(field: str, value: Any) -> Any:
 
 def _changed(field: str, before: pd.Series, after: pd.Series) -> np.ndarray:
     """Which cells of one figure differ, column at a time (what `_differs` says of one cell): a null on
-    one side only; money in whole cents; other numbers beyond the tolerance; the rest by equality."""
+    one side only; money in whole cents; a scorecard's actual and target at four decimals; ratios
+    beyond the tolerance; the rest by equality."""
     b_null, a_null = before.isna().to_numpy(), after.isna().to_numpy()
     both = ~b_null & ~a_null
     out = b_null != a_null
@@ -419,8 +436,10 @@ def _changed(field: str, before: pd.Series, after: pd.Series) -> np.ndarray:
         a = after.to_numpy(dtype="float64", na_value=np.nan)[both]
         if field in MONEY:
             differs = np.round(b * 100) != np.round(a * 100)
+        elif field in FIGURES:
+            differs = np.round(b * FIGURE_SCALE) != np.round(a * FIGURE_SCALE)
         else:
-            differs = np.abs(b - a) > np.maximum(TOLERANCE * np.maximum(np.abs(b), np.abs(a)), TOLERANCE)
+            differs = np.abs(b - a) > TOLERANCE
     else:
         b_obj, a_obj = before.astype("object").to_numpy()[both], after.astype("object").to_numpy()[both]
         differs = np.array([_differs(field, x, y) for x, y in zip(b_obj, a_obj, strict=True)], dtype=bool)
@@ -453,8 +472,17 @@ def diff(session: Session, *, scope: Scope, snapshot_id: int) -> dict | None:
     if found is None:
         return None
     snapshot, rows, scores = found
-    live_rows = _visible_variance(session, scope, _live_variance(session, snapshot.period))
-    live_scores = _visible_scores(session, scope, _live_scores(session, snapshot.period), snapshot.period)
+    # The live figures of the month, the company's, are what a diff costs (the variance and two
+    # score_all): kept in the figure cache under the data version, so the budget page asking for the
+    # diff of each locked month again computes nothing until the data changes.
+    live_variance = figure_cache.get_or_compute(
+        session, ("close", "live-variance", snapshot.period), lambda: _live_variance(session, snapshot.period)
+    )
+    live_all_scores = figure_cache.get_or_compute(
+        session, ("close", "live-scores", snapshot.period), lambda: _live_scores(session, snapshot.period)
+    )
+    live_rows = _visible_variance(session, scope, live_variance)
+    live_scores = _visible_scores(session, scope, live_all_scores, snapshot.period)
     changed = _frame_diff(rows.drop(columns=NAMES), live_rows.drop(columns=NAMES), KEYS, FIELDS)
     score_changes = _frame_diff(scores, live_scores, ["range", "level", "code", "kpi"], SCORE_FIELDS)
     before_totals = _totals(snapshot, scope, rows)
@@ -465,7 +493,7 @@ def diff(session: Session, *, scope: Scope, snapshot_id: int) -> dict | None:
         if _differs(f, before_totals.get(f), after_totals.get(f))
     }
     return {
-        "snapshot": _summary(session, snapshot, scope, rows, _units(scores), _locked_ids(session)),
+        "snapshot": _summary(snapshot, scope, rows, _units(scores), _locked_ids(session)),
         "restated": bool(changed or score_changes or totals),
         "rows": changed,
         "scorecards": score_changes,

@@ -29,7 +29,7 @@ from sqlalchemy.schema import AddConstraint, Constraint, CreateIndex, DropConstr
 from app.imports.driver import TablePlan, copy_lines, driver_connection, fetch_raw, insert_rows, scale_of, update_rows
 from app.imports.errors import RowError
 from app.imports.parse import DUPLICATE_GROUP
-from app.models import SellerDistrict
+from app.models import District, Region, Seller, SellerDistrict
 from app.reporting import aggregates, sql
 
 # (table, rows inserted) -> report(share of them done)
@@ -373,6 +373,18 @@ class LockCheck:
         "kpi_values": "KPI values",
         "budgets": "budgets",
         "seller_districts": "district figures",
+        "districts": "region figures",
+        "accounts": "customer figures",
+    }
+    # Undated structure whose change restates every month: the columns that move figures (a district's
+    # region; an account's district, key-account flag and manager), as the file names them.
+    STRUCTURE: ClassVar[dict[str, dict[str, tuple[str, type[Region | District | Seller] | None]]]] = {
+        "districts": {"region_id": ("region_code", Region)},
+        "accounts": {
+            "district_id": ("district_code", District),
+            "key_account": ("key_account", None),
+            "kam_seller_id": ("kam_seller_code", Seller),
+        },
     }
     _ONE: ClassVar[dict[str, str]] = {"sales": "a sale", "activities": "an activity"}
 
@@ -402,6 +414,9 @@ class LockCheck:
             return
         if name == "seller_districts":
             self._assignments(session, src, new, written)
+            return
+        if name in self.STRUCTURE:
+            self._structure(session, name, src, status, merged)
             return
         noun = self.NOUNS[name]
         facts = name in ("sales", "activities")
@@ -433,6 +448,36 @@ class LockCheck:
         ).drop_duplicates(["row", "month"])
         for row, month, period in refused.itertuples(index=False):
             self._refuse(row, "period", period, month, self._message(month, noun))
+
+    def _structure(
+        self, session: Session, name: str, src: np.ndarray, status: np.ndarray, merged: pd.DataFrame | None
+    ) -> None:
+        """Changed districts or accounts whose figure-moving columns changed: they are not dated, so
+        the change restates every month, the locked ones too; refused once per row and column, naming
+        every locked month. A new one changes no month (it has no figures yet); a new name none."""
+        if merged is None:
+            return
+        months = sorted(self.locked)
+        if len(months) == 1:
+            locked = f"{months[0]} is locked ({self.locked[months[0]]}): unlock it"
+        else:
+            locked = f"{', '.join(months[:-1])} and {months[-1]} are locked: unlock them"
+        for column, (file_column, model) in self.STRUCTURE[name].items():
+            a, b = merged[column], merged[f"{column}_old"]
+            same = (a == b).fillna(False).to_numpy(dtype=bool) | (a.isna() & b.isna()).to_numpy(dtype=bool)
+            hit = (status == "changed") & ~same
+            if not hit.any():
+                continue
+            values = merged.loc[hit, column].tolist()
+            if model is not None:  # the file's code, not the internal id
+                ids = [int(v) for v in values if v is not None and v is not pd.NA]
+                codes = dict(session.execute(select(model.id, model.code).where(model.id.in_(ids))).all())
+                values = [None if v is None or v is pd.NA else codes.get(int(v)) for v in values]
+            message = f"changes the {self.NOUNS[name]} of every month, and {locked} to change its {file_column}"
+            self.months.update(months)
+            for row, value in zip(src[hit].tolist(), values, strict=True):
+                cell = None if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+                self.errors.append(RowError(int(row), file_column, cell, message))
 
     def _message(self, month: str, noun: str) -> str:
         return f"{month} is locked ({self.locked[month]}): unlock it to change its {noun}"

@@ -59,7 +59,9 @@ class Snapshot(Base):
     data_version: Mapped[int] = mapped_column(Integer, doc="the data version the figures were read at")
     unlocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     unlocked_by: Mapped[str | None] = mapped_column(String(254))
-    totals: Mapped[str] = mapped_column(Text, doc="the variance's totals line, as JSON (money as exact decimal text)")
+    totals: Mapped[str] = mapped_column(
+        Text, doc="the variance's totals line, as JSON (money as numbers of two decimals)"
+    )
 
 
 class SnapshotVariance(Base):
