@@ -1,8 +1,9 @@
 """The request parameters the routers share: the unit's level, the period and its range, months, the
-language of labels, how an export's CSV is written, the budget scope, and the 422 that names a bad
-query parameter."""
+language of labels, how an export's CSV is written, the budget scope, and the 422s that name a bad
+query parameter or body field."""
 
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Path, Query, status
 
@@ -33,6 +34,15 @@ def invalid(field: str, value: object, message: str) -> HTTPException:
     return HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         [{"type": "value_error", "loc": ["query", field], "msg": message, "input": value}],
+    )
+
+
+def invalid_at(loc: Sequence[str | int], value: Any, message: str) -> HTTPException:
+    """422 in FastAPI's own validation-error shape, naming the field at `loc` (("body", "kpi"),
+    ("query", "code")), as `invalid` names a query parameter. `value` must be JSON as it is."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [{"type": "value_error", "loc": list(loc), "msg": message, "input": value}],
     )
 
 

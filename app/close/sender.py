@@ -45,7 +45,7 @@ from app.close.reports import Attachment, ReportUnavailable, render, title
 from app.config import get_settings
 from app.db import get_engine, get_sessionmaker
 from app.models import PeriodLock, ReportSend, Subscription, User
-from app.reporting.dates import data_dates
+from app.reporting.dates import open_period
 
 MONTH_KEY = re.compile(r"^\d{4}-\d{2}$")
 NOW_PREFIX = "now-"
@@ -119,12 +119,6 @@ class RunResult:
         return f"{self.sent} sent, {self.failed} failed, {self.skipped} skipped" + (", stopped" if self.stopped else "")
 
 
-def open_month(session: Session, today: date) -> str | None:
-    """The month the pages open on, reckoned on `today`: the latest sale's, never after today's."""
-    month = data_dates(session).sales_month
-    return None if month is None else min(month, today.strftime("%Y-%m"))
-
-
 def _record(
     log: Session,
     subscription_id: int,
@@ -190,7 +184,7 @@ def send_reports(
         select(Subscription, User).join(User, User.id == Subscription.owner_user_id).order_by(Subscription.id)
     ).all()
     locked = dict(session.execute(select(PeriodLock.period, PeriodLock.locked_at)).all())
-    month = open_month(session, today)
+    month = open_period(session, today)
     for sub, owner in subscriptions:
         label = f"#{sub.id} {sub.report} {sub.schedule}"
         if not sub.active:

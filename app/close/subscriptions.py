@@ -29,6 +29,7 @@ from app.analytics.periods import RANGES
 from app.audit.service import record as record_audit
 from app.close.schemas import SubscriptionCreate, SubscriptionUpdate
 from app.models import ReportSend, Subscription, User
+from app.params import invalid_at
 from app.reporting.budget import check_by
 from app.reporting.units import resolve_unit
 
@@ -58,19 +59,10 @@ MAX_CODE = 64
 SENDS_SHOWN = 24
 
 
-def invalid(loc: Sequence[str | int], value: Any, message: str) -> HTTPException:
-    """422 in FastAPI's own validation-error shape naming the body field at `loc` (as app.params.invalid
-    names a query parameter, and app.steering.comments a body field)."""
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        [{"type": "value_error", "loc": ["body", *loc], "msg": message, "input": value}],
-    )
-
-
 def check_params(report: str, fmt: str, raw: dict[str, Any]) -> dict[str, Any]:
     """The report's parameters checked and completed with their defaults; a 422 naming the field."""
     if fmt not in FORMATS[report]:
-        raise invalid(["format"], fmt, f"report {report} comes as {', '.join(FORMATS[report])}, not {fmt}")
+        raise invalid_at(["body", "format"], fmt, f"report {report} comes as {', '.join(FORMATS[report])}, not {fmt}")
     spec = PARAMS[report]
     allowed = [*spec, *(CSV_PARAMS if fmt == "csv" else ())]
     for name in raw:
@@ -80,24 +72,24 @@ def check_params(report: str, fmt: str, raw: dict[str, Any]) -> dict[str, Any]:
                 if name in CSV_PARAMS and report != "meeting_pack"
                 else f"report {report} has no parameter {name}; its parameters are {', '.join(allowed)}"
             )
-            raise invalid(["params", name], raw[name], why)
+            raise invalid_at(["body", "params", name], raw[name], why)
     out: dict[str, Any] = {}
     for name, (choices, default) in spec.items():
         value = raw.get(name, default)
         if value is None:
-            raise invalid(["params", name], None, f"report {report} needs {name}")
+            raise invalid_at(["body", "params", name], None, f"report {report} needs {name}")
         if not isinstance(value, str):
-            raise invalid(["params", name], value, f"{name} must be text")
+            raise invalid_at(["body", "params", name], value, f"{name} must be text")
         if choices is not None and value not in choices:
-            raise invalid(["params", name], value, f"{name} must be one of {', '.join(choices)}")
+            raise invalid_at(["body", "params", name], value, f"{name} must be one of {', '.join(choices)}")
         out[name] = value
     if "by" in out:
         try:
             out["by"] = ",".join(check_by([k.strip() for k in out["by"].split(",")]))
         except ValueError as exc:
-            raise invalid(["params", "by"], raw.get("by"), str(exc)) from None
+            raise invalid_at(["body", "params", "by"], raw.get("by"), str(exc)) from None
     if "code" in out and not 1 <= len(out["code"]) <= MAX_CODE:
-        raise invalid(["params", "code"], out["code"], f"code must have 1 to {MAX_CODE} characters")
+        raise invalid_at(["body", "params", "code"], out["code"], f"code must have 1 to {MAX_CODE} characters")
     if fmt == "csv":
         out.update(_csv_options(raw))
     return out
@@ -106,15 +98,17 @@ def check_params(report: str, fmt: str, raw: dict[str, Any]) -> dict[str, Any]:
 def _csv_options(raw: dict[str, Any]) -> dict[str, Any]:
     delimiter = raw.get("delimiter", ",")
     if delimiter not in (",", ";"):
-        raise invalid(["params", "delimiter"], delimiter, "delimiter must be , or ;")
+        raise invalid_at(["body", "params", "delimiter"], delimiter, "delimiter must be , or ;")
     decimal = raw.get("decimal", "," if delimiter == ";" else ".")
     if decimal not in (".", ","):
-        raise invalid(["params", "decimal"], decimal, "decimal must be . or ,")
+        raise invalid_at(["body", "params", "decimal"], decimal, "decimal must be . or ,")
     if decimal == delimiter:
-        raise invalid(["params", "decimal"], decimal, f"decimal {decimal!r} must differ from delimiter {delimiter!r}")
+        raise invalid_at(
+            ["body", "params", "decimal"], decimal, f"decimal {decimal!r} must differ from delimiter {delimiter!r}"
+        )
     bom = raw.get("bom", False)
     if not isinstance(bom, bool):
-        raise invalid(["params", "bom"], bom, "bom must be true or false")
+        raise invalid_at(["body", "params", "bom"], bom, "bom must be true or false")
     return {"delimiter": delimiter, "decimal": decimal, "bom": bom}
 
 

@@ -28,12 +28,12 @@ class DataDates:
         return self.activities_through.strftime("%Y-%m") if self.activities_through else None
 
 
-def open_period(session: Session) -> str | None:
+def open_period(session: Session, today: date | None = None) -> str | None:
     """The month the pages open on (GET /data-status `open_period`): the latest month with sales, never
-    past today's month (one sale dated 05.11.2062 by mistake must not open every page there); None
-    before any sale."""
+    past `today`'s month (default: today; one sale dated 05.11.2062 by mistake must not open every page
+    there); None before any sale."""
     month = data_dates(session).sales_month
-    return None if month is None else min(month, date.today().strftime("%Y-%m"))
+    return None if month is None else min(month, (today or date.today()).strftime("%Y-%m"))
 
 
 def data_dates(session: Session) -> DataDates:

@@ -23,12 +23,13 @@ from app.analytics.periods import month_span, shift_month
 from app.audit.service import record as record_audit
 from app.audit.service import snapshot
 from app.models import Account, ActionNote, CoachingAction, District, KpiDefinition, Leader, Region, Seller, User
+from app.params import invalid_at as invalid
 from app.reporting.dates import data_dates, open_period
 from app.reporting.registry import load_registry
 from app.reporting.scorecards import card_scores, trend_scores
 from app.reporting.units import Trees, Unit, resolve_unit, subtree
 from app.scorecards.service import unseen_months
-from app.steering.comments import api_code, invalid, kpi_codes
+from app.steering.comments import api_code, kpi_codes
 from app.steering.schemas import ActionCreate, ActionUpdate, NoteCreate
 
 # How far back a baseline may be set: as far as a trend reaches (GET /scorecards/…/trend months ≤ 36).

@@ -7,9 +7,6 @@ stored as targets store it: `level` and `unit_code` ('' for the company, whose A
 Comments do not count the data version up: the scorecard answer is cached without them and they are
 merged in per request (`card_comments`)."""
 
-from collections.abc import Sequence
-from typing import Any
-
 from fastapi import HTTPException, status
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -17,18 +14,10 @@ from sqlalchemy.orm import Session
 from app.access import Scope
 from app.audit.service import record as record_audit
 from app.models import Comment, User
+from app.params import invalid_at as invalid
 from app.reporting.registry import load_registry
 from app.reporting.units import COMPANY_CODE, card_registry, resolve_unit
 from app.steering.schemas import CommentCreate
-
-
-def invalid(loc: Sequence[str | int], value: Any, message: str) -> HTTPException:
-    """422 in FastAPI's own validation-error shape, naming the field at `loc` (("body", "kpi"), ("query",
-    "code")), as app.params.invalid names a query parameter. `value` must be JSON as it is."""
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        [{"type": "value_error", "loc": list(loc), "msg": message, "input": value}],
-    )
 
 
 def kpi_codes(session: Session, level: str) -> set[str]:

@@ -25,10 +25,11 @@ from app.access import Scope
 from app.audit.service import record as record_audit
 from app.close.locks import refusal
 from app.models import Activity, GoalConversation, GoalConversationKpi, PeriodLock, Seller, User
+from app.params import invalid_at as invalid
 from app.reporting import aggregates
 from app.reporting.units import resolve_unit
 from app.reporting.version import bump_version
-from app.steering.comments import invalid, kpi_codes
+from app.steering.comments import kpi_codes
 from app.steering.schemas import GoalConversationCreate
 
 ACTIVITY_PREFIX = "goal-conversation-"
