@@ -117,7 +117,9 @@ class SubscriptionCreate(_Body):
         "table: kpis|ranking, lang}; meeting_pack: {level, code, range, lang}; a CSV also {delimiter, decimal, "
         "bom}. Unknown parameters are a 422; the answer has the defaults filled in",
     )
-    format: ReportFormat
+    format: ReportFormat = Field(
+        description="variance: csv, xlsx or parquet; scorecard: csv or xlsx; meeting_pack: pdf or xlsx (else a 422)"
+    )
     schedule: Schedule = Field(
         description="daily, weekly (once per ISO week, by the week's first run), or monthly: each month once "
         "it is locked"
