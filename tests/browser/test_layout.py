@@ -69,6 +69,7 @@ _STATE = """(key) => {
   return wrong.length ? `marked wrong: ${said}` : "ready";
 }"""
 _READY = f"(key) => ({_STATE})(key) === 'ready'"
+_LANDED = f"() => ({_STATE})(document.querySelector('#view > .page')?.dataset.page) === 'ready'"
 
 # Each shown table: whether its box scrolls, and the boxes (left, right) of the box, of each shown body
 # row's first cell and row header, and of the header row's last cell.
@@ -101,6 +102,9 @@ def _sign_in(page: Page, server, local: str) -> None:
     page.get_by_label("Password").fill(server.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#me-email")).to_have_text(server.email(local), timeout=TIMEOUT)
+    # the role's home page drawn: a move to another page before that can be overtaken by the landing
+    # navigation (on a loaded machine, the next page opened the home page instead)
+    page.wait_for_function(_LANDED, timeout=READY_TIMEOUT)
 
 
 def _ready(page: Page, key: str) -> None:
