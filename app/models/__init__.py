@@ -14,6 +14,7 @@ from app.models.close import (
     Subscription,
 )
 from app.models.facts import ACTIVITY_TYPES, Activity, Sale
+from app.models.floor import ACHIEVEMENT_LEVELS, DISPLAY_LEVELS, THRESHOLDS, Achievement, Display
 from app.models.kpis import AppSetting, KpiDefinition, Perspective
 from app.models.logins import LoginFailure
 from app.models.org import Account, District, Leader, LeaderUnit, Product, Region, Seller, SellerDistrict
@@ -31,17 +32,21 @@ from app.models.tokens import TOKEN_SCOPES, ApiToken
 from app.models.users import ROLES, User
 
 __all__ = [
+    "ACHIEVEMENT_LEVELS",
     "ACTION_STATUSES",
     "ACTIVITY_TYPES",
     "ARENAS",
+    "DISPLAY_LEVELS",
     "REPORTS",
     "REPORT_FORMATS",
     "ROLES",
     "SCHEDULES",
     "TARGET_LEVELS",
+    "THRESHOLDS",
     "TOKEN_SCOPES",
     "Account",
     "AccountFirstSale",
+    "Achievement",
     "ActionNote",
     "ActivitiesMonthly",
     "Activity",
@@ -52,6 +57,7 @@ __all__ = [
     "CoachingAction",
     "Comment",
     "DataVersion",
+    "Display",
     "District",
     "GoalConversation",
     "GoalConversationKpi",

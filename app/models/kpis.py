@@ -7,7 +7,7 @@ their Norwegian names, `name_nb`).
 
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Numeric, SmallInteger, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Numeric, SmallInteger, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -48,10 +48,12 @@ class KpiDefinition(Base):
     time_rollup: Mapped[str] = mapped_column(String(8))
     manual: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Reaching this KPI's target is an achievement on the sales floor (revenue always is).
+    celebrated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AppSetting(Base):
-    """Installation-wide scorecard settings: `score_cap`, `fiscal_year_start_month`."""
+    """Installation-wide scorecard settings: `score_cap`, `fiscal_year_start_month`, `wall_show_names`."""
 
     __tablename__ = "app_settings"
 

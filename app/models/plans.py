@@ -48,6 +48,10 @@ class _UnitKpiMonth:
 class Target(_UnitKpiMonth, Base):
     __tablename__ = "targets"
 
+    # The stretch goal beside the target (the optional `stretch` column of a targets file): at least
+    # the target where higher is better, at most where lower is. None: no stretch for this month.
+    stretch: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+
 
 class KpiValue(_UnitKpiMonth, Base):
     """The actual of a manual-entry KPI for a unit and month (an employee survey score, say)."""
