@@ -2,7 +2,7 @@
 against DuckDB doing the same aggregation over the same rows in the same run.
 
     .venv/bin/python benchmarks/scorecard_bench.py [--rows 1000000] [--backend sqlite|postgresql|both]
-        [--repeat 20] [--overview-repeat 5] [--profile] [--keep]
+        [--repeat 20] [--overview-repeat 5] [--profile] [--keep] [--stretch SHARE]
 
 Workload (numpy, seed 1), shaped like the performance issue's, the same organization at every size:
 10 regions, 100 districts (10 per region), 2,000 sellers (20 per district; every 50th seller moves
@@ -10,7 +10,8 @@ to the next district on 2026-04-01, so the district-on-date rule matters), 50,00
 owned by one seller, one in ten a key account), 500 products, N sales lines over the 24 months
 2024-11..2026-10 (a seller sells 90 % to the 25 accounts they own, 10 % to any account; 2 % credit
 notes; 5 % of lines without a cost), N/5 activities of every type, and monthly targets for every
-seller and KPI (plus district/region/company targets for the KPIs that do not add up).
+seller and KPI (plus district/region/company targets for the KPIs that do not add up); with
+--stretch, that share of the target rows carries a stretch (1.2 × the target).
 
 Loading (setup, not timed as part of any call): each fresh database is migrated to head with
 `app.migrate.upgrade`, the sales/activities indexes are dropped, the rows go in with sqlite3
@@ -91,7 +92,7 @@ def _sql_list(codes: tuple[str, ...]) -> str:
 
 # --------------------------------------------------------------------------------------------- data
 
-def generate(rows: int, seed: int = 1) -> dict[str, pd.DataFrame]:
+def generate(rows: int, seed: int = 1, stretch: float = 0.0) -> dict[str, pd.DataFrame]:
     """Every table as a frame with ids; money as int64 cents; dates as datetime64[D]."""
     rng = np.random.default_rng(seed)
     r = np.arange(1, N_REG + 1)
@@ -156,12 +157,15 @@ def generate(rows: int, seed: int = 1) -> dict[str, pd.DataFrame]:
         "type": kind, "value": value,
     })
     t["activities"].loc[t["activities"]["account_id"] == 0, "account_id"] = pd.NA
-    t["targets"] = _targets(t, weight, rng)
+    t["targets"] = _targets(t, weight, rng, stretch)
     return t
 
 
-def _targets(t: dict[str, pd.DataFrame], weight: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-    """Monthly targets: every seller × KPI × month, scaled to what the seller typically does, ±15 %."""
+def _targets(t: dict[str, pd.DataFrame], weight: np.ndarray, rng: np.random.Generator,
+             stretch: float = 0.0) -> pd.DataFrame:
+    """Monthly targets: every seller × KPI × month, scaled to what the seller typically does, ±15 %;
+    with `stretch` > 0 that share of the rows (drawn at random, after everything else is generated)
+    carries a stretch of 1.2 × its value."""
     months = pd.period_range("2024-11", "2026-10", freq="M").strftime("%Y-%m").tolist()
     sales, acts = t["sales"], t["activities"]
     per_month_rev = sales["amount"].sum() / 100 / len(months)
@@ -195,6 +199,9 @@ def _targets(t: dict[str, pd.DataFrame], weight: np.ndarray, rng: np.random.Gene
                                         "value": np.round(base * rng.uniform(0.85, 1.15, len(units)), 4)}))
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "id", np.arange(1, len(out) + 1))
+    if stretch > 0:
+        chosen = rng.random(len(out)) < stretch
+        out["stretch"] = np.where(chosen, np.round(out["value"] * 1.2, 4), np.nan)
     return out.assign(source_period=out["month"], month=out["month"] + "-01")
 
 
@@ -711,12 +718,14 @@ def main() -> int:
     parser.add_argument("--overview-repeat", type=int, default=5, help="children overviews timed")
     parser.add_argument("--profile", action="store_true", help="cProfile one call of each kind")
     parser.add_argument("--keep", action="store_true", help="keep the databases and the temp folder")
+    parser.add_argument("--stretch", type=float, default=0.0,
+                        help="the share of target rows given a stretch (1.2 × the target; default none)")
     args = parser.parse_args()
     print(machine(), flush=True)
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}", flush=True)
 
     start = time.perf_counter()
-    t = generate(args.rows)
+    t = generate(args.rows, stretch=args.stretch)
     print(f"generated {len(t['sales']):,} sales, {len(t['activities']):,} activities, {len(t['targets']):,} "
           f"target rows in {time.perf_counter() - start:.1f} s", flush=True)
     start = time.perf_counter()

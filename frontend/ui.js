@@ -31,7 +31,8 @@ export const errorBox = (err) => h("p", { class: "error", role: "alert" }, err?.
 export const emptyBox = (text) => h("p", { class: "empty" }, text);
 export const notice = (text) => h("p", { class: "notice", role: "status" }, text);
 
-const MARK = { green: "✓", amber: "!", red: "✗", none: "–" };
+// `stretch`: the actual reached the KPI's stretch goal (above green; a star, in blue)
+const MARK = { stretch: "★", green: "✓", amber: "!", red: "✗", none: "–" };
 export function statusBadge(status) {
   const s = MARK[status] ? status : "none";
   return h("span", { class: `status status-${s}` }, `${MARK[s]} ${t(`status.${s}`)}`);

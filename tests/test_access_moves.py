@@ -168,7 +168,7 @@ def test_a_trend_shows_each_leader_only_the_months_of_their_time(client, org):
     assert _revenues(new)[:2] == [None, None] and _revenues(new)[2] == pytest.approx(250.00)
     for point in new["points"][:2]:
         assert point["overall_score"] is None
-        assert all(k == {"actual": None, "target": None, "attainment": None, "status": "none"}
+        assert all(k == dict.fromkeys(("actual", "target", "attainment", "stretch", "stretch_attainment")) | {"status": "none"}
                    for k in point["kpis"].values())
     assert client.get(url, headers=h["admin"]).json() == admin  # the shared cache was not touched
     # the old leader: a trend through February holds only months before the move, all shown
@@ -201,7 +201,7 @@ def test_a_card_shows_the_previous_period_only_to_who_sees_it(client, session, o
     financial = next(p for p in admin["perspectives"] if p["key"] == "financial")
     assert financial["previous_score"] is not None and admin["previous_overall_score"] is not None
     assert revenue(new)["actual"] == revenue(admin)["actual"] == pytest.approx(250.00)  # March: both see it
-    assert revenue(new)["previous"] == {"actual": None, "target": None, "attainment": None, "status": "none"}
+    assert revenue(new)["previous"] == dict.fromkeys(("actual", "target", "attainment", "stretch", "stretch_attainment")) | {"status": "none"}
     assert all(k["previous"]["actual"] is None for p in new["perspectives"] for k in p["kpis"])
     assert new["previous_period"] == "2026-02" and new["previous_overall_score"] is None
     assert all(p["previous_score"] is None for p in new["perspectives"])

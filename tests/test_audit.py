@@ -76,9 +76,9 @@ def test_import_records_who_when_file_and_counts(client, session, admin, admin_h
     assert json.loads(one.before) == [None, None]
     assert json.loads(one.after) == [
         {"level": "district", "unit_code": "D1", "kpi_code": "meetings", "month": "2026-03-01", "value": "40.0000",
-         "source_period": "2026-03"},
+         "source_period": "2026-03", "stretch": None},
         {"level": "district", "unit_code": "D1", "kpi_code": "proposals", "month": "2026-03-01", "value": "7.0000",
-         "source_period": "2026-03"}]
+         "source_period": "2026-03", "stretch": None}]
     assert two.actor_user_id == admin.id and two.actor == "boss@example.com"
     assert started <= as_utc(two.at) <= finished
     assert (two.entity, two.dataset, two.file_name) == ("targets", "targets", "targets-v2.csv")
@@ -91,7 +91,8 @@ def test_import_records_who_when_file_and_counts(client, session, admin, admin_h
     assert json.loads(two.before) == [{**key, "value": "40.0000"}, None]
     assert json.loads(two.after) == [{**key, "value": "45.0000"},
                                      {"level": "district", "unit_code": "D1", "kpi_code": "training_hours",
-                                      "month": "2026-04-01", "value": "12.5000", "source_period": "2026-04"}]
+                                      "month": "2026-04-01", "value": "12.5000", "source_period": "2026-04",
+                                      "stretch": None}]
 
     listed = client.get(AUDIT, params={"action": "import"}, headers=admin_headers).json()
     assert [e["file_name"] for e in listed["items"]] == ["targets-v2.csv", "targets-v1.csv"]  # newest first

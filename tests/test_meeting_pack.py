@@ -80,7 +80,7 @@ def _kpi(code, name, name_nb, unit, actual, target, attainment, status):
     return {"code": code, "name": name, "name_nb": name_nb, "unit": unit, "direction": "higher",
             "green_threshold": 1.0, "amber_threshold": 0.9, "actual": actual, "target": target,
             "attainment": attainment, "score": attainment, "status": status,
-            "previous": {"actual": None, "target": None, "attainment": None, "status": "none"}}
+            "previous": dict.fromkeys(("actual", "target", "attainment", "stretch", "stretch_attainment")) | {"status": "none"}}
 
 
 def _pack(children: int = 2, items: int = 1) -> dict:

@@ -160,12 +160,14 @@ def test_a_sellers_kpis_worked_out_by_hand(client, session, org, lead1):
     assert res.headers["content-disposition"] == 'attachment; filename="scorecard-kpis-seller-S1-2026-02-ytd.csv"'
     rows = _csv(res)
     assert rows[0] == ["Perspective", "KPI", "Code", "Unit of measure", "Actual", "Target", "Attainment", "Score",
-                       "Status", "Previous actual", "Previous attainment", "Previous status", "Comments"]
+                       "Status", "Stretch", "Stretch attainment", "Previous actual", "Previous attainment",
+                       "Previous status", "Comments"]
     revenue = _by_code(rows)["revenue"]
     assert revenue == {
         "Perspective": "Financial", "KPI": "Revenue", "Code": "revenue", "Unit of measure": "NOK",
         "Actual": "234567.6", "Target": "200000", "Attainment": "1.172838", "Score": "1.172838",
-        "Status": "on target", "Previous actual": "100000.4", "Previous attainment": "1.000004",
+        "Status": "on target", "Stretch": "", "Stretch attainment": "",  # no stretch set
+        "Previous actual": "100000.4", "Previous attainment": "1.000004",
         "Previous status": "on target", "Comments": "1",
     }
     # every KPI of the card, in its order; without a target no attainment, no score, "no target"

@@ -219,7 +219,7 @@ def test_a_blanked_previous_period_stays_blank_with_comments(client, org):
     # L1 may not see S3's February (S3 was in D2 then): the previous period is blanked
     assert card["previous_overall_score"] is None
     revenue = _kpis(card)["revenue"]
-    assert revenue["previous"] == {"actual": None, "target": None, "attainment": None, "status": "none"}
+    assert revenue["previous"] == dict.fromkeys(("actual", "target", "attainment", "stretch", "stretch_attainment")) | {"status": "none"}
     assert revenue["actual"] == 300.0 and [c["id"] for c in revenue["comments"]] == [made["id"]]
     # the administrator sees February's 500 and the same comment
     revenue = _kpis(_card(client, h["admin"], code="S3").json())["revenue"]

@@ -21,16 +21,19 @@ GREY = "#999999"
 LIGHT = "#EEEEEE"
 INK = "#1d2433"
 
-STATUS_COLOR = {"green": GREEN, "amber": ORANGE, "red": VERMILLION, "none": GREY}
+# `stretch` (the actual reached the KPI's stretch, above green) in blue: of the Okabe & Ito colours the
+# one furthest from green in lightness as well as hue, so it never reads as green, with a star besides.
+STATUS_COLOR = {"stretch": BLUE, "green": GREEN, "amber": ORANGE, "red": VERMILLION, "none": GREY}
 # Plotly marker symbols: the shape tells the status where the colour cannot.
-STATUS_SYMBOL = {"green": "circle", "amber": "diamond", "red": "x", "none": "circle-open"}
+STATUS_SYMBOL = {"stretch": "star", "green": "circle", "amber": "diamond", "red": "x", "none": "circle-open"}
 # One character for text (tables, heatmap cells).
-STATUS_MARK = {"green": "✓", "amber": "!", "red": "✗", "none": "–"}
+STATUS_MARK = {"stretch": "★", "green": "✓", "amber": "!", "red": "✗", "none": "–"}
 
 LANGS = ("en", "nb")
 
 _LABELS = {
     "en": {
+        "stretch": "stretch reached",
         "green": "on target",
         "amber": "close",
         "red": "behind",
@@ -38,6 +41,7 @@ _LABELS = {
         "attainment": "Attainment (actual / target)",
         "attainment_short": "Attainment",
         "target": "Target",
+        "stretch_goal": "Stretch",
         "actual": "Actual",
         "score": "Score",
         "previous": "Previous month",
@@ -68,6 +72,7 @@ _LABELS = {
         "unit_days": "days",
     },
     "nb": {
+        "stretch": "strekkmål nådd",
         "green": "på mål",
         "amber": "nær",
         "red": "bak",
@@ -75,6 +80,7 @@ _LABELS = {
         "attainment": "Måloppnåelse (faktisk / mål)",
         "attainment_short": "Måloppnåelse",
         "target": "Mål",
+        "stretch_goal": "Strekkmål",
         "actual": "Faktisk",
         "score": "Poeng",
         "previous": "Forrige måned",

@@ -76,8 +76,9 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
     so no word is cut at the plot's edge however narrow the page; long KPI names take two lines.
 
     `kpis`: name, actual, target, attainment, status; optional unit (the hover writes actual and
-    target in it), amber_threshold, green_threshold (default 0.9 and 1.0). Rows in display order,
-    the first on top.
+    target in it), amber_threshold, green_threshold (default 0.9 and 1.0), stretch and direction
+    (where a KPI has a stretch, a blue tick marks the attainment that reaching it means: stretch /
+    target, or target / stretch where lower is better). Rows in display order, the first on top.
     """
     n = len(kpis)
     names = kpis["name"].astype(str).to_numpy(dtype=object)
@@ -142,6 +143,25 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
             marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": INK}},
         )
     )
+    stretch_at = _stretch_positions(kpis, target)
+    if not np.isnan(stretch_at).all():
+        has = ~np.isnan(stretch_at)
+        stretch = _floats(kpis["stretch"])
+        traces.append(
+            trace(
+                "scatter",
+                y=names[has],
+                x=np.clip(stretch_at[has], 0, BULLET_MAX),
+                mode="markers",
+                name=label("stretch_goal", lang),
+                text=[
+                    f"{label('stretch_goal', lang)}: {value_text(v, u, lang)}"
+                    for v, u in zip(stretch[has], np.array(units, dtype=object)[has], strict=True)
+                ],
+                hovertemplate="%{y}<br>%{text}<extra></extra>",
+                marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": BLUE}},
+            )
+        )
     traces.append(
         trace(
             "scatter",
@@ -188,6 +208,20 @@ def kpi_bullets(kpis: pd.DataFrame, *, lang: str = "en") -> Figure:
     )
 
 
+def _stretch_positions(kpis: pd.DataFrame, target: np.ndarray) -> np.ndarray:
+    """Where each KPI's stretch lies on the attainment axis: stretch / target (target / stretch where
+    lower is better); NaN without a stretch, a target, or where either is zero."""
+    if "stretch" not in kpis:
+        return np.full(len(kpis), np.nan)
+    stretch = _floats(kpis["stretch"])
+    lower = (kpis["direction"] == "lower").to_numpy() if "direction" in kpis else np.zeros(len(kpis), dtype=bool)
+    num, den = np.where(lower, target, stretch), np.where(lower, stretch, target)
+    valid = ~np.isnan(num) & ~np.isnan(den) & (num != 0) & (den != 0)
+    out = np.full(len(kpis), np.nan)
+    np.divide(num, den, out=out, where=valid)
+    return out
+
+
 def kpi_trend(
     points: pd.DataFrame,
     *,
@@ -199,8 +233,9 @@ def kpi_trend(
     """One KPI month by month: the actual (markers in the status colour and symbol) against the
     monthly target (dashed); the hover gives each month's value, attainment and status.
 
-    `points`: period ('YYYY-MM'), actual, target, status, optionally attainment; one row per month,
-    oldest first. `thresholds`: the KPI's (amber, green), for the attainment shown beside the status.
+    `points`: period ('YYYY-MM'), actual, target, status, optionally attainment and stretch (where a
+    month has one, the monthly stretch as a dotted blue line); one row per month, oldest first.
+    `thresholds`: the KPI's (amber, green), for the attainment shown beside the status.
     """
     x = _month_dates(points["period"])
     statuses = _statuses(points["status"])
@@ -239,12 +274,30 @@ def kpi_trend(
         text=[f"{value_text(v, unit, lang)} ({b})" for v, b in zip(actual_y, beside, strict=True)],
         hovertemplate=f"%{{x|%Y-%m}}: %{{text}}<extra>{label('actual', lang)}</extra>",
     )
+    traces = [target, actual]
+    stretch_y = _floats(points["stretch"]) if "stretch" in points else np.full(len(points), np.nan)
+    if not np.isnan(stretch_y).all():
+        traces.insert(
+            1,
+            trace(
+                "scatter",
+                x=x,
+                y=stretch_y,
+                mode="lines+markers",  # a month alone with a stretch still shows
+                name=label("stretch_goal", lang),
+                line={"color": BLUE, "dash": "dot", "width": 2},
+                marker={"symbol": "line-ew", "size": 12, "line": {"width": 2, "color": BLUE}},
+                connectgaps=False,
+                text=[value_text(v, unit, lang) for v in stretch_y],
+                hovertemplate=f"%{{x|%Y-%m}}: %{{text}}<extra>{label('stretch_goal', lang)}</extra>",
+            ),
+        )
     # the title names the KPI and its unit; ticks as the tables write the unit (nb "30,0 %", "1 000")
     yaxis = {"rangemode": "tozero", "automargin": True} | value_axis(
-        name, unit, np.concatenate([actual_y, target_y]), lang
+        name, unit, np.concatenate([actual_y, target_y, stretch_y]), lang
     )
     return figure(
-        [target, actual],
+        traces,
         title={"text": name, "x": 0, "y": 0.99, "yanchor": "top", "font": {"size": 14}},
         height=340,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},

@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access import EVERYTHING, Scope, scope_for
+from app.analytics.scorecard import ON_TARGET
 from app.demo.world import add_months
 from app.models import District, Leader, LeaderUnit, Region, Seller, SellerDistrict, Target, User
 from app.models.steering import CoachingAction, Comment
@@ -405,11 +406,12 @@ def _follow_up(demo: _Demo, level: str, code: str, kpi: str, baseline: str) -> t
 
 
 def _worked(demo: _Demo, level: str, code: str, kpi: str, baseline: str) -> bool:
-    """Red at the baseline; every month since better, the last one green."""
+    """Red at the baseline; every month since better, the last one green (or beyond: its stretch reached)."""
     at, since = _follow_up(demo, level, code, kpi, baseline)
     if demo.figure(level, code, kpi, baseline)["status"] != "red" or at is None or not since:
         return False
-    return all(f["attainment"] is not None and f["attainment"] > at for f in since) and since[-1]["status"] == "green"
+    better = all(f["attainment"] is not None and f["attainment"] > at for f in since)
+    return better and since[-1]["status"] in ON_TARGET
 
 
 def _did_not_work(demo: _Demo, level: str, code: str, kpi: str, baseline: str) -> bool:

@@ -63,12 +63,18 @@ CHART_MAX = 1.5  # attainment beyond 150 % is drawn at the edge (the label still
 
 # Okabe & Ito, as the pages' charts (app.charts.palette), and light tints of them behind a status word.
 _BAR = {
+    "stretch": colors.HexColor("#0072B2"),
     "green": colors.HexColor("#009E73"),
     "amber": colors.HexColor("#E69F00"),
     "red": colors.HexColor("#D55E00"),
     "none": colors.HexColor("#999999"),
 }
-_TINT = {"green": colors.HexColor("#d5efe6"), "amber": colors.HexColor("#fbecc8"), "red": colors.HexColor("#f7dccb")}
+_TINT = {
+    "stretch": colors.HexColor("#d3e5f2"),
+    "green": colors.HexColor("#d5efe6"),
+    "amber": colors.HexColor("#fbecc8"),
+    "red": colors.HexColor("#f7dccb"),
+}
 _INK = colors.HexColor("#1d2433")
 _RULE = colors.HexColor("#b8bec9")
 _GROUP = colors.HexColor("#e8ebf0")
@@ -236,28 +242,30 @@ def _scorecard(pack: Mapping[str, Any], lang: str) -> Flowable:
             score = r["perspective_score"]
             text = f"{r['perspective']} · {attainment_text(score, lang)} ({word(STATUS, score_status(score), lang)})"
             group = [("SPAN", (0, 0), (-1, 0)), ("BACKGROUND", (0, 0), (-1, 0), _GROUP)]
-            rows.append(_Row([[_text(text, "group"), "", "", "", "", "", ""]], group))
+            rows.append(_Row([[_text(text, "group"), "", "", "", "", "", "", ""]], group))
         thresholds = r["thresholds"]
         cells = [
             _cell(r["kpi"]),
             _cell(value_text(r["actual"], r["unit"], lang)),
             _cell(value_text(r["target"], r["unit"], lang)),
+            _cell(value_text(r["stretch"], r["unit"], lang)),  # '–' without a stretch
             _cell(attainment_text(r["attainment"], lang, thresholds)),
             _cell(r["status"]),
             _cell(value_text(r["previous_actual"], r["unit"], lang)),
             _cell(attainment_text(r["previous_attainment"], lang, thresholds)),
         ]
-        rows.append(_Row([cells], _tint(r["status_key"], 4)))
+        rows.append(_Row([cells], _tint(r["status_key"], 5)))
     header = [
         (label("kpi", lang), False),
         (label("actual", lang), True),
         (label("target", lang), True),
+        (label("stretch", lang), True),
         (label("attainment", lang), True),
         (label("status", lang), False),
         (label("previous_actual", lang), True),
         (label("previous_attainment", lang), True),
     ]
-    return _grid(header, rows, [0.28, 0.13, 0.13, 0.1, 0.1, 0.14, 0.12])
+    return _grid(header, rows, [0.23, 0.12, 0.12, 0.12, 0.09, 0.11, 0.12, 0.09])
 
 
 def attainment_chart(pack: Mapping[str, Any], lang: str) -> Drawing | None:

@@ -43,6 +43,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "code": "Code",
         "actual": "Actual",
         "target": "Target",
+        "stretch": "Stretch",
+        "stretch_attainment": "Stretch attainment",
         "attainment": "Attainment",
         "status": "Status",
         "previous_actual": "Previous actual",
@@ -100,6 +102,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "code": "Kode",
         "actual": "Faktisk",
         "target": "Mål",
+        "stretch": "Strekkmål",
+        "stretch_attainment": "Oppnåelse av strekkmål",
         "attainment": "Måloppnåelse",
         "status": "Status",
         "previous_actual": "Forrige faktisk",
@@ -137,8 +141,8 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 STATUS = {
-    "en": {"green": "on target", "amber": "close", "red": "behind", "none": "no target"},
-    "nb": {"green": "på mål", "amber": "nær", "red": "bak", "none": "uten mål"},
+    "en": {"stretch": "stretch reached", "green": "on target", "amber": "close", "red": "behind", "none": "no target"},
+    "nb": {"stretch": "strekkmål nådd", "green": "på mål", "amber": "nær", "red": "bak", "none": "uten mål"},
 }
 LEVELS = {
     "en": {"company": "Company", "region": "Region", "district": "District", "seller": "Seller", "account": "Account"},
@@ -343,7 +347,8 @@ def _kpi_thresholds(pack: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
 
 def scorecard_table(pack: Mapping[str, Any], lang: str) -> Table:
     """The unit's KPIs perspective by perspective (each row says its perspective and that perspective's
-    score): actual, target, attainment, status in words, and the previous range's actual and attainment."""
+    score): actual, target, stretch, attainment, status in words, and the previous range's actual and
+    attainment (the stretch attainment too, which the scorecard page's KPI download shows)."""
     rows = []
     for p in pack["scorecard"]["perspectives"]:
         for k in p["kpis"]:
@@ -358,7 +363,9 @@ def scorecard_table(pack: Mapping[str, Any], lang: str) -> Table:
                     "unit": k["unit"],
                     "actual": _finite(k.get("actual")),
                     "target": _finite(k.get("target")),
+                    "stretch": _finite(k.get("stretch")),
                     "attainment": _finite(k.get("attainment")),
+                    "stretch_attainment": _finite(k.get("stretch_attainment")),
                     "status": word(STATUS, k.get("status"), lang),
                     "status_key": k.get("status"),
                     "previous_actual": _finite(previous.get("actual")),
@@ -378,6 +385,7 @@ def scorecard_table(pack: Mapping[str, Any], lang: str) -> Table:
         Column("target", label("target", lang), "value"),
         Column("attainment", label("attainment", lang), "percent"),
         Column("status", label("status", lang)),
+        Column("stretch", label("stretch", lang), "value"),
         Column("previous_actual", label("previous_actual", lang), "value"),
         Column("previous_attainment", label("previous_attainment", lang), "percent"),
         Column("perspective_score", label("perspective_score", lang), "percent"),

@@ -43,8 +43,9 @@ def _kpis(card: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def kpis_table(card: Mapping[str, Any], lang: str) -> Table:
     """The unit's KPIs, perspective by perspective: perspective, KPI, code, unit of measure, actual,
-    target, attainment, score, status in words, the previous range's actual, attainment and status, and
-    the number of comments on the KPI for the period."""
+    target, attainment, score, status in words, stretch and stretch attainment (empty without a
+    stretch), the previous range's actual, attainment and status, and the number of comments on the
+    KPI for the period."""
     rows = scorecard_table({"scorecard": card}, lang).rows
     rows = [{**r, "unit_word": word(UNITS, r["unit"], lang)} for r in rows]
     columns = [
@@ -57,6 +58,8 @@ def kpis_table(card: Mapping[str, Any], lang: str) -> Table:
         Column("attainment", label("attainment", lang), "percent"),
         Column("score", label("kpi_score", lang), "percent"),
         Column("status", label("status", lang)),
+        Column("stretch", label("stretch", lang), "value"),
+        Column("stretch_attainment", label("stretch_attainment", lang), "percent"),
         Column("previous_actual", label("previous_actual", lang), "value"),
         Column("previous_attainment", label("previous_attainment", lang), "percent"),
         Column("previous_status", label("previous_status", lang)),

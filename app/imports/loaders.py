@@ -275,9 +275,15 @@ def _phased(
 def _plan_rows(session: Session, f: pd.DataFrame, model, kpi_values: bool) -> list[tuple]:  # noqa: ANN001
     errors: list[RowError] = []
     kpis = {
-        code: (rollup, manual, active)
-        for code, rollup, manual, active in session.execute(
-            select(KpiDefinition.code, KpiDefinition.time_rollup, KpiDefinition.manual, KpiDefinition.active)
+        code: (rollup, manual, active, direction)
+        for code, rollup, manual, active, direction in session.execute(
+            select(
+                KpiDefinition.code,
+                KpiDefinition.time_rollup,
+                KpiDefinition.manual,
+                KpiDefinition.active,
+                KpiDefinition.direction,
+            )
         )
     }
     unit_maps = {"seller": Seller, "district": District, "region": Region, "account": Account}
@@ -297,6 +303,9 @@ def _plan_rows(session: Session, f: pd.DataFrame, model, kpi_values: bool) -> li
                     int(row), "kpi", kpi, f"{kpi} is computed from sales and activities; kpi_values holds manual KPIs"
                 )
             )
+    stretched = "stretch" in f.columns  # a targets file (kpi_values have no stretch)
+    if stretched:
+        _check_stretch(f, {code: k[3] for code, k in kpis.items()}, errors)
     # The rows whose KPI and period are known are checked on for overlaps, so one answer lists every
     # problem (a cell that failed to parse is reported already).
     usable = np.asarray(f["period"].notna() & f["kpi"].isin(list(kpis)), dtype=bool)
@@ -310,34 +319,94 @@ def _plan_rows(session: Session, f: pd.DataFrame, model, kpi_values: bool) -> li
     # 'last' KPIs: a level, not a flow, so every month carries the yearly value.
     phased = _phased(f["value"], pos, idx, f["period"], weights, unit=100)
     value = pd.Series(np.where(summed, phased.astype(object), sub["value"].astype(object)))
-    stored = pd.DataFrame(
-        {
-            "level": sub["level"],
-            "unit_code": sub["code"].fillna("").astype("str"),
-            "kpi_code": sub["kpi"],
-            "month": month,
-            "value": pd.array(value, dtype="Int64"),
-            "source_period": sub["period"],
-            "_src": sub["row"].to_numpy(),
-        }
-    )
+    columns = {
+        "level": sub["level"],
+        "unit_code": sub["code"].fillna("").astype("str"),
+        "kpi_code": sub["kpi"],
+        "month": month,
+        "value": pd.array(value, dtype="Int64"),
+        "source_period": sub["period"],
+    }
+    kinds = {
+        "level": "str",
+        "unit_code": "str",
+        "kpi_code": "str",
+        "month": "date",
+        "value": "dec4",
+        "source_period": "str",
+    }
+    if stretched:
+        columns["stretch"] = _phased_stretch(f, pos, idx, weights, pd.array(value, dtype="Int64"), summed)
+        kinds["stretch"] = "dec4"
+    stored = pd.DataFrame({**columns, "_src": sub["row"].to_numpy()})
     check_overlaps(
         stored, ["level", "unit_code", "kpi_code", "month"], dict(zip(f["row"], f["period"], strict=True)), errors
     )
     raise_if(errors)
-    plan = _tp(
-        model,
-        ("level", "unit_code", "kpi_code", "month"),
-        {
-            "level": "str",
-            "unit_code": "str",
-            "kpi_code": "str",
-            "month": "date",
-            "value": "dec4",
-            "source_period": "str",
-        },
-    )
+    plan = _tp(model, ("level", "unit_code", "kpi_code", "month"), kinds)
     return [(plan, stored)]
+
+
+def _decimal_text(units: int, scale: int = 4) -> str:
+    """An integer of 10**-scale as the plain decimal a user wrote: 13000000 -> '1300'; 3500 -> '0.35'."""
+    text = format(Decimal(units).scaleb(-scale), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _check_stretch(f: pd.DataFrame, directions: dict[str, str], errors: list[RowError]) -> None:
+    """A stretch is a goal beyond the target: at least the value where the KPI is better higher, at
+    most where it is better lower (equal is allowed). Checked on each row as the file gives it (a
+    yearly row by its yearly figures); rows whose value, stretch or KPI is missing or unknown pass
+    (reported already, or nothing to compare)."""
+    value = pd.array(f["value"], dtype="Int64")
+    stretch = pd.array(f["stretch"], dtype="Int64")
+    both = ~np.asarray(value.isna(), dtype=bool) & ~np.asarray(stretch.isna(), dtype=bool)
+    for i in np.flatnonzero(both):
+        kpi = f["kpi"].iat[i]
+        direction = directions.get(kpi) if isinstance(kpi, str) else None
+        v, st = int(value[i]), int(stretch[i])
+        if direction == "higher" and st < v:
+            side, rule = "below", "at least"
+        elif direction == "lower" and st > v:
+            side, rule = "above", "at most"
+        else:
+            continue
+        errors.append(
+            RowError(
+                int(f["row"].iat[i]),
+                "stretch",
+                _decimal_text(st),
+                f"the stretch {_decimal_text(st)} is {side} the target value {_decimal_text(v)}: {kpi} is better "
+                f"{direction}, so its stretch must be {rule} its target",
+                group=f"a stretch {side} the target (the KPI is better {direction})",
+            )
+        )
+
+
+def _phased_stretch(
+    f: pd.DataFrame,
+    pos: np.ndarray,
+    idx: np.ndarray,
+    weights: list[Decimal],
+    value: pd.arrays.IntegerArray,
+    summed: np.ndarray,
+) -> pd.arrays.IntegerArray:
+    """Each stored month's stretch (NA where the row has none). A 'last' KPI's month carries the row's
+    stretch, as its value does; a yearly row of a KPI that adds up over time is phased by the same
+    seasonality as its value: each month's stretch is the month's target plus its share of the
+    stretch's excess over the yearly target (`_phased`: largest remainder, to the cent), so every
+    month's stretch is on the stretch's side of its target and the twelve add up to the yearly
+    stretch exactly."""
+    stretch = pd.array(f["stretch"], dtype="Int64")
+    excess = _phased(pd.Series(stretch - pd.array(f["value"], dtype="Int64")), pos, idx, f["period"], weights, unit=100)
+    excess_units = np.asarray(excess.array.fillna(0), dtype="int64")
+    month_value = np.asarray(value.fillna(0), dtype="int64")
+    row_stretch = stretch.take(pos)
+    as_phased = pd.array(month_value + excess_units, dtype="Int64")
+    out = pd.array(np.where(summed, as_phased.fillna(0), row_stretch.fillna(0)).astype("int64"), dtype="Int64")
+    missing = np.asarray(row_stretch.isna(), dtype=bool) | (summed & np.asarray(excess.isna(), dtype=bool))
+    out[missing] = pd.NA
+    return out
 
 
 def _load_targets(session: Session, f: pd.DataFrame, refs: Refs) -> list[tuple]:

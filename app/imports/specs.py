@@ -206,7 +206,11 @@ DATASETS: dict[str, DatasetSpec] = {
             sheet_names=_sheets("activities", "activity"),
         ),
         DatasetSpec(
-            "targets", _plan_columns(), key=("level", "code", "kpi", "period"), sheet_names=_sheets("targets", "target")
+            "targets",
+            # stretch: the stretch goal beside the target (PRODUCT.md §5); empty = none
+            (*_plan_columns(), Column("stretch", "number", required=False, scale=4, digits=18)),
+            key=("level", "code", "kpi", "period"),
+            sheet_names=_sheets("targets", "target"),
         ),
         DatasetSpec(
             "kpi_values",

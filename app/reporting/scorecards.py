@@ -1,6 +1,10 @@
 """Scoring units: actuals from the monthly aggregates as SQL sums (app.reporting.facts), targets summed
 in SQL (app.reporting.unit_targets), scored with app.analytics.scorecard.
 
+Each KPI row carries its stretch and stretch attainment beside its target and attainment (null
+without a stretch; the range's stretch as app.analytics.targets defines it, the status `stretch` as
+app.analytics.scorecard does).
+
 `card_scores`, `overview_scores` and `trend_scores` are one unit's scores as a card, its children
 overview and its trend need them, cached per (unit, period, range) under the data version
 (app.reporting.cache) once the caller's access to the unit was checked; `score_all` scores every
@@ -20,7 +24,7 @@ from app.analytics.actuals import actuals_from_sums
 from app.analytics.freshness import mask_unloaded, not_loaded
 from app.analytics.periods import month_span, range_months, shift_month
 from app.analytics.scorecard import score_units
-from app.analytics.targets import resolve_targets
+from app.analytics.targets import resolve_plans
 from app.reporting import cache as figure_cache
 from app.reporting.dates import data_dates
 from app.reporting.facts import ALL, activity_sums, sales_sums
@@ -65,7 +69,7 @@ def _score_rows(
     order), in one scoring pass; the result's entities are the rows' positions."""
     positions = pd.RangeIndex(len(rows))
     actual = actual.set_axis(positions)
-    manual_parts, target_parts = [], []
+    manual_parts, target_parts, stretch_parts = [], [], []
     codes = list(registry.kpis["code"])
     periods = list(dict.fromkeys(p for _, p in rows))
     plans = {}
@@ -89,10 +93,11 @@ def _score_rows(
             if monthly is not None
             else summed_targets(session, registry, months, needed)
         )
-        targets = resolve_targets(
+        targets, stretches = resolve_plans(
             own, units=[u.key for u in units], children=children, additive=registry.additive, kpis=codes
         )
         target_parts.append(targets.set_axis(at))
+        stretch_parts.append(stretches.set_axis(at))
     manual = pd.concat(manual_parts)
     actual = actual.join(manual) if not manual.empty else actual
     # a range ending after the latest sale (or activity) loaded: those KPIs unscored (app.analytics.freshness)
@@ -105,7 +110,12 @@ def _score_rows(
         activities_through=dates.activities_month,
     )
     kpis, persp, overall = score_units(
-        scoring, pd.concat(target_parts), kpis=registry.kpis, perspectives=registry.perspectives, cap=registry.score_cap
+        scoring,
+        pd.concat(target_parts),
+        kpis=registry.kpis,
+        perspectives=registry.perspectives,
+        cap=registry.score_cap,
+        stretches=pd.concat(stretch_parts),
     )
     latest = max(periods)
     if not_loaded(latest, dates.sales_month) or not_loaded(latest, dates.activities_month):
@@ -299,9 +309,9 @@ def _overview_scores(session: Session, unit: Unit, period: str, range_: str) -> 
 class TrendScores:
     """One unit's KPIs scored month by month (each month on its own), as its trend shows them: `kpis`,
     each month's scored KPIs in the scoring's order, oldest month first (period, code; actual, target,
-    attainment as float64, NaN for none; status), and `overall`, each month's overall score (float64,
-    NaN for none) indexed by the months, oldest first (a month with no KPIs too). A tenth of the
-    memory of the scored rows: the precomputer keeps one for every unit."""
+    attainment, stretch, stretch_attainment as float64, NaN for none; status), and `overall`, each
+    month's overall score (float64, NaN for none) indexed by the months, oldest first (a month with no
+    KPIs too). A tenth of the memory of the scored rows: the precomputer keeps one for every unit."""
 
     unit: Unit
     kpis: pd.DataFrame
@@ -312,8 +322,14 @@ def trend_of(unit: Unit, months: list[tuple[str, One]]) -> TrendScores:
     """`unit`'s TrendScores from each month's scores, (month, scores), oldest first. Columns of Python
     objects (pandas' own string columns take as long again to build and to read); the codes and
     statuses interned, so every unit's trend shares them (half the memory)."""
-    rows = [(month, r.code, r.actual, r.target, r.attainment, r.status) for month, one in months for r in one.kpis]
-    period, code, actual, target, attainment, status = zip(*rows, strict=True) if rows else ((),) * 6
+    rows = [
+        (month, r.code, r.actual, r.target, r.attainment, r.status, r.stretch, r.stretch_attainment)
+        for month, one in months
+        for r in one.kpis
+    ]
+    period, code, actual, target, attainment, status, stretch, stretch_att = (
+        zip(*rows, strict=True) if rows else ((),) * 8
+    )
     kpis = pd.DataFrame(
         {
             "period": pd.Series(period, dtype=object),
@@ -322,6 +338,8 @@ def trend_of(unit: Unit, months: list[tuple[str, One]]) -> TrendScores:
             "target": np.array(target, dtype="float64"),
             "attainment": np.array(attainment, dtype="float64"),
             "status": pd.Series([sys.intern(s) for s in status], dtype=object),
+            "stretch": np.array(stretch, dtype="float64"),
+            "stretch_attainment": np.array(stretch_att, dtype="float64"),
         }
     )
     index = pd.Index([month for month, _ in months], dtype=object)

@@ -3,7 +3,25 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-Status = Literal["green", "amber", "red", "none"]
+# `stretch`: green, and the actual reaches the KPI's stretch (shown above green; the score is unchanged).
+Status = Literal["stretch", "green", "amber", "red", "none"]
+
+Stretch = Annotated[
+    float | None,
+    Field(
+        description="the stretch goal beside the target (a targets row's optional `stretch`), over the range as "
+        "the target is: a KPI that adds up over time sums each month's stretch, or its target where the month "
+        "has none; null when no month of the range (and, for a unit taking its target from its children, no "
+        "child) has a stretch"
+    ),
+]
+StretchAttainment = Annotated[
+    float | None,
+    Field(
+        description="attainment against the stretch (actual / stretch; stretch / actual where lower is better); "
+        "status `stretch` from 1 on; null without a stretch or an actual"
+    ),
+]
 
 
 # What is loaded for the answer's period (app.analytics.freshness).
@@ -33,6 +51,8 @@ class KpiPrevious(BaseModel):
     target: float | None
     attainment: float | None
     status: Status
+    stretch: Stretch
+    stretch_attainment: StretchAttainment
 
 
 class KpiComment(BaseModel):
@@ -55,6 +75,8 @@ class KpiRead(BaseModel):
     attainment: float | None
     score: float | None
     status: Status
+    stretch: Stretch
+    stretch_attainment: StretchAttainment
     previous: KpiPrevious = Field(description="the same KPI for the range ending one month earlier")
     comments: list[KpiComment] = Field(
         default_factory=list,
@@ -93,6 +115,8 @@ class ChildKpi(BaseModel):
     target: float | None
     attainment: float | None
     status: Status
+    stretch: Stretch
+    stretch_attainment: StretchAttainment
 
 
 class ChildRead(BaseModel):

@@ -65,12 +65,15 @@ def _num(value: float | None) -> float | None:
 
 
 def _brief(row) -> dict:  # noqa: ANN001
-    """A scored KPI row as the overview and the trend show it."""
+    """A scored KPI row as the overview and the trend show it (the stretch and its attainment null
+    without a stretch)."""
     return {
         "actual": _num(row.actual),
         "target": _num(row.target),
         "attainment": _num(row.attainment),
         "status": row.status,
+        "stretch": _num(row.stretch),
+        "stretch_attainment": _num(row.stretch_attainment),
     }
 
 
@@ -144,7 +147,14 @@ def unseen_months(scope: Scope, unit: Unit, months: list[str]) -> frozenset[str]
     return frozenset(m for m in months if not scope.sees_seller(unit.id, m))
 
 
-_BLANK = {"actual": None, "target": None, "attainment": None, "status": "none"}
+_BLANK = {
+    "actual": None,
+    "target": None,
+    "attainment": None,
+    "status": "none",
+    "stretch": None,
+    "stretch_attainment": None,
+}
 
 
 def _redact(kind: str, packed: bytes, hidden: frozenset[str]) -> bytes:
@@ -387,14 +397,16 @@ def _named(row, lang: str) -> str:  # noqa: ANN001
 
 def kpi_rows(session: Session, unit: Unit, period: str, range_: str, lang: str) -> pd.DataFrame:
     """The KPIs of `unit`'s card for the range ending at `period`, in the card's order (perspective by
-    perspective): code, name (in `lang`), unit, actual, target, attainment, status, amber_threshold,
-    green_threshold. Only the period itself (the caller may see the unit for it) is shown."""
+    perspective): code, name (in `lang`), unit, direction, actual, target, attainment, status, stretch,
+    stretch_attainment, amber_threshold, green_threshold. Only the period itself (the caller may see
+    the unit for it) is shown."""
     now = card_scores(session, unit, period, range_).now
     rows = [
         {
             "code": k.code,
             "name": _named(k, lang),
             "unit": k.unit,
+            "direction": k.direction,
             **_brief(k),
             "amber_threshold": float(k.amber_threshold),
             "green_threshold": float(k.green_threshold),
@@ -403,7 +415,20 @@ def kpi_rows(session: Session, unit: Unit, period: str, range_: str, lang: str) 
         for k in now.kpis
         if k.perspective == p.key
     ]
-    columns = ["code", "name", "unit", "actual", "target", "attainment", "status", "amber_threshold", "green_threshold"]
+    columns = [
+        "code",
+        "name",
+        "unit",
+        "direction",
+        "actual",
+        "target",
+        "attainment",
+        "status",
+        "stretch",
+        "stretch_attainment",
+        "amber_threshold",
+        "green_threshold",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -427,8 +452,8 @@ def trend_points(
     session: Session, unit: Unit, period: str, months: int, kpi: str, hidden: frozenset[str]
 ) -> pd.DataFrame:
     """One KPI of `unit` month by month for the `months` months through `period`, oldest first: period,
-    actual, target, attainment, status; a month in `hidden` (those the caller may not see) blanked,
-    as `_redact` blanks the trend."""
+    actual, target, attainment, status, stretch, stretch_attainment; a month in `hidden` (those the
+    caller may not see) blanked, as `_redact` blanks the trend."""
     scores = trend_scores(session, unit, period, months)
     rows: dict = {}  # each month's first row of the KPI
     for r in scores.kpis.itertuples(index=False):
@@ -441,7 +466,8 @@ def trend_points(
             points.append({"period": month, **_BLANK})
         else:
             points.append({"period": month, **(_brief(row) if row is not None else {})})
-    return pd.DataFrame(points, columns=["period", "actual", "target", "attainment", "status"])
+    columns = ["period", "actual", "target", "attainment", "status", "stretch", "stretch_attainment"]
+    return pd.DataFrame(points, columns=columns)
 
 
 def team_frames(session: Session, unit: Unit, period: str, range_: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -11,7 +11,7 @@ import {
 
 export const AREAS = ["goals", "culture", "sales_meetings", "goal_conversations", "management", "sales_process", "recruiting"];
 export const ARENAS = ["appraisal", "training", "practice", "problem_solving", "goals", "plan"];
-const MARK = { green: "✓", amber: "!", red: "✗", none: "–" };
+const MARK = { stretch: "★", green: "✓", amber: "!", red: "✗", none: "–" };
 const ATTENTION_SHOWN = 8;  // the attention items shown before "Show all"
 
 let ids = 0;
@@ -130,12 +130,14 @@ function kpiComments({ level, code, period, kpi, comments, me, colspan }) {
   return { button, row };
 }
 
-// A unit's KPI table, grouped by perspective: KPI, status, attainment, actual, target, the previous
+// A unit's KPI table, grouped by perspective: KPI, status, attainment, actual, target, the stretch (a
+// column only when some KPI has one: the figure and how much of it the actual reached), the previous
 // month's attainment and status, and each KPI's comments (the scorecard answer's `comments`).
 // `collapsible`: each perspective's rows open and close (see perspectiveTiles); `open` the keys shown.
 // `kpiHref(kpi)`: the KPI's name is a link (the seller page's trend), else plain text.
 export function kpiTable(card, { level, code, me, kpiHref, collapsible = false, open = new Set(), focusKpi } = {}) {
-  const columns = [t("kpi"), t("status"), t("attainment"), t("actual"), t("target"),
+  const stretched = card.perspectives.some((p) => p.kpis.some((k) => typeof k.stretch === "number"));
+  const columns = [t("kpi"), t("status"), t("attainment"), t("actual"), t("target"), ...(stretched ? [t("stretch")] : []),
     t("kpi.previous", { month: fmt.month(card.previous_period) }), t("comment.column")];
   const groups = new Map();
   const bodies = card.perspectives.map((p) => {
@@ -151,6 +153,7 @@ export function kpiTable(card, { level, code, me, kpiHref, collapsible = false, 
         h("td", { class: "num" }, fmt.attainment(k.attainment, k)),
         h("td", { class: "num" }, fmt.kpi(k.actual, k.unit)),
         h("td", { class: "num" }, fmt.kpi(k.target, k.unit)),
+        stretched ? stretchCell(k) : null,
         // the previous month's status as a mark and a word, not a second badge (a row has one status)
         h("td", { class: "num prev" }, fmt.attainment(prev.attainment, k), " ",
           h("span", { class: `prev-status prev-${was}` }, `${MARK[was]} ${t(`status.${was}`)}`)),
@@ -168,6 +171,16 @@ export function kpiTable(card, { level, code, me, kpiHref, collapsible = false, 
   });
   const el = table(columns, bodies.flat(), { label: t("kpis"), className: "kpi-table" });
   return { el, groups };
+}
+
+// A KPI's stretch: the figure, and under it the share of it the actual reached (on the side of 100 % it
+// is on: 99.96 % is never "100 %"); "–" without a stretch.
+function stretchCell(k) {
+  if (typeof k.stretch !== "number") return h("td", { class: "num stretch" }, "–");
+  return h("td", { class: "num stretch" }, fmt.kpi(k.stretch, k.unit),
+    typeof k.stretch_attainment === "number"
+      ? h("div", { class: "muted stretch-share" }, t("stretch.attainment", { value: fmt.statusPct(k.stretch_attainment, [1.0]) }))
+      : null);
 }
 
 // The download of one table the page shows as CSV (GET /scorecards/{level}/{code}/export?table=kpis|ranking|
