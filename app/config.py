@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         description="Comma-separated origins (https://host[:port]) that may call "
         "the API from a browser; empty: no CORS headers at all.",
     )
+    wall_refresh_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="How often a wallboard (/wall) asks for its figures again: a revoked display token "
+        "blanks the wall within this many seconds.",
+    )
     # The mail server `scorecard send-reports` sends the report subscriptions through (docs/close.md).
     smtp_host: str | None = Field(
         default=None, description="The SMTP server reports are sent through; send-reports refuses to run without it."

@@ -284,6 +284,7 @@ class Frontend:
     version: str
     plotly: Asset
     index: Asset
+    wall: Asset | None = None  # the wallboard's page (/wall), a separate entry from the app's
 
     @property
     def plotly_url(self) -> str:
@@ -308,8 +309,11 @@ class Frontend:
         return None
 
 
-def _write_index(template: Asset, files: Mapping[str, Asset], version: str, plotly_url: str) -> Asset:
-    """index.html naming the versioned URLs, with a modulepreload link for each module of the entry's graph."""
+def _write_index(
+    template: Asset, files: Mapping[str, Asset], version: str, plotly_url: str, name: str = "index.html"
+) -> Asset:
+    """A page (index.html, wall.html) naming the versioned URLs, with a modulepreload link for each module
+    of its entry's graph."""
     text = template.body.decode("utf-8")
     entry = _ENTRY.search(text)
     preload = ""
@@ -323,7 +327,7 @@ def _write_index(template: Asset, files: Mapping[str, Asset], version: str, plot
     if preload:
         at = text.index('<script type="module"')
         text = text[:at] + preload + text[at:]
-    return Asset.of(text.encode("utf-8"), "index.html")
+    return Asset.of(text.encode("utf-8"), name)
 
 
 _FRONTENDS: dict[tuple[object, ...], Frontend] = {}
@@ -354,8 +358,12 @@ def load_frontend(directory: Path, plotly_fallback: Path) -> Frontend:
             digest.update(f"{name}\0{asset.digest}\n".encode())
         version = digest.hexdigest()[:VERSION_LENGTH]
         plotly = files.get("vendor/plotly.min.js") or Asset.of(plotly_fallback.read_bytes(), "plotly.min.js")
-        index = _write_index(files["index.html"], files, version, f"/vendor/{plotly.version}/plotly.min.js")
-        frontend = Frontend(files=files, version=version, plotly=plotly, index=index)
+        plotly_url = f"/vendor/{plotly.version}/plotly.min.js"
+        index = _write_index(files["index.html"], files, version, plotly_url)
+        wall = (
+            _write_index(files["wall.html"], files, version, plotly_url, "wall.html") if "wall.html" in files else None
+        )
+        frontend = Frontend(files=files, version=version, plotly=plotly, index=index, wall=wall)
         _FRONTENDS.clear()  # only the latest is kept (tests make many apps from one folder)
         _FRONTENDS[key] = frontend
         return frontend
@@ -459,8 +467,9 @@ class _Compressor:
 
 
 def install_frontend(app: Starlette, directory: Path, plotly_fallback: Path) -> Frontend:
-    """The frontend at / and /static, plotly.js at /vendor, the icon at /favicon.ico (the compression
-    middleware is added by app.main, in its place among the others)."""
+    """The frontend at / and /static, the wallboard's page at /wall, plotly.js at /vendor, the icon at
+    /favicon.ico (the compression middleware is added by app.main, in its place among the others). The
+    wall reads its display token from the URL's fragment (/wall#<token>), which never reaches the server."""
     frontend = load_frontend(directory, plotly_fallback)
     app.mount("/vendor", AssetFiles(frontend.vendor), name="vendor")
     app.mount("/static", AssetFiles(frontend.static), name="static")
@@ -473,4 +482,11 @@ def install_frontend(app: Starlette, directory: Path, plotly_fallback: Path) -> 
 
     app.add_route("/", index, methods=["GET"], include_in_schema=False)
     app.add_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
+    if frontend.wall is not None:
+        wall_page = frontend.wall
+
+        async def wall(request: Request) -> Response:
+            return asset_response(wall_page, request.scope, NO_CACHE)
+
+        app.add_route("/wall", wall, methods=["GET"], include_in_schema=False)
     return frontend

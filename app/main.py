@@ -21,6 +21,7 @@ from app.close.router import router as close_router
 from app.config import get_settings, resource_dir
 from app.db import database_error_handler, get_sessionmaker, session_slots
 from app.delivery import CompressMiddleware, install_frontend
+from app.floor.router import router as floor_router
 from app.guard import MIB, SMALL_BODY_LIMIT, RequestGuard
 from app.health import router as health_router
 from app.imports.router import router as imports_router
@@ -128,6 +129,7 @@ def create_app(*, precompute: bool | None = None) -> FastAPI:
         status_router,
         steering_router,
         close_router,
+        floor_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -12,6 +12,7 @@ import * as tokensPage from "./pages/tokens.js";
 import * as adminPage from "./pages/admin.js";
 import * as accountPage from "./pages/account.js";
 import * as closePage from "./pages/close.js";
+import * as displaysPage from "./pages/displays.js";
 
 const ROUTES = [
   [/^\/login$/, loginPage],
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^\/budget$/, budgetPage],
   [/^\/close$/, closePage],  // the month-end close and reports by e-mail (finance, administrators, leaders)
   [/^\/tokens$/, tokensPage],
+  [/^\/displays$/, displaysPage],  // display tokens for the wallboard at /wall (leaders, administrators)
   [/^\/admin$/, adminPage],
   [/^\/account$/, accountPage],
 ];
@@ -60,6 +62,7 @@ function navLinks(user) {
     links.push(["#/budget", t("nav.budget"), "budget"]);
     links.push(["#/close", t("nav.close"), "close"]);
   }
+  if (["leader", "admin"].includes(user.role)) links.push(["#/displays", t("nav.displays"), "displays"]);
   links.push(["#/tokens", t("nav.tokens"), "tokens"]);
   if (user.role === "admin") links.push(["#/admin", t("nav.admin"), "admin"]);
   links.push(["#/account", t("nav.account"), "account"]);

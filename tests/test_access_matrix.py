@@ -90,6 +90,12 @@ BAD = ("none", "expired", "tampered", "revoked")
 # budgets:read), each caller's part of them. Subscriptions are finance's, leaders' and administrators', signed
 # in: `fin` (finance's variance report) and `ldist` (ldist's scorecard of D1) were made while building; another
 # owner's subscription is 404 but to an administrator.
+# The sales floor (PRODUCT.md §5): achievements are a scorecard read (tokens need scorecards:read), of the units the
+# caller may see (a unit asked for with `level`/`code`, in the query). Display tokens are made by leaders (for a
+# unit they lead or one below it; any other is 404, as an unknown one) and administrators, signed in; each revokes
+# their own (`ldist`: D1's by ldist, `admin`: the company's by admin, made while building), an administrator any.
+# GET /wall answers a display token only: every principal here is 401 (tests/test_displays.py tries a display
+# token on every route).
 #
 # endpoint                          target          admin fin ldist lreg seller f:sc f:bud f:both s:sc s:bud s:both none expired tampered revoked
 MATRIX = """
@@ -244,6 +250,19 @@ PATCH  /subscriptions/{subscription_id} unknown     404   404 404   404  403    
 DELETE /subscriptions/{subscription_id} fin         204   204 404   404  403    403  403   403    403  403   403    401  401     401      401
 DELETE /subscriptions/{subscription_id} ldist       204   404 204   404  403    403  403   403    403  403   403    401  401     401      401
 DELETE /subscriptions/{subscription_id} unknown     404   404 404   404  403    403  403   403    403  403   403    401  401     401      401
+GET    /achievements                -               200   200 200   200  200    200  403   200    200  403   200    401  401     401      401
+GET    /achievements                district:D1     200   200 200   200  404    200  403   200    404  403   404    401  401     401      401
+GET    /achievements                district:D3     200   200 404   404  404    200  403   200    404  403   404    401  401     401      401
+POST   /displays                    district:D1     201   403 201   201  403    403  403   403    403  403   403    401  401     401      401
+POST   /displays                    district:D3     201   403 404   404  403    403  403   403    403  403   403    401  401     401      401
+POST   /displays                    region:RN       201   403 404   201  403    403  403   403    403  403   403    401  401     401      401
+POST   /displays                    company         201   403 404   404  403    403  403   403    403  403   403    401  401     401      401
+POST   /displays                    district:ZZ     404   403 404   404  403    403  403   403    403  403   403    401  401     401      401
+GET    /displays                    -               200   403 200   200  403    403  403   403    403  403   403    401  401     401      401
+DELETE /displays/{display_id}       ldist           204   403 204   404  403    403  403   403    403  403   403    401  401     401      401
+DELETE /displays/{display_id}       admin           204   403 404   404  403    403  403   403    403  403   403    401  401     401      401
+DELETE /displays/{display_id}       unknown         404   403 404   404  403    403  403   403    403  403   403    401  401     401      401
+GET    /wall                        -               401   401 401   401  401    401  401   401    401  401   401    401  401     401      401
 """
 
 SCORECARD_VIEWS = (
@@ -480,6 +499,25 @@ def subscription_body(target: str) -> dict:
             "recipients": ["matrix@matrix.example.com"]}
 
 
+def display_body(target: str) -> dict:
+    """The body of POST /displays for the wall of the unit `level:code` (the company's code is '-')."""
+    level, _, code = target.partition(":")
+    return {"name": "Matrix TV", "level": level, "code": code or "-"}
+
+
+DISPLAYS = (("disp:ldist", "ldist", "district:D1"), ("disp:admin", "admin", "company"))  # key, maker, unit
+
+
+def _floor(client: TestClient, w: World) -> dict[str, int]:
+    """The display tokens the DELETE /displays/{display_id} rows revoke."""
+    items = {}
+    for key, maker, target in DISPLAYS:
+        res = client.post(f"{API}/displays", headers=w.headers[maker], json=display_body(target))
+        assert res.status_code == 201, f"{key}: {res.text}"
+        items[key] = res.json()["id"]
+    return items
+
+
 def _close(client: TestClient, w: World, setup: Session) -> dict[str, int]:
     """February locked, unlocked, restated and locked again; the subscriptions of SUBSCRIPTIONS."""
     admin = w.headers["admin"]
@@ -539,7 +577,7 @@ def world(engine) -> Iterator[World]:
             revoked = _token(client, w.headers["fin"], ["scorecards:read", "budgets:read"])
             assert client.delete(f"{API}/tokens/{revoked['id']}", headers=w.headers["fin"]).status_code == 204
             w.headers["revoked"] = _bearer(revoked["token"])
-            w.items = _steering(client, w) | _close(client, w, setup)
+            w.items = _steering(client, w) | _close(client, w, setup) | _floor(client, w)
             events = client.get(f"{API}/audit?limit=1", headers=w.headers["admin"])
             assert events.status_code == 200 and events.json()["items"], events.text
             w.audit_id = events.json()["items"][0]["id"]
@@ -577,8 +615,8 @@ TARGETS_CSV = "level,code,kpi,period,value\nseller,S1,revenue,2026-03,1234.5\n"
 STEERING_READS = ("/attention", "/comments", "/actions", "/goal-conversations", "/meetings/pack")
 STEERING_POSTS = ("/comments", "/actions", "/goal-conversations")
 ITEM_IDS = {"{comment_id}": "comment", "{action_id}": "action", "{conversation_id}": "gc",
-            "{subscription_id}": "sub", "{snapshot_id}": "snap"}
-ITEM_ID_IN_URL = re.compile(r"/(comments|actions|goal-conversations|subscriptions|snapshots)/(\d+)")
+            "{subscription_id}": "sub", "{snapshot_id}": "snap", "{display_id}": "disp"}
+ITEM_ID_IN_URL = re.compile(r"/(comments|actions|goal-conversations|subscriptions|snapshots|displays)/(\d+)")
 
 
 def request_for(case: Case, world: World) -> tuple[str, dict]:
@@ -648,6 +686,11 @@ def request_for(case: Case, world: World) -> tuple[str, dict]:
         path = path.replace("{period}", target)
     elif path == "/subscriptions" and case.method == "POST":
         kwargs["json"] = subscription_body(target)
+    elif path == "/achievements" and target != "-":
+        level, _, code = target.partition(":")
+        query = f"level={level}&code={code}"
+    elif path == "/displays" and case.method == "POST":
+        kwargs["json"] = display_body(target)
     elif path == "/snapshots/{snapshot_id}" and target == "csv":
         path = path.replace("{snapshot_id}", str(world.items["snap:first"]))
         query = "format=csv&table=variance"
@@ -688,6 +731,10 @@ def unknown_twin(case: Case, url: str, kwargs: dict) -> tuple[str, dict, str, st
         return url.replace(f"{key}={code}", f"{key}=ZZ"), kwargs, code, "ZZ"
     if case.method == "POST" and case.path in STEERING_POSTS:
         return url, {**kwargs, "json": {**kwargs["json"], key: "ZZ"}}, code, "ZZ"
+    if case.method == "GET" and case.path == "/achievements":
+        return url.replace(f"code={code}", "code=ZZ"), kwargs, code, "ZZ"
+    if case.method == "POST" and case.path == "/displays":
+        return url, {**kwargs, "json": {**kwargs["json"], "code": "ZZ"}}, code, "ZZ"
     if case.method == "POST" and case.path == "/subscriptions":
         body = kwargs["json"]
         return url, {**kwargs, "json": {**body, "params": {**body["params"], "code": "ZZ"}}}, code, "ZZ"
@@ -711,6 +758,7 @@ FINGERPRINT_SQL = (
     "SELECT period, locked_by, snapshot_id FROM period_locks ORDER BY period",
     "SELECT id, period, unlocked_by FROM snapshots ORDER BY id",
     "SELECT id, owner_user_id, params, schedule, recipients, active FROM report_subscriptions ORDER BY id",
+    "SELECT id, name, level, code, created_by_user_id, revoked_at FROM displays ORDER BY id",
 )
 
 
@@ -769,6 +817,9 @@ def check_content(case: Case, res, world: World) -> None:
         owners = {s["owner"] for s in body["items"]}
         assert owners == ({EMAILS["fin"], EMAILS["ldist"]} if user == "admin" else {EMAILS[user]} & owners)
         assert len(body["items"]) == {"admin": 2, "fin": 1, "ldist": 1}.get(user, 0)
+    elif case.path == "/displays":  # an administrator's: every one; a leader's their own
+        makers = {EMAILS[maker] for _, maker, _ in DISPLAYS}
+        assert {d["created_by"] for d in body["items"]} == (makers if user == "admin" else {EMAILS[user]} & makers)
     elif case.path in ("/budget/variance", "/budget/forecast") and case.target == "by=district":
         codes = {row["district_code"] for row in body["rows"]}
         assert codes == VISIBLE[user]["districts"], f"budget rows of {sorted(codes)}"

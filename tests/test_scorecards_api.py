@@ -261,7 +261,12 @@ def test_admin_changes_weights_thresholds_and_cap_and_the_scorecard_follows(clie
 
 def test_fiscal_year_start_changes_ytd(client, org, admin_headers):
     res = client.patch("/api/v1/settings/scorecard", json={"fiscal_year_start_month": 2}, headers=admin_headers)
-    assert res.json() == {"score_cap": 1.2, "fiscal_year_start_month": 2, "require_comment_on_red": False}
+    assert res.json() == {
+        "score_cap": 1.2,
+        "fiscal_year_start_month": 2,
+        "require_comment_on_red": False,
+        "wall_show_names": False,
+    }
     card = _get(client, admin_headers, "seller/S1").json()
     assert card["months"] == ["2026-02"]
     assert _kpis(card)["revenue"]["actual"] == 500.00

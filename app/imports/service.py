@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import record as record_audit
 from app.close.locks import locked_months, who_and_when
+from app.floor.achievements import record as record_achievements
 from app.imports.batches import CsvBatches, NotStreamable
 from app.imports.checks import Refs
 from app.imports.driver import tuned
@@ -433,6 +434,8 @@ def import_file(
             unchanged=loaded.unchanged,
             changed_rows=loaded.changed_rows,
         )
+        # the goals this import made someone reach (app.floor.achievements), in the same transaction
+        record_achievements(session)
     # Rows were written below the ORM; drop what the session remembers so reads see them.
     session.expire_all()
     report("done", 1, 1)

@@ -41,7 +41,8 @@ def create_kpi(body: ManualKpiCreate, admin: AdminUser, session: SessionDep) -> 
 
 @router.patch("/kpis/{code}", response_model=KpiRead, responses={404: {"description": "no such KPI"}})
 def update_kpi(code: str, body: KpiUpdate, admin: AdminUser, session: SessionDep) -> KpiDefinition:
-    """Change a KPI's names (English, bokmål), weight, thresholds or whether it is shown (administrators)."""
+    """Change a KPI's names (English, bokmål), weight, thresholds, whether it is shown or celebrated
+    (administrators)."""
     try:
         kpi = service.update_kpi(session, code=code, changes=body, actor=admin)
     except service.RegistryError as exc:

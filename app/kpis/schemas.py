@@ -14,6 +14,11 @@ Threshold = Annotated[float, Field(ge=0, le=10)]
 REQUIRE_COMMENT_HELP = (
     "a red KPI of a closed month asks for a comment: the needs-attention list marks those without one (`needs_comment`)"
 )
+WALL_SHOW_NAMES_HELP = "the wallboard (/wall) shows sellers' names; false (the default): only their ranking positions"
+CELEBRATED_HELP = (
+    "reaching the KPI's month target is an achievement on the sales floor (GET /achievements), recorded by the next "
+    "import; revenue always is (100 %, 120 % and the stretch of the month's and the year's target)"
+)
 NB_HELP = "the name in Norwegian bokmål; without one the English `name` is shown in both languages"
 
 
@@ -37,8 +42,14 @@ class KpiRead(BaseModel):
     time_rollup: TimeRollup
     manual: bool
     active: bool
+    celebrated: bool = Field(description=CELEBRATED_HELP)
 
     _name_nb = field_validator("name_nb", mode="before")(_nb_or_english)
+
+    @field_validator("celebrated", mode="before")
+    @classmethod
+    def _revenue_always(cls, value: object, info: ValidationInfo) -> object:
+        return True if info.data.get("code") == "revenue" else value
 
 
 class KpiUpdate(PatchModel):
@@ -50,6 +61,7 @@ class KpiUpdate(PatchModel):
     green_threshold: Threshold | None = None
     amber_threshold: Threshold | None = None
     active: bool | None = None
+    celebrated: bool | None = Field(default=None, description=CELEBRATED_HELP)
 
 
 class ManualKpiCreate(BaseModel):
@@ -102,6 +114,7 @@ class ScorecardSettings(BaseModel):
     score_cap: float = Field(ge=1, le=10, description="a KPI's score is min(attainment, cap)")
     fiscal_year_start_month: int = Field(ge=1, le=12)
     require_comment_on_red: bool = Field(default=False, description=REQUIRE_COMMENT_HELP)
+    wall_show_names: bool = Field(default=False, description=WALL_SHOW_NAMES_HELP)
 
 
 class ScorecardSettingsUpdate(PatchModel):
@@ -110,3 +123,4 @@ class ScorecardSettingsUpdate(PatchModel):
     score_cap: float | None = Field(default=None, ge=1, le=10)
     fiscal_year_start_month: FiscalMonth | None = None
     require_comment_on_red: bool | None = Field(default=None, description=REQUIRE_COMMENT_HELP)
+    wall_show_names: bool | None = Field(default=None, description=WALL_SHOW_NAMES_HELP)

@@ -46,6 +46,8 @@ def update_kpi(session: Session, *, code: str, changes: KpiUpdate, actor: User |
     amber = values.get("amber_threshold", float(kpi.amber_threshold))
     if amber > green:
         raise RegistryError("amber_threshold must not be above green_threshold")
+    if code == "revenue" and values.get("celebrated") is False:
+        raise RegistryError("revenue is always celebrated: its goals are achievements whatever this says")
     before = snapshot(kpi, list(values))
     for field, value in values.items():
         setattr(kpi, field, _dec(value) if isinstance(value, float) else value)
@@ -146,6 +148,7 @@ def get_settings(session: Session) -> ScorecardSettings:
         score_cap=float(stored.get("score_cap", DEFAULT_SCORE_CAP)),
         fiscal_year_start_month=int(stored.get("fiscal_year_start_month", DEFAULT_FISCAL_YEAR_START_MONTH)),
         require_comment_on_red=stored.get("require_comment_on_red", "false") == "true",
+        wall_show_names=stored.get("wall_show_names", "false") == "true",
     )
 
 

@@ -119,17 +119,22 @@ async function kpiSection() {
       const green = numberInput("green", k.green_threshold, { max: "10", label: of("admin.green") });
       const amber = numberInput("amber", k.amber_threshold, { max: "10", label: of("admin.amber") });
       const active = h("input", { type: "checkbox", name: "active", checked: k.active, "aria-label": of("admin.active") });
+      // reaching the KPI's month target is an achievement on the sales floor; revenue always is
+      const always = k.code === "revenue";
+      const celebrated = h("input", { type: "checkbox", name: "celebrated", checked: always || Boolean(k.celebrated), disabled: always,
+        title: always ? t("admin.celebratedAlways") : t("admin.celebratedHint"), "aria-label": of("admin.celebrated") });
       const msg = h("span", { class: "inline-msg", role: "status" });
       const save = h("button", { type: "button", class: "secondary", onclick: async () => {
         msg.textContent = "";
         try {
           await api(`/kpis/${k.code}`, { method: "PATCH", json: { weight: Number(weight.value), green_threshold: Number(green.value),
-            amber_threshold: Number(amber.value), active: active.checked } });
+            amber_threshold: Number(amber.value), active: active.checked, ...(always ? {} : { celebrated: celebrated.checked }) } });
           msg.textContent = t("admin.saved");
         } catch (err) { msg.textContent = err.message; msg.className = "inline-msg error"; }
       } }, t("admin.save"));
       return h("tr", { dataset: { kpi: k.code } }, h("th", { scope: "row" }, localName(k)), h("td", {}, byName.get(k.perspective) ?? k.perspective),
-        h("td", {}, weight), h("td", {}, green), h("td", {}, amber), h("td", {}, active), h("td", {}, save, msg));
+        h("td", {}, weight), h("td", {}, green), h("td", {}, amber), h("td", {}, active),
+        h("td", {}, celebrated, always ? h("small", { class: "muted" }, " ", t("admin.celebratedAlways")) : null), h("td", {}, save, msg));
     });
     const prow = perspectives.map((p) => {
       const weight = numberInput("weight", p.weight, { max: "1000", label: `${t("admin.weight")}: ${localName(p)}` });
@@ -145,21 +150,27 @@ async function kpiSection() {
     // shown once the API has the setting (GET /settings/scorecard answers it)
     const redComment = "require_comment_on_red" in settings
       ? h("input", { type: "checkbox", name: "require_comment_on_red", checked: Boolean(settings.require_comment_on_red) }) : null;
+    // the wallboard shows sellers' names only when the company says so (otherwise their ranking positions)
+    const wallNames = "wall_show_names" in settings
+      ? h("input", { type: "checkbox", name: "wall_show_names", checked: Boolean(settings.wall_show_names) }) : null;
     const smsg = h("span", { class: "inline-msg", role: "status" });
     const saveSettings = h("button", { type: "button", class: "secondary", onclick: async () => {
       try {
         await api("/settings/scorecard", { method: "PATCH", json: { score_cap: Number(cap.value), fiscal_year_start_month: Number(fiscal.value),
-          ...(redComment ? { require_comment_on_red: redComment.checked } : {}) } });
+          ...(redComment ? { require_comment_on_red: redComment.checked } : {}),
+          ...(wallNames ? { wall_show_names: wallNames.checked } : {}) } });
         smsg.textContent = t("admin.saved");
       } catch (err) { smsg.textContent = err.message; }
     } }, t("admin.save"));
     body.replaceChildren(
-      table([t("kpi"), t("perspective"), t("admin.weight"), t("admin.green"), t("admin.amber"), t("admin.active"), ""], rows,
+      table([t("kpi"), t("perspective"), t("admin.weight"), t("admin.green"), t("admin.amber"), t("admin.active"), t("admin.celebrated"), ""], rows,
         { label: t("admin.kpis") }),
+      h("p", { class: "muted" }, t("admin.celebratedHint")),
       h("h3", {}, t("admin.perspectives")), table([t("perspective"), t("admin.weight"), ""], prow, { label: t("admin.perspectives") }),
       h("h3", {}, t("admin.settings")),
       h("div", { class: "controls" }, h("label", {}, t("admin.cap"), cap), h("label", {}, t("admin.fiscal"), fiscal),
-        redComment ? h("label", { class: "inline" }, redComment, t("admin.requireComment")) : null, saveSettings, smsg));
+        redComment ? h("label", { class: "inline" }, redComment, t("admin.requireComment")) : null,
+        wallNames ? h("label", { class: "inline" }, wallNames, t("admin.wallShowNames")) : null, saveSettings, smsg));
   } catch (err) {
     body.replaceChildren(errorBox(err));
   }

@@ -10,6 +10,7 @@ import {
 } from "../ui.js";
 import { actionsSection, goalConversations, kpiTable, seesCoaching, sellerEmail, tableDownload } from "./steering.js";
 import { loadPeriods, lockBadge, markPicker } from "./close.js";
+import { badgesSection } from "../badges.js";
 
 export const key = "seller";
 // A key account's scorecard is this page on #/accounts/{code} (the card of level `account`, which
@@ -103,6 +104,8 @@ export async function render(el, ctx) {
     kpis: new Map(kpis.map((k) => [k.code, k])), emptyText: t(own ? "actions.noneMine" : "actions.none"),
     newAction: { level: "seller", code, kpis, period: state.period, owner: () => sellerEmail(code) },
   }) : null;
+  // the seller's badges: the goals reached (GET /achievements), not on a key account's card
+  const badges = level === "seller" ? badgesSection({ level: "seller", code, limit: 8, title: t("badges.seller") }) : null;
   const goals = coaching ? goalConversations({ sellerCode: code, me: ctx.me, kpis, period: state.period }) : null;
 
   const kpiSelect = h("select", { name: "kpi" }, kpis.map((k) => h("option", { value: k.code, selected: k.code === state.kpi }, localName(k))));
@@ -124,11 +127,12 @@ export async function render(el, ctx) {
     h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("kpis")),
       tableDownload({ level, code, period: state.period, range: state.range, table: "kpis" }), kpiList.el),
     keyAccounts,
+    badges?.el,
     h("div", { class: "grid two" },
       section(`${t("kpis")}: ${t("attainment").toLowerCase()}`, bullets.el),
       section(t("trend"), h("div", { class: "controls" },
         h("label", {}, t("kpi"), kpiSelect), h("label", {}, t("months"), monthsSelect)), trend.el)),
     actions?.el,
     goals?.el);
-  await Promise.all([persp.ready, bullets.ready, trend.ready, actions?.ready, goals?.ready]);
+  await Promise.all([persp.ready, bullets.ready, trend.ready, actions?.ready, goals?.ready, badges?.ready]);
 }

@@ -11,9 +11,10 @@ import {
 } from "../ui.js";
 import { actionsSection, attentionPanel, kpiTable, meetingPack, perspectiveTiles, seesCoaching, tableDownload } from "./steering.js";
 import { loadPeriods, lockBadge, markPicker } from "./close.js";
+import { badgesSection } from "../badges.js";
 
 export const key = "team";
-const MARKS = { green: "✓", amber: "!", red: "✗", none: "" };
+const MARKS = { stretch: "★", green: "✓", amber: "!", red: "✗", none: "" };
 
 export async function render(el, ctx) {
   const [level, code] = ctx.match;
@@ -107,7 +108,9 @@ export async function render(el, ctx) {
         const v = c.kpis[k.code];
         const st = v?.status || "none";
         // the status as a mark too, not by the cell colour alone; no status in a month not loaded is not "no target"
-        const title = st === "none" && kpiNotLoaded(k.code, found) ? t("status.notLoaded") : t(`status.${st}`);
+        const word = st === "none" && kpiNotLoaded(k.code, found) ? t("status.notLoaded") : t(`status.${st}`);
+        // the stretch, where the KPI has one, in the cell's title beside its status
+        const title = typeof v?.stretch === "number" ? `${word} · ${t("stretch")} ${fmt.kpi(v.stretch, k.unit)}` : word;
         return h("td", { class: `num cell-${st}`, title },
           h("span", { class: "mark" }, MARKS[st]), " ", v ? fmt.kpi(v.actual, k.unit) : "–");
       }));
@@ -132,6 +135,8 @@ export async function render(el, ctx) {
     title: t("actions.open"), query: { level, code, status: "open" }, me: ctx.me, kpis: kpiByCode,
     unitHref: (a) => unitHref(a), emptyText: t("actions.noneOpen"),
   }) : null;
+  // the team's latest achievements: the unit's own and those of everything below it (GET /achievements)
+  const badges = badgesSection({ level, code, limit: 6, withName: true, title: t("badges.team") });
   const attention = attentionPanel({
     level, code, period: state.period, range: state.range, me: ctx.me, kpis: kpiByCode,
     hrefFor: (item, kpi) => unitHref(item, kpi), onAction: () => actions?.refresh(),
@@ -151,8 +156,9 @@ export async function render(el, ctx) {
       section(t("perspectives"), persp.el)),
     h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("team.ownKpis")), downloadOf("kpis"), own.el),
     actions?.el,
+    badges.el,
     section(t("team.ranked"), downloadOf("ranking"), ranking),
     section(t("team.heatmap"), downloadOf("heatmap"), heat.el));
   if (shown) own.el.querySelector(`tr[data-kpi="${CSS.escape(state.kpi)}"]`)?.scrollIntoView({ block: "center" });
-  await Promise.all([heat.ready, persp.ready, attention.ready, actions?.ready]);
+  await Promise.all([heat.ready, persp.ready, attention.ready, actions?.ready, badges.ready]);
 }

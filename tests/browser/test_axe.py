@@ -106,6 +106,14 @@ def _create_token(page: Page) -> None:
     expect(page.locator("#new-token")).to_have_value(re.compile(r"^sct_"), timeout=TIMEOUT)
 
 
+def _create_display(page: Page) -> None:
+    """A new display's wall address shown, with its copy button (revoked again at the end of the walk)."""
+    lang = page.evaluate("document.documentElement.lang")
+    page.locator("#display-name").fill(f"axe audit {lang}")
+    page.locator("#display-form button[type=submit]").click()
+    expect(page.locator("#new-wall-url")).to_have_value(re.compile(r"/wall#scd_"), timeout=TIMEOUT)
+
+
 BAD_SELLERS = (
     "code,name,email,district_code,valid_from\n"
     "ZZ1,Zed One,zz1@example.com,NOPE,2026-01-01\n"
@@ -202,7 +210,12 @@ ROLES = [
             View("key account K10401", f"#/accounts/K10401?{PERIOD}", "seller"),
         ),
     ),
-    Role("district leader", "jorgen.jakobsen", (_team("district", "STV", _open_team_every_item), TOKENS)),
+    Role(
+        "district leader",
+        "jorgen.jakobsen",
+        (_team("district", "STV", _open_team_every_item), View("displays", "#/displays", "displays", _create_display),
+         TOKENS),
+    ),
     Role("region leader", "hilde.andersen", (_team("region", "VEST"), BUDGET, CLOSE)),
     Role(
         "company leader",
@@ -263,6 +276,15 @@ def _revoke_tokens(server, page: Page) -> None:
     for token in httpx.get(f"{server.url}/api/v1/tokens", headers=headers).json():
         if token["name"].startswith("axe audit") and not token["revoked"]:
             assert httpx.delete(f"{server.url}/api/v1/tokens/{token['id']}", headers=headers).status_code == 204
+
+
+def _revoke_displays(server, page: Page) -> None:
+    """The displays this walk made, revoked (the demo's other tests share its server)."""
+    token = page.evaluate("sessionStorage.getItem('token')")
+    headers = {"Authorization": f"Bearer {token}"}
+    for display in httpx.get(f"{server.url}/api/v1/displays", headers=headers).json()["items"]:
+        if display["name"].startswith("axe audit") and not display["revoked_at"]:
+            assert httpx.delete(f"{server.url}/api/v1/displays/{display['id']}", headers=headers).status_code == 204
 
 
 @pytest.fixture(scope="module")
@@ -373,6 +395,34 @@ def test_every_page_of_a_role_in_both_languages(browser: Browser, demo_server, k
             lang = OTHER[lang]
         if any(view.opens is _create_token for view in role.views):
             _revoke_tokens(demo_server, page)
+        if any(view.opens is _create_display for view in role.views):
+            _revoke_displays(demo_server, page)
     finally:
         context.close()
+    assert not found, "axe-core (WCAG 2 A/AA), serious or critical:\n" + "\n".join(found)
+
+
+def test_the_wall(browser: Browser, demo_server):
+    """The wallboard (/wall#<display token>) of district STV on a 1920×1080 TV: each kind of slide in both
+    languages, and the page a TV shows without a token (the switched-off wall's layout)."""
+    axe_source()
+    leader = _bearer(demo_server, "jorgen.jakobsen")
+    made = httpx.post(f"{demo_server.url}/api/v1/displays", headers=leader,
+                      json={"name": "axe audit wall", "level": "district", "code": "STV"})
+    assert made.status_code == 201, made.text
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    found: list[str] = []
+    try:
+        for lang in ("en", "nb"):
+            for kind in ("ranking", "month", "achievements"):
+                page.goto(f"{demo_server.url}/wall?lang={lang}&slide={kind}#{made.json()['token']}")
+                expect(page.locator(f".slide[data-kind={kind}]").first).to_be_visible(timeout=TIMEOUT)
+                found += _audit(page, f"wall: {kind} [{lang}]")
+        page.goto(f"{demo_server.url}/wall?lang=en")
+        expect(page.locator("h1")).to_have_text("No display token", timeout=TIMEOUT)
+        found += _audit(page, "wall: no token [en]")
+    finally:
+        context.close()
+        httpx.delete(f"{demo_server.url}/api/v1/displays/{made.json()['id']}", headers=leader)
     assert not found, "axe-core (WCAG 2 A/AA), serious or critical:\n" + "\n".join(found)
