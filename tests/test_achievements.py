@@ -408,6 +408,18 @@ def test_a_credit_note_below_the_goal_revises_it_and_reaching_it_again_clears_th
     assert stored(db) == {k: (*v, False) for k, v in FIRST.items()}
 
 
+def test_a_goal_that_is_gone_revises_what_reached_it(world, db):
+    # S1's March row again without its stretch: the stretch goal (1,500) is gone, so S1's stretch
+    # achievement is revised; 100 % and 120 % of the 1,000 stay, as does everything else
+    loaded(world, "targets", "level,code,kpi,period,value,stretch\nseller,S1,revenue,2026-03,1000,\n")
+    now = stored(db)
+    assert {k for k, v in now.items() if v[3]} == {("seller", "S1", "revenue", "2026-03", "stretch")}
+    assert {k: v[:3] for k, v in now.items()} == FIRST
+    # the stretch back: reached again (1,600 ≥ 1,500), the mark goes
+    loaded(world, "targets", "level,code,kpi,period,value,stretch\nseller,S1,revenue,2026-03,1000,1500\n")
+    assert stored(db) == {k: (*v, False) for k, v in FIRST.items()}
+
+
 def test_a_lower_target_makes_a_goal_reached(world, db):
     # D2's March target 800 -> 600: its 600 (S3's sale of the 25th) reaches 100 % of the month and of
     # the year (its own 600); 120 % = 720 not
@@ -523,6 +535,10 @@ def test_bad_parameters_are_422s(world, db):
     res = get(level="planet", code="D1")
     assert res.status_code == 422 and res.json()["detail"][0]["loc"] == ["query", "level"]
     assert get(since="yesterday").status_code == 422
+    assert get(since="0.5").status_code == 422  # not read as a unix time
+    res = get(since="2026-02-30")  # the shape of a day, but no such day
+    assert res.status_code == 422 and res.json()["detail"][0]["loc"] == ["query", "since"]
+    assert get(since="2026-02-28").status_code == get(since="2026-02-28T08:00+01:00").status_code == 200
     assert get(limit=0).status_code == 422
     assert get(level="district", code="D1").status_code == 200
 
@@ -537,6 +553,9 @@ def test_since_a_day_or_a_moment_and_the_limit(world, db):
         ("district", "D2", "revenue", "2026", "100"), ("district", "D2", "revenue", "2026-03", "100")]
     # newest first: the two just recorded come before the first eight
     assert [i["code"] for i in listed(world, limit=2)] == ["D2", "D2"]
+    # moments at the calendar's edges (no UTC moment for them): everything since the first, none since the last
+    assert len(listed(world, since="0001-01-01T00:00:00+14:00")) == len(FIRST) + 2
+    assert listed(world, since="9999-12-31T23:59:59-14:00") == []
 
 
 def test_an_api_token_needs_scorecards_read(world, db):

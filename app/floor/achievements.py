@@ -50,7 +50,12 @@ def _moment(since: datetime | date | None) -> datetime | None:
         return None
     if not isinstance(since, datetime):
         return datetime.combine(since, time.min, tzinfo=UTC)
-    return since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+    if since.tzinfo is None:
+        return since.replace(tzinfo=UTC)
+    try:
+        return since.astimezone(UTC)
+    except OverflowError:  # a moment at the calendar's edge (0001-01-01T00:00+14:00): nothing before or after it
+        return datetime.min.replace(tzinfo=UTC) if since.year == 1 else datetime.max.replace(tzinfo=UTC)
 
 
 def _period_month(period: str, fiscal_start_month: int) -> str:
@@ -266,6 +271,25 @@ def for_wall(session: Session, *, level: str, code: str, limit: int = 12) -> lis
 # --- recording ----------------------------------------------------------------------------------
 
 
+def _vanished(known: pd.DataFrame, found: pd.DataFrame) -> list[int]:
+    """The ids of recorded, unrevised achievements whose goal is gone (a target or stretch removed or
+    set to 0, the unit's figures gone) among what was evaluated: revenue's every period, a celebrated
+    KPI's periods evaluated now. Gone is below it: they are revised, as a correction below would be."""
+    if known.empty:
+        return []
+    keys = ["level", "code", "kpi", "period", "threshold"]
+    current = set(found[keys].itertuples(index=False, name=None))
+    evaluated = set(found[["kpi", "period"]].itertuples(index=False, name=None))
+    out = []
+    columns = (known[c].tolist() for c in ("_id", "_revised", *keys))
+    for achievement_id, revised, *key in zip(*columns, strict=True):
+        if revised or tuple(key) in current:
+            continue
+        if key[2] == REVENUE or (key[2], key[3]) in evaluated:
+            out.append(int(achievement_id))
+    return out
+
+
 def record(session: Session) -> int:
     """Record the goals reached by now that were not recorded before; returns how many.
 
@@ -294,6 +318,7 @@ def record(session: Session) -> int:
     revised = found["_revised"].fillna(False).astype(bool).to_numpy()
     is_new = met & ~recorded
     revise = found.loc[~met & recorded & ~revised, "_id"].astype("int64").tolist()
+    revise += _vanished(known, found)
     restore = found.loc[met & recorded & revised, "_id"].astype("int64").tolist()
     for ids, value in ((revise, now), (restore, None)):
         for i in range(0, len(ids), CHUNK):

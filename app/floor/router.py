@@ -10,7 +10,7 @@ Who may do what:
 """
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 
@@ -18,6 +18,7 @@ from app.deps import LoginUser, ScopeDep, SessionDep, require_scope
 from app.floor import achievements, displays, wall
 from app.floor.schemas import AchievementsRead, DisplayCreate, DisplayCreated, DisplaysRead, WallRead
 from app.models import User
+from app.params import invalid
 
 router = APIRouter(tags=["sales floor"])
 
@@ -38,19 +39,47 @@ DisplayMaker = Annotated[User, Depends(_display_maker)]
 # --- achievements -------------------------------------------------------------------------------
 
 
-@router.get("/achievements", response_model=AchievementsRead, dependencies=[Depends(require_scope("scorecards:read"))])
+@router.get(
+    "/achievements",
+    response_model=AchievementsRead,
+    dependencies=[Depends(require_scope("scorecards:read"))],
+    responses={
+        404: {"description": "the unit is unknown, or not the caller's to see"},
+        422: {"description": "a bad parameter, or `level` without `code` (or `code` without `level`)"},
+    },
+)
 def get_achievements(
     scope: ScopeDep,
     session: SessionDep,
     since: Annotated[
-        datetime | date | None, Query(description="only those recorded since this day or moment (ISO 8601)")
+        str | None,
+        Query(
+            pattern=r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$",
+            description="only those recorded since this day or moment (ISO 8601: 2026-03-01, 2026-03-01T08:00+01:00)",
+            examples=["2026-03-01"],
+        ),
     ] = None,
-    level: Annotated[str | None, Query(description="with `code`: the unit whose subtree is listed")] = None,
-    code: Annotated[str | None, Query(max_length=64)] = None,
+    level: Annotated[
+        Literal["seller", "district", "region", "company", "account"] | None,
+        Query(description="with `code`: the unit whose subtree is listed; one without the other is a 422"),
+    ] = None,
+    code: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="the unit's code ('-': the company)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict:
     """The goals reached by the units the caller may see, newest first, each once."""
-    return achievements.list_for(session, scope=scope, since=since, level=level, code=code, limit=limit)
+    return achievements.list_for(session, scope=scope, since=_since(since), level=level, code=code, limit=limit)
+
+
+def _since(text: str | None) -> datetime | date | None:
+    """`since` as a day or a moment; a 422 naming it when the calendar has no such day or time."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid("since", text, "not a day (YYYY-MM-DD) or a moment (ISO 8601)") from None
 
 
 # --- display tokens -----------------------------------------------------------------------------
