@@ -275,7 +275,7 @@ def _visible_scores(session: Session, scope: Scope, scores: pd.DataFrame, period
 
     pairs = scores[["level", "code"]].drop_duplicates()
     seen = {(lv, cd) for lv, cd in pairs.itertuples(index=False) if sees(lv, cd)}
-    mask = [(lv, cd) in seen for lv, cd in zip(scores["level"], scores["code"], strict=True)]
+    mask = pd.MultiIndex.from_frame(scores[["level", "code"]]).isin(list(seen))
     return scores[mask].reset_index(drop=True)
 
 

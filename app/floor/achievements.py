@@ -278,16 +278,14 @@ def _vanished(known: pd.DataFrame, found: pd.DataFrame) -> list[int]:
     if known.empty:
         return []
     keys = ["level", "code", "kpi", "period", "threshold"]
-    current = set(found[keys].itertuples(index=False, name=None))
-    evaluated = set(found[["kpi", "period"]].itertuples(index=False, name=None))
-    out = []
-    columns = (known[c].tolist() for c in ("_id", "_revised", *keys))
-    for achievement_id, revised, *key in zip(*columns, strict=True):
-        if revised or tuple(key) in current:
-            continue
-        if key[2] == REVENUE or (key[2], key[3]) in evaluated:
-            out.append(int(achievement_id))
-    return out
+    text = dict.fromkeys(keys, object)
+    current = found[keys].astype(text).drop_duplicates().assign(_current=True)
+    gone = known.astype(text).merge(current, on=keys, how="left")
+    gone = gone[gone["_current"].isna().to_numpy() & ~gone["_revised"].astype(bool).to_numpy()]
+    evaluated = found[["kpi", "period"]].astype(object).drop_duplicates().assign(_evaluated=True)
+    looked_at = gone[["kpi", "period"]].merge(evaluated, on=["kpi", "period"], how="left")["_evaluated"]
+    mask = (gone["kpi"] == REVENUE).to_numpy() | looked_at.notna().to_numpy()
+    return gone.loc[mask, "_id"].astype("int64").tolist()
 
 
 def record(session: Session) -> int:
