@@ -118,7 +118,13 @@ export async function signedIn() {
   return me;
 }
 
+// each call of route() is one navigation; a page still loading when the user has gone on to another one
+// must not write its URL over the new one (its view is already gone from the page)
+let navigation = 0;
+
 export async function route() {
+  const mine = ++navigation;
+  const current = () => mine === navigation;
   const { path, query } = parseHash();
   if (!getToken()) {
     me = null;
@@ -126,7 +132,8 @@ export async function route() {
     if (path !== "/login") { location.hash = "#/login"; return; }
   } else if (!me) {
     view.replaceChildren(loading());
-    try { await signedIn(); } catch (err) { if (err.status !== 401) view.replaceChildren(errorBox(err)); return; }
+    try { await signedIn(); } catch (err) { if (err.status !== 401 && current()) view.replaceChildren(errorBox(err)); return; }
+    if (!current()) return;
   }
   if (path === "/" || path === "") {
     if (!me) { location.hash = "#/login"; return; }
@@ -147,6 +154,7 @@ export async function route() {
       me, query, match: match.slice(1).map(decodeURIComponent), path,
       // write the page's state into the URL; `replace` keeps the history entry (defaults filled in)
       setQuery(params, { replace = false } = {}) {
+        if (!current()) return;
         const hash = `#${path}?${new URLSearchParams(params)}`;
         if (replace) history.replaceState(null, "", hash); else location.hash = hash;
       },
@@ -157,7 +165,7 @@ export async function route() {
     };
     const container = h("div", { class: "page", dataset: { page: page.key } });
     view.replaceChildren(container);
-    try { await page.render(container, ctx); } catch (err) { container.replaceChildren(errorBox(err)); }
+    try { await page.render(container, ctx); } catch (err) { if (current()) container.replaceChildren(errorBox(err)); }
     return;
   }
   renderTopbar("");

@@ -84,6 +84,26 @@ def test_a_seller_cannot_open_another_sellers_page(page: Page, demo_server):
     expect(page.locator(".main-svg")).to_have_count(0)
 
 
+def test_a_page_still_loading_does_not_take_the_url_back(page: Page, demo_server):
+    """The landing page waits for the data status to pick its month; the seller goes on to another page
+    meanwhile. When the status arrives the first page must not write its URL over the second."""
+    sign_in(page, demo_server, "nora.naess", f"/#/seller/S148?{PERIOD}")
+    expect_charts(page, 3)
+    held: list = []
+    page.route("**/api/v1/data-status", lambda route: held.append(route))
+    page.goto(f"{demo_server.url}/#/seller/S148")  # no period: the page waits for the data status
+    expect(page.locator(".page[data-page=seller]")).to_have_count(1)
+    page.goto(f"{demo_server.url}/#/account")
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible(timeout=TIMEOUT)
+    assert held, "the seller page asked for the data status"
+    with page.expect_response("**/api/v1/data-status"):
+        for route in held:
+            route.continue_()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 100))")  # the held page goes on
+    expect(page).to_have_url(re.compile(r"#/account$"))
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+
+
 def test_drill_down_region_district_seller_and_back_by_breadcrumb(page: Page, demo_server):
     sign_in(page, demo_server, "hilde.andersen", f"/#/team/region/VEST?{PERIOD}")
     expect_charts(page, 2)
