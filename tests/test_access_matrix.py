@@ -73,8 +73,8 @@ TOKEN_USER = {"f:sc": "fin", "f:bud": "fin", "f:both": "fin", "s:sc": "seller", 
               "s:both": "seller"}
 BAD = ("none", "expired", "tampered", "revoked")
 
-# `SCORECARD-VIEWS` stands for each of the six other endpoints with {level}/{code} (children, trend and the
-# four charts; own and other units, fewer targets than the scorecard itself to keep the run short),
+# `SCORECARD-VIEWS` stands for each of the nine other endpoints with {level}/{code} (children, trend, the
+# outlook and its children's, and the five charts; own and other units, fewer targets than the scorecard itself to keep the run short),
 # `BUDGETS` for each of the five budget reads (data and charts). Targets: `level:code` of a unit (ZZ: unknown);
 # `.` in a cell: not exercised.
 # Steering (PRODUCT.md §5): `level:code` goes in the query (with period=2026-03) of the reads and in the body of
@@ -269,6 +269,8 @@ SCORECARD_VIEWS = (
     "/scorecards/{level}/{code}/children", "/scorecards/{level}/{code}/trend",
     "/charts/scorecards/{level}/{code}/kpis", "/charts/scorecards/{level}/{code}/perspectives",
     "/charts/scorecards/{level}/{code}/trend", "/charts/scorecards/{level}/{code}/heatmap",
+    "/scorecards/{level}/{code}/outlook", "/scorecards/{level}/{code}/children/outlook",
+    "/charts/scorecards/{level}/{code}/outlook",
 )
 EXPORT_PATH = "/scorecards/{level}/{code}/export"
 # The table each export row asks for, by the target's level: each of the three, the ranking in bokmål CSV.
@@ -626,7 +628,8 @@ def request_for(case: Case, world: World) -> tuple[str, dict]:
     if "{level}" in path:
         level, _, code = target.partition(":")
         path = path.replace("{level}", level).replace("{code}", code or "-")
-        query = "period=2026-03" + ("&months=2" if path.endswith("/trend") else "")
+        query = ("as_of=2026-03" if path.endswith("/outlook") else "period=2026-03") + (
+            "&months=2" if path.endswith("/trend") else "")
         if case.path == EXPORT_PATH:
             query += f"&table={EXPORT_TABLE[level]}" + ("&lang=nb&delimiter=%3B" if level == "district" else "")
     elif path == "/sellers/{code}":
@@ -961,6 +964,12 @@ GET /charts/scorecards/{level}/{code}/trend        2026-02  200   200  404  200 
 GET /charts/scorecards/{level}/{code}/trend        2026-03  404   404  200  200   200   404
 GET /charts/scorecards/{level}/{code}/heatmap      2026-02  200   200  404  200   200   404
 GET /charts/scorecards/{level}/{code}/heatmap      2026-03  404   404  200  200   200   404
+GET /scorecards/{level}/{code}/outlook             2026-02  200   200  404  200   200   404
+GET /scorecards/{level}/{code}/outlook             2026-03  404   404  200  200   200   404
+GET /scorecards/{level}/{code}/children/outlook    2026-02  200   200  404  200   200   404
+GET /scorecards/{level}/{code}/children/outlook    2026-03  404   404  200  200   200   404
+GET /charts/scorecards/{level}/{code}/outlook      2026-02  200   200  404  200   200   404
+GET /charts/scorecards/{level}/{code}/outlook      2026-03  404   404  200  200   200   404
 GET /scorecards/{level}/{code}/export              2026-02  200   200  404  200   200   404
 GET /scorecards/{level}/{code}/export              2026-03  404   404  200  200   200   404
 GET /sellers/{code}                                -        200   200  200  200   200   404
@@ -1008,7 +1017,8 @@ MOVE_CASES = _parse_moves(MOVES)
 
 def _move_url(case: MoveCase) -> str:
     if "{level}" in case.path:
-        query = f"period={case.period}" + ("&months=2" if case.path.endswith("/trend") else "")
+        query = (f"as_of={case.period}" if case.path.endswith("/outlook") else f"period={case.period}") + (
+            "&months=2" if case.path.endswith("/trend") else "")
         query += "&table=kpis" if case.path == EXPORT_PATH else ""
         return f"{API}{case.path.replace('{level}', 'seller').replace('{code}', 'S5')}?{query}"
     return API + case.path.replace("{code}", "S5")

@@ -120,7 +120,14 @@ def test_the_ranking_in_english(client, lead1):
     assert not res.content.startswith(b"\xef\xbb\xbf")  # no byte-order mark unless asked
     rows = _csv(res)
     names = [k["name"] for k in _kpis(_card(client, lead1))]  # the page's KPI columns, in its order
-    assert rows[0] == ["#", "Name", "Code", "Overall score", "Status", *names]
+    assert rows[0] == ["#", "Name", "Code", "Overall score", "Status", "Chance of the year's revenue target", *names]
+    # the chance as the team page shows it beside the status: each child's probability of the year's
+    # revenue target, as of the period (GET .../children/outlook), a fraction; empty without one
+    outlook = client.get("/api/v1/scorecards/district/D1/children/outlook?as_of=2026-02", headers=lead1).json()
+    chances = {c["code"]: c["kpis"]["revenue"]["probability"] for c in outlook["children"]}
+    assert {r[2]: r[5] for r in rows[1:]} == {
+        code: "" if p is None else f"{p:.6f}".rstrip("0").rstrip(".") for code, p in chances.items()
+    }
     # best overall first, no score last; the formula-looking name written as text
     assert [r[:5] for r in rows[1:]] == [
         ["1", "Siri Sæther", "S1", "1.172838", "on target"],

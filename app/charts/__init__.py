@@ -11,6 +11,7 @@ still sets `layout.separators` for its language, for what plotly.js formats itse
 """
 
 from app.charts.budget import budget_vs_actual, forecast_bars, variance_waterfall
+from app.charts.outlook import outlook_fan
 from app.charts.palette import STATUS_COLOR, STATUS_SYMBOL, Figure, status_word, to_json
 from app.charts.scorecard import kpi_bullets, kpi_trend, perspective_bars, team_heatmap
 
@@ -22,6 +23,7 @@ __all__ = [
     "forecast_bars",
     "kpi_bullets",
     "kpi_trend",
+    "outlook_fan",
     "perspective_bars",
     "status_word",
     "team_heatmap",

@@ -59,6 +59,11 @@ _LABELS = {
         "seasonal": "Seasonal",
         "actual_to_date": "Actual to date",
         "not_available": "n/a",
+        "year_target": "Year's target",
+        "band": "80 % band (p10–p90)",
+        "p50": "Most likely (p50)",
+        "band_low": "p10",
+        "band_high": "p90",
         # axis titles and their units (issue 18: every axis of a quantity says its unit)
         "attainment_pct": "Attainment (%)",
         "score_pct": "Score (%)",
@@ -98,6 +103,11 @@ _LABELS = {
         "seasonal": "Sesongjustert",
         "actual_to_date": "Faktisk hittil",
         "not_available": "i.t.",
+        "year_target": "Årets mål",
+        "band": "80 %-intervall (p10–p90)",
+        "p50": "Mest sannsynlig (p50)",
+        "band_low": "p10",
+        "band_high": "p90",
         # axis titles and their units (issue 18: every axis of a quantity says its unit)
         "attainment_pct": "Måloppnåelse (%)",
         "score_pct": "Poeng (%)",

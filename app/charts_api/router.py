@@ -22,13 +22,22 @@ from app.deps import ScopeDep, SessionDep, require_scope
 from app.params import BudgetScope, Lang, Level, Month, Period, Range, group_keys, invalid
 from app.reporting import budget as budget_service
 from app.reporting import cache as figure_cache
+from app.reporting.outlook import BadOutlook
 from app.reporting.registry import load_registry, name_column
 from app.reporting.units import Unit, card_registry, resolve_unit
+from app.scorecards import outlook as scorecard_outlook
 from app.scorecards import service as scorecard_service
 
 FIGURE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}}, "description": "a Plotly figure (data, layout)"},
     404: {"description": "no such unit, or not the caller's to see"},
+}
+
+OUTLOOK_FIGURE: dict[int | str, dict[str, Any]] = {
+    **FIGURE,
+    422: {
+        "description": "a bad query parameter, named: a year without sales, an as_of outside it, a KPI without outlook"
+    },
 }
 
 router = APIRouter(prefix="/charts", tags=["charts"])
@@ -147,6 +156,32 @@ def kpi_trend(
     key = ("trend", level, code, period, kpi, months, lang)
     covered = scorecard_service.covered_months("trend", period, months)
     return _unit_figure(session, scope, level, code, period, key, draw, months=covered)
+
+
+@scorecards.get("/{level}/{code}/outlook", responses=OUTLOOK_FIGURE)
+def outlook_fan(
+    level: Level,
+    code: str,
+    scope: ScopeDep,
+    session: SessionDep,
+    year: Annotated[int | None, Query(ge=1900, le=2999, description="the fiscal year; default that of as_of")] = None,
+    as_of: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM; default as the outlook's")] = None,
+    kpi: Annotated[str, Query(description="a KPI that adds up over time", examples=["revenue"])] = "revenue",
+    lang: Lang = "en",
+) -> Response:
+    """One KPI's outlook as a fan: the year to date, the 80 % band and p50 to the year's end, the target."""
+    try:
+        answer = scorecard_outlook.outlook_answer(
+            session, scope=scope, level=level, code=code, year=year, as_of=as_of, lang=lang
+        )
+    except BadOutlook as exc:
+        raise invalid(exc.field, as_of if exc.field == "as_of" else year, str(exc)) from None
+    if answer is None:
+        raise _not_found(level, code)
+    codes = [r["kpi"] for r in answer["kpis"]]
+    if kpi not in codes:
+        raise invalid("kpi", kpi, f"no outlook for {kpi!r}; a {level}'s outlook has {', '.join(codes)}")
+    return _figure(charts.outlook_fan(answer, kpi, lang=lang))
 
 
 @scorecards.get("/{level}/{code}/heatmap", responses=FIGURE)

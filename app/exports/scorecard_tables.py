@@ -68,10 +68,16 @@ def kpis_table(card: Mapping[str, Any], lang: str) -> Table:
     return Table(columns, rows)
 
 
-def team_ranking_table(card: Mapping[str, Any], ranking: Sequence[Mapping[str, Any]], lang: str) -> Table:
+def team_ranking_table(
+    card: Mapping[str, Any],
+    ranking: Sequence[Mapping[str, Any]],
+    lang: str,
+    chances: Mapping[str, float | None] | None = None,
+) -> Table:
     """The units below, in `ranking`'s order: rank, name, code, overall score, its status in words
-    (green from 100 %, amber from 90 %), then each KPI's actual (a column per KPI of the card, headed by
-    its name, as the page's ranking)."""
+    (green from 100 %, amber from 90 %), with `chances` the chance of reaching the year's revenue target
+    (by code, as the team page shows it beside the status), then each KPI's actual (a column per KPI of
+    the card, headed by its name, as the page's ranking)."""
     base = ranking_table({"ranking": list(ranking)}, lang)
     kpis = _kpis(card)
     rows = []
@@ -81,9 +87,13 @@ def team_ranking_table(card: Mapping[str, Any], ranking: Sequence[Mapping[str, A
         for k in kpis:
             extra[f"actual:{k['code']}"] = (figures.get(k["code"]) or {}).get("actual")
             extra[f"unit:{k['code']}"] = k["unit"]
+        if chances is not None:
+            extra["chance"] = chances.get(child["code"])
         rows.append({**row, **extra})
     keep = {"rank", "unit_name", "code", "score", "status"}
     columns = [c for c in base.columns if c.key in keep]
+    if chances is not None:
+        columns.append(Column("chance", label("chance", lang), "percent"))
     columns += [Column(f"actual:{k['code']}", named(k, lang), "value", unit_key=f"unit:{k['code']}") for k in kpis]
     return Table(columns, rows)
 
@@ -115,12 +125,19 @@ def team_heatmap_table(card: Mapping[str, Any], ranking: Sequence[Mapping[str, A
     return Table(columns, rows)
 
 
-def build(table: str, card: Mapping[str, Any], ranking: Sequence[Mapping[str, Any]], lang: str) -> Table:
-    """The table `table` (one of TABLES) of a unit's card and its ranked children."""
+def build(
+    table: str,
+    card: Mapping[str, Any],
+    ranking: Sequence[Mapping[str, Any]],
+    lang: str,
+    chances: Mapping[str, float | None] | None = None,
+) -> Table:
+    """The table `table` (one of TABLES) of a unit's card and its ranked children (the ranking with the
+    children's `chances`, when given)."""
     if table == "kpis":
         return kpis_table(card, lang)
     if table == "ranking":
-        return team_ranking_table(card, ranking, lang)
+        return team_ranking_table(card, ranking, lang, chances)
     if table == "heatmap":
         return team_heatmap_table(card, ranking, lang)
     raise ValueError(f"no table {table!r}: {', '.join(TABLES)}")

@@ -16,7 +16,8 @@ from app.budget.service import MEDIA
 from app.exports.pack_tables import label
 from app.exports.pack_xlsx import write_table_xlsx
 from app.exports.scorecard_tables import build, write_table_csv
-from app.scorecards import service
+from app.reporting.outlook import BadOutlook
+from app.scorecards import outlook, service
 from app.steering.pack import ranked
 
 # The sheet of each table, the same in every language (what a script reading the workbook looks for).
@@ -30,6 +31,16 @@ def file_name(*, table: str, level: str, code: str, period: str, range_: str, fm
     header is Latin-1 and a unit's code any text: the name keeps letters, digits, `.`, `_` and `-`."""
     unit = level if level == "company" else f"{level}-{code}"
     return re.sub(r"[^A-Za-z0-9._-]", "_", f"scorecard-{table}-{unit}-{period}-{range_}") + f".{fmt}"
+
+
+def _chances(session: Session, scope: Scope, level: str, code: str, period: str) -> dict[str, float | None]:
+    """Each child's chance of reaching the year's revenue target as of `period`, as the team page shows
+    it beside the ranking (none where there is no outlook: a month without sales)."""
+    try:
+        found = outlook.children_outlook_answer(session, scope=scope, level=level, code=code, year=None, as_of=period)
+    except BadOutlook:
+        return {}
+    return {c["code"]: c["kpis"]["revenue"]["probability"] for c in (found or {"children": []})["children"]}
 
 
 def table_export(
@@ -56,7 +67,9 @@ def table_export(
     if table != "kpis":
         below = service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
         ranking = ranked(below["children"]) if below is not None else []
-    rows = build(table, card, ranking, lang)
+    rows = build(
+        table, card, ranking, lang, _chances(session, scope, level, code, period) if table == "ranking" else None
+    )
     if fmt == "csv":
         body = write_table_csv(rows, lang=lang, delimiter=delimiter, decimal=decimal, bom=bom)
     else:

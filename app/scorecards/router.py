@@ -7,11 +7,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
+from app.analytics.periods import MONTH_PATTERN
 from app.budget.service import MEDIA
 from app.deps import ScopeDep, SessionDep, require_scope
-from app.params import Bom, Decimal, Delimiter, Level, Period, Range, decimal_separator
-from app.scorecards import exports, service
-from app.scorecards.schemas import ChildrenRead, ScorecardRead, TrendRead
+from app.params import Bom, Decimal, Delimiter, Lang, Level, Period, Range, decimal_separator, invalid
+from app.reporting.outlook import BadOutlook
+from app.scorecards import exports, outlook, service
+from app.scorecards.schemas import ChildrenOutlookRead, ChildrenRead, OutlookRead, ScorecardRead, TrendRead
 
 router = APIRouter(prefix="/scorecards", tags=["scorecards"], dependencies=[Depends(require_scope("scorecards:read"))])
 
@@ -55,6 +57,69 @@ def get_trend(
     """Every KPI month by month against its monthly target, for the `months` months through `period`."""
     found = service.trend_json(session, scope=scope, level=level, code=code, period=period, months=months)
     return _sent(found, level, code)
+
+
+Year = Annotated[
+    int | None,
+    Query(
+        ge=1900,
+        le=2999,
+        description="the fiscal year (it starts in the configured fiscal start month of this year); default the "
+        "fiscal year of as_of",
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    Query(
+        pattern=MONTH_PATTERN,
+        description="the outlook as it stood at the end of this month (nothing later is read); default the month "
+        "of the latest sale (never a month still running), capped at the year's end",
+    ),
+]
+OUTLOOK_ERRORS: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    422: {
+        "description": "a bad query parameter; the message names it: a year without sales, an as_of outside the "
+        "year or after the latest sales loaded"
+    },
+}
+
+
+@router.get("/{level}/{code}/outlook", response_model=OutlookRead, responses=OUTLOOK_ERRORS)
+def get_outlook(
+    level: Level,
+    code: str,
+    scope: ScopeDep,
+    session: SessionDep,
+    year: Year = None,
+    as_of: AsOf = None,
+    lang: Lang = "en",
+) -> dict:
+    """Where the fiscal year lands for each KPI that adds up over time: the year's target, the actual to
+    date, p10/p50/p90 (the 80 % band) and the probability of reaching the target, with the band month
+    by month (the method: README, "The outlook")."""
+    try:
+        found = outlook.outlook_answer(session, scope=scope, level=level, code=code, year=year, as_of=as_of, lang=lang)
+    except BadOutlook as exc:
+        raise invalid(exc.field, as_of if exc.field == "as_of" else year, str(exc)) from None
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
+    return found
+
+
+@router.get("/{level}/{code}/children/outlook", response_model=ChildrenOutlookRead, responses=OUTLOOK_ERRORS)
+def get_children_outlook(
+    level: Level, code: str, scope: ScopeDep, session: SessionDep, year: Year = None, as_of: AsOf = None
+) -> dict:
+    """Each unit below one unit with its KPIs' year target, p50 and probability of reaching it (the team
+    page's ranking)."""
+    try:
+        found = outlook.children_outlook_answer(session, scope=scope, level=level, code=code, year=year, as_of=as_of)
+    except BadOutlook as exc:
+        raise invalid(exc.field, as_of if exc.field == "as_of" else year, str(exc)) from None
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
+    return found
 
 
 ExportTable = Annotated[

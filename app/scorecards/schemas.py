@@ -150,3 +150,79 @@ class TrendRead(BaseModel):
     code: str
     name: str
     points: list[TrendPoint]
+
+
+# The outlook (app.analytics.outlook has the method; the README says how to read the band).
+Basis = Literal["history", "profile", "none", "not_loaded"]
+
+
+class OutlookPoint(BaseModel):
+    period: str = Field(description="a month left in the year, YYYY-MM")
+    p10: float | None
+    p50: float | None
+    p90: float | None
+
+
+class OutlookActual(BaseModel):
+    period: str = Field(description="a month of the year through as_of, YYYY-MM")
+    actual: float | None = Field(
+        description="the actual of the year through this month, summed month by month (null: a month the caller "
+        "may not see, a moved seller's months with another leader)"
+    )
+
+
+class OutlookKpi(BaseModel):
+    kpi: str
+    name: str
+    unit: str
+    target: float | None = Field(description="the year's target (null: none)")
+    actual_to_date: float | None = Field(description="the actual of the fiscal year through as_of")
+    p10: float | None = Field(description="where the year lands: 1 in 10 below this")
+    p50: float | None = Field(description="where the year lands: as likely below as above")
+    p90: float | None = Field(description="where the year lands: 1 in 10 above this (p10-p90: the 80 % band)")
+    probability: float | None = Field(
+        description="the probability of reaching the year's target (1 when reached already; null without a target)"
+    )
+    basis: Basis = Field(
+        description="`history`: a year or more of the unit's own months; `profile`: fewer, read against the "
+        "seasonality profile alone; `none`: no month of its own yet (no outlook); `not_loaded`: the KPI's facts "
+        "are not loaded through as_of"
+    )
+    path: list[OutlookPoint] = Field(description="the band month by month to the year's end (the fan)")
+    actuals: list[OutlookActual] = Field(description="the year to date, month by month")
+
+
+class OutlookRead(BaseModel):
+    level: str
+    code: str
+    name: str
+    year: int
+    as_of: str
+    months: list[str] = Field(description="the fiscal year's months")
+    band: Literal["empirical", "model"] = Field(
+        description="`empirical`: the band is read from how the same forecasts erred on the history; `model`: "
+        "too little history yet, a normal band around the forecast"
+    )
+    kpis: list[OutlookKpi]
+
+
+class ChildOutlookKpi(BaseModel):
+    target: float | None
+    p50: float | None
+    probability: float | None
+
+
+class ChildOutlook(BaseModel):
+    level: str
+    code: str
+    name: str
+    kpis: dict[str, ChildOutlookKpi]
+
+
+class ChildrenOutlookRead(BaseModel):
+    level: str
+    code: str
+    name: str
+    year: int
+    as_of: str
+    children: list[ChildOutlook]

@@ -11,6 +11,7 @@ import {
 import { actionsSection, goalConversations, kpiTable, seesCoaching, sellerEmail, tableDownload } from "./steering.js";
 import { loadPeriods, lockBadge, markPicker } from "./close.js";
 import { badgesSection } from "../badges.js";
+import { outlookSection } from "../outlook.js";
 
 export const key = "seller";
 // A key account's scorecard is this page on #/accounts/{code} (the card of level `account`, which
@@ -117,6 +118,9 @@ export async function render(el, ctx) {
   const trend = chart(`${chartBase}/trend?period=${state.period}&kpi=${encodeURIComponent(trendKpi)}&months=${state.months}`,
     { name: `trend-${code}-${trendKpi}`, label: t("trend") });
 
+  // where the year lands, as of the page's month (not on a month without sales)
+  const outlook = noData || card.no_sales_yet ? null : outlookSection({ level, code, period: state.period, revenueName: localName(kpis.find((k) => k.code === "revenue") || { name: "revenue" }) });
+
   fill(el,
     header,
     noSales,
@@ -132,7 +136,8 @@ export async function render(el, ctx) {
       section(`${t("kpis")}: ${t("attainment").toLowerCase()}`, bullets.el),
       section(t("trend"), h("div", { class: "controls" },
         h("label", {}, t("kpi"), kpiSelect), h("label", {}, t("months"), monthsSelect)), trend.el)),
+    outlook?.el,
     actions?.el,
     goals?.el);
-  await Promise.all([persp.ready, bullets.ready, trend.ready, actions?.ready, goals?.ready, badges?.ready]);
+  await Promise.all([persp.ready, bullets.ready, trend.ready, actions?.ready, goals?.ready, badges?.ready, outlook?.ready]);
 }

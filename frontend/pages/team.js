@@ -12,6 +12,7 @@ import {
 import { actionsSection, attentionPanel, kpiTable, meetingPack, perspectiveTiles, seesCoaching, tableDownload } from "./steering.js";
 import { loadPeriods, lockBadge, markPicker } from "./close.js";
 import { badgesSection } from "../badges.js";
+import { chance, outlookSection } from "../outlook.js";
 
 export const key = "team";
 const MARKS = { stretch: "★", green: "✓", amber: "!", red: "✗", none: "" };
@@ -117,8 +118,45 @@ export async function render(el, ctx) {
     tr.addEventListener("click", (event) => { if (!event.target.closest("a")) location.hash = href; });
     return tr;
   });
-  const ranking = table([t("team.rank"), t("team.name"), t("overall"), t("status"), ...kpis.map((k) => localName(k))], rows,
+  // the chance of reaching the year's revenue target beside each (GET .../children/outlook), filled in
+  // when it comes; the ranking sorts by it or by the overall score
+  // (beside the overall score and its status, before the KPIs)
+  const chanceCells = new Map(rows.map((tr) => {
+    const td = h("td", { class: "num chance" }, "…");
+    tr.children[3].after(td);
+    return [tr.dataset.code, td];
+  }));
+  const chanceHead = t("team.chance");
+  const ranking = table([t("team.rank"), t("team.name"), t("overall"), t("status"), chanceHead, ...kpis.map((k) => localName(k))], rows,
     { label: t("team.ranked"), sticky: 2, className: "ranking" });
+  const chances = new Map();
+  const sortSelect = h("select", { name: "rank-by" },
+    h("option", { value: "overall" }, t("team.sort.overall")),
+    h("option", { value: "chance" }, t("team.sort.chance")));
+  const resort = () => {
+    const byChance = sortSelect.value === "chance";
+    const order = byChance
+      ? [...ranked].sort((a, b) => (chances.get(b.code) ?? -1) - (chances.get(a.code) ?? -1) || a.code.localeCompare(b.code))
+      : ranked;
+    const byCode = new Map(rows.map((tr) => [tr.dataset.code, tr]));
+    const body = rows[0].parentNode;
+    order.forEach((c, i) => { const tr = byCode.get(c.code); tr.firstChild.textContent = String(i + 1); body.append(tr); });
+    const heads = ranking.querySelectorAll("thead th");
+    heads.forEach((th) => th.removeAttribute("aria-sort"));
+    heads[byChance ? 4 : 2].setAttribute("aria-sort", "descending");
+  };
+  sortSelect.addEventListener("change", resort);
+  const chancesReady = api(`${base}/children/outlook?${new URLSearchParams({ as_of: state.period })}`).then((answer) => {
+    for (const child of answer.children) chances.set(child.code, child.kpis.revenue?.probability ?? null);
+  }).catch(() => {}).finally(() => {
+    for (const [c, td] of chanceCells) {
+      const p = chances.get(c);
+      td.textContent = chance(p);
+      td.dataset.probability = typeof p === "number" ? String(p) : "";
+    }
+    resort();
+  });
+  const outlook = card.no_sales_yet ? null : outlookSection({ level, code, period: state.period, revenueName: localName(kpis.find((k) => k.code === "revenue") || { name: "revenue" }) });
 
   const byLabel = new Map(ranked.map((c) => [`${c.name} (${c.code})`, c]));
   const heat = chart(`/charts${base}/heatmap?${scope}`, {
@@ -157,8 +195,10 @@ export async function render(el, ctx) {
     h("section", { class: "card", id: "unit-kpis" }, h("h2", {}, t("team.ownKpis")), downloadOf("kpis"), own.el),
     actions?.el,
     badges.el,
-    section(t("team.ranked"), downloadOf("ranking"), ranking),
+    section(t("team.ranked"), downloadOf("ranking"),
+      h("div", { class: "controls" }, h("label", {}, t("team.sortBy"), sortSelect)), ranking),
+    outlook?.el,
     section(t("team.heatmap"), downloadOf("heatmap"), heat.el));
   if (shown) own.el.querySelector(`tr[data-kpi="${CSS.escape(state.kpi)}"]`)?.scrollIntoView({ block: "center" });
-  await Promise.all([heat.ready, persp.ready, attention.ready, actions?.ready, badges.ready]);
+  await Promise.all([heat.ready, persp.ready, attention.ready, actions?.ready, badges.ready, chancesReady, outlook?.ready]);
 }

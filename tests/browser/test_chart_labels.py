@@ -28,9 +28,9 @@ LAPTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 # Each page: its hash, and the charts it draws with, for one of them, a title that shows the figure
 # is drawn in the language asked for (so a figure left from the page before never passes).
 PAGES = {
-    "seller": ("#/seller/S148?period=2026-10&range=ytd", 3,
+    "seller": ("#/seller/S148?period=2026-10&range=ytd", 4,
                ("[data-chart^=kpis-] .xtitle", {"en": "Attainment (%)", "nb": "Måloppnåelse (%)"})),
-    "team": ("#/team/region/VEST?period=2026-10&range=ytd", 2,
+    "team": ("#/team/region/VEST?period=2026-10&range=ytd", 3,
              ("[data-chart^=team-] .cbtitle", {"en": "Attainment (%)", "nb": "Måloppnåelse (%)"})),
     "budget": ("#/budget?from=2026-01&to=2026-10&by=district", 3,
                ("[data-chart^=waterfall] .ytitle", {"en": "Amount (NOK million)", "nb": "Beløp (mill. kr)"})),

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.test_pages import TIMEOUT, expect_charts
+from tests.browser.test_pages import SELLER_CHARTS, TIMEOUT, expect_charts
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,22 +36,22 @@ def test_the_sign_in_form_never_waits_for_plotly(page: Page, demo_server):
     expect(page.get_by_role("heading", name=re.compile("Nora Næss"))).to_be_visible()
     expect(page.locator("tr[data-kpi=revenue]")).to_be_visible()
     expect(page.locator("script[data-plotly]")).to_have_count(1)
-    expect(page.locator(".chart")).to_have_count(3)
+    expect(page.locator(".chart")).to_have_count(SELLER_CHARTS)
     expect(page.locator(".chart[data-state]")).to_have_count(0)  # neither drawn nor failed: waiting
     assert len(held) == 1  # one request for every chart, made when the charts were asked for
 
     held[0].abort()  # plotly.js failed: every chart says so, the rest of the page stays
-    expect(page.locator(".chart[data-state=error]")).to_have_count(3, timeout=TIMEOUT)
+    expect(page.locator(".chart[data-state=error]")).to_have_count(SELLER_CHARTS, timeout=TIMEOUT)
     expect(page.locator(".chart[data-state=error]").first).to_contain_text("charts could not be loaded")
     expect(page.locator("tr[data-kpi=revenue]")).to_be_visible()
 
     page.evaluate("location.hash = '#/seller/S148?period=2026-10&range=month'")  # the next charts try again
     expect(page.locator("script[data-plotly]")).to_have_count(1)
-    expect(page.locator(".chart")).to_have_count(3)
+    expect(page.locator(".chart")).to_have_count(SELLER_CHARTS)
     expect(page.locator(".chart[data-state]")).to_have_count(0)
     assert len(held) == 2
     held[1].continue_()
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     assert len(held) == 2
 
 
@@ -70,7 +70,7 @@ def test_a_second_visit_takes_every_script_from_the_cache(page: Page, demo_serve
     first = scripts(page)
     page.goto(demo_server.url + "/")
     sign_in(page, demo_server, "nora.naess")
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     assert any(PLOTLY.search(url) for url in from_network(first))  # a cold cache: fetched, plotly.js too
     assert any(url.endswith("/app.js") for url in from_network(first))
     # kept for good because the server says so (not by a heuristic on Last-Modified, which soon runs out)
@@ -82,7 +82,7 @@ def test_a_second_visit_takes_every_script_from_the_cache(page: Page, demo_serve
     second = scripts(again)
     again.goto(demo_server.url + "/")
     sign_in(again, demo_server, "nora.naess")
-    expect_charts(again, 3)
+    expect_charts(again, SELLER_CHARTS)
     assert {r["url"] for r in second} >= {r["url"] for r in first}  # the same scripts ran
     assert from_network(second) == []
     again.close()

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.charts.formats import shown_percent
-from tests.browser.test_pages import TIMEOUT, expect_charts, sign_in
+from tests.browser.test_pages import TEAM_CHARTS, TIMEOUT, expect_charts, sign_in
 from tests.percent_cases import PERCENT_CASES
 
 pytestmark = [
@@ -64,7 +64,7 @@ def test_a_leaders_pages_in_bokmal(page: Page, demo_server):
     sign_in(page, demo_server, "hilde.andersen")
     expect(page).to_have_url(re.compile(r"#/team/region/VEST\?"), timeout=TIMEOUT)
     page.locator("#lang").select_option("nb")
-    expect_charts(page, 2)
+    expect_charts(page, TEAM_CHARTS)
     # the ranking's KPI columns, the perspective tiles and the heatmap's KPI axis: in bokmål
     headers = page.locator("table thead th").all_inner_texts()
     assert {"Omsetning", "Dekningsbidrag", "Tilslagsrate"} <= set(headers), headers
@@ -73,7 +73,7 @@ def test_a_leaders_pages_in_bokmal(page: Page, demo_server):
     heat_axis = page.locator("[data-chart^=team] .xtick text").evaluate_all("ts => ts.map((t) => t.textContent)")
     assert "Omsetning" in heat_axis and "Revenue" not in heat_axis, heat_axis
     # a percent beside a status in the table never rounds across it (the rule of fmt.statusPct)
-    for cell in page.locator("table tbody tr td:nth-child(3)").all_inner_texts():
+    for cell in page.locator("table.ranking tbody tr td:nth-child(3)").all_inner_texts():
         assert re.fullmatch(r"(\u2212?\d{1,3}(\u00a0\d{3})*(,\d{1,2})?\u00a0%|–)", cell), cell
 
     page.goto(f"{demo_server.url}/#/budget")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_pages import expect_charts
+from tests.browser.test_pages import SELLER_CHARTS, expect_charts
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,7 +38,7 @@ def test_a_key_account_manager_opens_their_key_accounts(page: Page, demo_server)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#me-email")).to_have_text(email, timeout=TIMEOUT)
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     expect(page.get_by_role("heading", name="Your key accounts")).to_be_visible()
     links = page.locator("ul.key-accounts a")
     expect(links).to_have_text(["Drammen kommune storkjøkken (K10451)", "Fredrikstad universitetssykehus (K10452)"])
@@ -46,7 +46,7 @@ def test_a_key_account_manager_opens_their_key_accounts(page: Page, demo_server)
     links.first.click()
     expect(page).to_have_url(re.compile(r"#/accounts/K10451\?period=2026-10&range=ytd"))
     expect(page.get_by_role("heading", name=re.compile("Drammen kommune storkjøkken"))).to_be_visible(timeout=TIMEOUT)
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     expect(page.locator("tr[data-kpi=revenue]")).to_be_visible()
     expect(page.locator("tr[data-kpi=meetings]")).to_be_visible()
     expect(page.locator("tr[data-kpi=training_hours]")).to_have_count(0)

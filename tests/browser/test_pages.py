@@ -17,6 +17,8 @@ pytestmark = [
 ]
 
 PERIOD = "period=2026-10&range=ytd"  # the demo company's last month
+# a seller's page: perspectives, KPIs, the trend and the outlook's fan; a team's: perspectives, heatmap, fan
+SELLER_CHARTS, TEAM_CHARTS = 4, 3
 TIMEOUT = 20_000
 
 
@@ -42,8 +44,8 @@ def expect_charts(page: Page, count: int) -> None:
 
 
 @pytest.mark.parametrize(("local", "url", "charts"), [
-    ("nora.naess", r"#/seller/S148\?", 3),
-    ("hilde.andersen", r"#/team/region/VEST\?", 2),
+    ("nora.naess", r"#/seller/S148\?", SELLER_CHARTS),
+    ("hilde.andersen", r"#/team/region/VEST\?", TEAM_CHARTS),
     ("okonomi", r"#/budget\?", 3),
 ])
 def test_each_role_lands_on_its_page_with_charts(page: Page, demo_server, local, url, charts):
@@ -61,14 +63,14 @@ def test_admin_lands_on_the_data_page(page: Page, demo_server):
 
 def test_seller_scorecard_shows_kpis_with_status_words(page: Page, demo_server):
     sign_in(page, demo_server, "nora.naess", f"/#/seller/S148?{PERIOD}")
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     expect(page.get_by_role("heading", name=re.compile("Nora Næss"))).to_be_visible()
     revenue = page.locator("tr[data-kpi=revenue]")
     expect(revenue.locator(".status")).to_have_text(re.compile(r"^[✓!✗–] (on target|close|behind|no target)$"))
     # the trend follows the KPI picked, in the URL
     page.locator("select[name=kpi]").select_option("meetings")
     expect(page).to_have_url(re.compile(r"kpi=meetings"))
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     expect(page.locator("[data-chart^=trend] .gtitle")).to_have_text("Customer meetings")
 
 
@@ -88,7 +90,7 @@ def test_a_page_still_loading_does_not_take_the_url_back(page: Page, demo_server
     """The landing page waits for the data status to pick its month; the seller goes on to another page
     meanwhile. When the status arrives the first page must not write its URL over the second."""
     sign_in(page, demo_server, "nora.naess", f"/#/seller/S148?{PERIOD}")
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     held: list = []
     page.route("**/api/v1/data-status", lambda route: held.append(route))
     page.goto(f"{demo_server.url}/#/seller/S148")  # no period: the page waits for the data status
@@ -106,16 +108,16 @@ def test_a_page_still_loading_does_not_take_the_url_back(page: Page, demo_server
 
 def test_drill_down_region_district_seller_and_back_by_breadcrumb(page: Page, demo_server):
     sign_in(page, demo_server, "hilde.andersen", f"/#/team/region/VEST?{PERIOD}")
-    expect_charts(page, 2)
+    expect_charts(page, TEAM_CHARTS)
     page.get_by_role("row", name=re.compile(r"Rogaland \(STV\)")).click()
     expect(page).to_have_url(re.compile(r"#/team/district/STV\?.*trail=region%3AVEST"))
     expect(page.get_by_role("heading", name=re.compile("^Rogaland"))).to_be_visible()
-    expect_charts(page, 2)
+    expect_charts(page, TEAM_CHARTS)
     first_seller = page.locator("tbody tr.clickable").first
     code = first_seller.get_attribute("data-code")
     first_seller.click()
     expect(page).to_have_url(re.compile(rf"#/seller/{code}\?"))
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     crumbs = page.get_by_role("navigation", name="breadcrumb")
     expect(crumbs).to_contain_text("Region VEST")
     expect(crumbs).to_contain_text("District STV")
@@ -125,7 +127,7 @@ def test_drill_down_region_district_seller_and_back_by_breadcrumb(page: Page, de
     page.get_by_role("navigation", name="breadcrumb").get_by_role("link", name="Region VEST").click()
     expect(page).to_have_url(re.compile(r"#/team/region/VEST\?"))
     expect(page.get_by_role("heading", name=re.compile("^Vest"))).to_be_visible()
-    expect_charts(page, 2)
+    expect_charts(page, TEAM_CHARTS)
 
 
 def test_a_shared_url_restores_the_view(page: Page, demo_server):
@@ -150,7 +152,7 @@ def test_a_shared_url_restores_the_view(page: Page, demo_server):
         expect(other.locator("select[name=range]")).to_have_value("month")
         expect(other.get_by_role("heading", name=re.compile("^Rogaland"))).to_be_visible()
         expect(other.get_by_role("navigation", name="breadcrumb")).to_contain_text("Region VEST")
-        expect_charts(other, 2)
+        expect_charts(other, TEAM_CHARTS)
     finally:
         other.context.close()
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from app.charts.formats import percent_text
 from tests.browser.conftest import DemoServer
-from tests.browser.test_pages import TIMEOUT, expect_charts, sign_in
+from tests.browser.test_pages import SELLER_CHARTS, TEAM_CHARTS, TIMEOUT, expect_charts, sign_in
 from tests.liveserver import serving
 
 pytestmark = pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods")
@@ -122,7 +122,7 @@ def test_both_languages_have_every_string_the_steering_pages_use():
 def test_the_team_page_opens_with_what_needs_attention_then_the_units_own_kpis(page: Page, steering_server):
     sign_in(page, steering_server, LEADER)
     expect(page).to_have_url(re.compile(r"#/team/district/STV\?period=2026-10&range=ytd$"), timeout=TIMEOUT)
-    expect_charts(page, 2)
+    expect_charts(page, TEAM_CHARTS)
     answer = _get(steering_server, LEADER, "/attention", period="2026-10", range="ytd", level="district", code="STV")
     items = answer["items"]
     assert len(items) > 8  # the story: Rogaland is red in many places
@@ -409,13 +409,13 @@ def test_a_leader_records_a_goal_conversation_and_closes_an_action_on_the_seller
 @browser
 def test_finance_sees_the_figures_and_no_coaching(page: Page, steering_server):
     sign_in(page, steering_server, "okonomi", f"/#/team/district/STV?{PERIOD}")
-    expect_charts(page, 2)
+    expect_charts(page, TEAM_CHARTS)
     expect(page.locator("#attention")).to_be_visible()
     expect(page.locator("#attention").get_by_role("button", name=re.compile(r"^Open action"))).to_have_count(0)
     expect(page.locator("#actions")).to_have_count(0)
     expect(page.locator(".meeting-pack")).to_have_count(0)
     page.goto(f"{steering_server.url}/#/seller/S148?{PERIOD}")
-    expect_charts(page, 3)
+    expect_charts(page, SELLER_CHARTS)
     expect(page.locator("#unit-kpis tr[data-kpi=revenue]")).to_be_visible()
     expect(page.locator("#actions, #goal-conversations")).to_have_count(0)
     expect(page.get_by_role("alert")).to_have_count(0)
