@@ -13,7 +13,8 @@ last complete month, when that differs (the month just ended, which a reader pic
 sales are being loaded; its figures say that they have no sales yet). For the same periods it computes the
 budget page's opening reports for those who see everything (administrators, finance): the variance
 by district from January, in total and per month, and the year's forecast; and the organization's red
-KPIs the team pages' needs-attention panel is cut from (year to date). A request that comes
+KPIs the team pages' needs-attention panel is cut from (year to date), and every unit's outlook of the
+year as of the period (app.reporting.outlook). A request that comes
 before the precompute is done computes its own figure, as it always did; nothing waits for the
 precomputer.
 
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.access import EVERYTHING
 from app.analytics.periods import last_complete_month
 from app.models import SalesMonthly
-from app.reporting import attention, budget
+from app.reporting import attention, budget, outlook
 from app.reporting.cache import FIGURES
 from app.reporting.units import known_units
 from app.reporting.version import current_version
@@ -112,6 +113,11 @@ class Precomputer:
                 budget_page(session, period, today)
                 # the team pages open with the needs-attention panel: the organization's red KPIs (cached)
                 attention.red_items(session, period=period, range_="ytd")
+                # and the seller and team pages with the year's outlook as of their month (cached); none
+                # for a month after the latest sale
+                with contextlib.suppress(outlook.BadOutlook):
+                    year, _, as_of = outlook.resolve_as_of(session, None, period, today)
+                    outlook.year_outlook(session, year, as_of)
             FIGURES.put_many(version, {**units, **entries})
             # the charts' scores where there is room: an entry of this version is never pushed out for them
             room = max(0, FIGURES.max_entries - len(FIGURES))

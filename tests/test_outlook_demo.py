@@ -8,10 +8,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine
 from app.demo.command import build_demo
+from app.precompute import Precomputer
+from app.reporting.cache import FIGURES
 from app.reporting.outlook import _year_outlook, backtest
 
 
@@ -73,3 +75,14 @@ def test_the_backtest_of_2025_holds_the_goal(demo):
     assert 0.75 <= every.coverage <= 0.85, every.coverage
     assert every.brier < every.base_brier
     assert sum(n for _, n, _, _ in every.reliability) == every.scored
+
+
+def test_the_precomputer_makes_the_outlook_the_pages_open_on(demo):
+    engine, _ = demo
+    FIGURES.clear()
+    Precomputer(sessionmaker(engine), today=lambda: date(2026, 11, 27)).run_once()
+    with Session(engine) as session:
+        found = FIGURES.get_or_compute(session, ("outlook", 2026, "2026-10"), lambda: pytest.fail("not precomputed"))
+        # what a request computes by itself
+        again = _year_outlook(session, 2026, "2026-10")
+    assert np.array_equal(found.per_kpi["revenue"].quantiles, again.per_kpi["revenue"].quantiles, equal_nan=True)
