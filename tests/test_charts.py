@@ -281,3 +281,31 @@ def test_figures_serialize_numbers_as_typed_arrays():
 def test_every_label_exists_in_both_languages(lang):
     from app.charts import palette
     assert set(palette._LABELS[lang]) == set(palette._LABELS["en"])
+
+
+def _outlook_answer(with_target: bool = True) -> dict:
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    return {
+        "year": 2026, "months": months,
+        "kpis": [{
+            "kpi": "revenue", "name": "Revenue", "unit": "currency", "target": 12000.0 if with_target else None,
+            "actual_to_date": 6000.0,
+            "actuals": [{"period": m, "actual": 1000.0 * (i + 1)} for i, m in enumerate(months[:6])],
+            "path": [{"period": m, "p10": 6000 + 800.0 * (i + 1), "p50": 6000 + 1000.0 * (i + 1),
+                      "p90": 6000 + 1200.0 * (i + 1)} for i, m in enumerate(months[6:])],
+        }],
+    }
+
+
+def test_outlook_fan_draws_the_band_from_the_last_actual_to_the_years_end():
+    fig = charts.outlook_fan(_outlook_answer(), "revenue")
+    low, high, mid = (_trace(fig, "scatter", n) for n in ("p10", "80 % band (p10–p90)", "Most likely (p50)"))
+    # from June's actual (6,000) to December: 6,000 + 6 × 800, 1,000, 1,200
+    assert list(low.y) == [6000, 6800, 7600, 8400, 9200, 10000, 10800]
+    assert list(mid.y)[-1] == 12000 and list(high.y)[-1] == 13200
+    assert high.fill == "tonexty" and str(high.x[0])[:10] == "2026-06-01"
+    target = _trace(fig, "scatter", "Year's target")
+    assert list(target.y) == [12000, 12000]
+    assert fig.layout.title.text == "Revenue · 2026"
+    # no target: no line
+    assert "Year's target" not in [t.name for t in charts.outlook_fan(_outlook_answer(False), "revenue").data]

@@ -269,7 +269,6 @@ def outlook(
     year_end: int,
     to_date: np.ndarray,
     target: np.ndarray,
-    direction_lower: bool = False,
     pool: Pool | None = None,
     lv: Levels | None = None,
     method: Method = METHOD,
@@ -320,16 +319,14 @@ def outlook(
         reach = np.clip(1.0 - np.searchsorted(z_year, threshold, side="left") / n, 1 / (n + 1), n / (n + 1))
     # a level of 0 (nothing done in its months): it lands where it stands
     reach = np.where((s_year <= 0) & (f_year <= 0) & (left > 0), (to_date >= target).astype("float64"), reach)
-    if direction_lower:
-        reach = 1.0 - reach
     reached = to_date >= target
-    reach = np.where(reached & ~direction_lower, 1.0, reach)
+    reach = np.where(reached, 1.0, reach)
     reach = np.where(np.isnan(target), np.nan, reach)
     basis = np.where(months <= 0, "none", np.where(months >= method.history_months, "history", "profile"))
     none = months <= 0
     quantiles = np.where(none[:, None], np.nan, quantiles)
     path = np.where(none[:, None, None], np.nan, path)
-    reach = np.where(none & ~(reached & ~direction_lower), np.nan, reach)
+    reach = np.where(none & ~reached, np.nan, reach)
     return Outlook(to_date.astype("float64"), target.astype("float64"), quantiles, path, reach, basis, band)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from app.charts.axes import value_axis
 from app.charts.formats import separators
 from app.charts.palette import BLUE, INK, Figure, figure, label, trace
-from app.charts.scorecard import _month_dates, value_text
+from app.charts.scorecard import month_dates, value_text
 
 BAND_FILL = "rgba(0, 114, 178, 0.18)"  # BLUE, light: the band stays behind the lines
 
@@ -29,7 +29,7 @@ def outlook_fan(answer: dict, kpi: str, *, lang: str = "en") -> Figure:
     def band(key: str) -> np.ndarray:
         return np.array(base + [np.nan if p[key] is None else p[key] for p in row["path"]], dtype="float64")
 
-    x_ahead = _month_dates(start + ahead)
+    x_ahead = month_dates(start + ahead)
     low, mid, high = band("p10"), band("p50"), band("p90")
     traces = []
     if ahead and not np.isnan(mid[1:]).all():
@@ -71,7 +71,7 @@ def outlook_fan(answer: dict, kpi: str, *, lang: str = "en") -> Figure:
     traces.append(
         trace(
             "scatter",
-            x=_month_dates(done),
+            x=month_dates(done),
             y=actual_y,
             mode="lines+markers",
             name=label("actual_to_date", lang),
@@ -87,7 +87,7 @@ def outlook_fan(answer: dict, kpi: str, *, lang: str = "en") -> Figure:
         traces.append(
             trace(
                 "scatter",
-                x=_month_dates([months[0], months[-1]]),
+                x=month_dates([months[0], months[-1]]),
                 y=[target, target],
                 mode="lines",
                 name=label("year_target", lang),

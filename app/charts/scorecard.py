@@ -55,7 +55,7 @@ def _statuses(values: Iterable[Any]) -> list[str]:
     return [s if s in STATUS_COLOR else "none" for s in values]
 
 
-def _month_dates(periods: Iterable[str]) -> np.ndarray:
+def month_dates(periods: Iterable[str]) -> np.ndarray:
     """'YYYY-MM' strings as the first day of each month (datetime64[D])."""
     return np.array([f"{p}-01" for p in periods], dtype="datetime64[D]")
 
@@ -237,7 +237,7 @@ def kpi_trend(
     month has one, the monthly stretch as a dotted blue line); one row per month, oldest first.
     `thresholds`: the KPI's (amber, green), for the attainment shown beside the status.
     """
-    x = _month_dates(points["period"])
+    x = month_dates(points["period"])
     statuses = _statuses(points["status"])
     actual_y, target_y = _floats(points["actual"]), _floats(points["target"])
     att = _floats(points["attainment"]) if "attainment" in points else np.full(len(points), np.nan)
