@@ -150,7 +150,7 @@ const STRINGS = {
     // tables that scroll sideways, and the phone's menu (ui.js table(), app.js renderTopbar)
     "table.scrollHint": "Scroll sideways for more columns →", "menu": "Menu",
     // the scorecard pages' table downloads (CSV)
-    "download.kpis": "Download KPIs (CSV)", "download.ranking": "Download ranking (CSV)",
+    "download.kpis": "Download KPIs (CSV)", "download.ranking": "Download ranking (CSV)", "download.outlook": "Download outlook (CSV)",
     "download.heatmap": "Download attainment by KPI (CSV)",
     // plotly.js loaded on the first chart (charts.js whenPlotly)
     "chart.plotlyFailed": "The charts could not be loaded. Check your connection and reload the page.",
@@ -394,7 +394,7 @@ const STRINGS = {
     // tables that scroll sideways, and the phone's menu (ui.js table(), app.js renderTopbar)
     "table.scrollHint": "Rull sidelengs for flere kolonner →", "menu": "Meny",
     // the scorecard pages' table downloads (CSV)
-    "download.kpis": "Last ned nøkkeltall (CSV)", "download.ranking": "Last ned rangering (CSV)",
+    "download.kpis": "Last ned nøkkeltall (CSV)", "download.ranking": "Last ned rangering (CSV)", "download.outlook": "Last ned utsikter (CSV)",
     "download.heatmap": "Last ned måloppnåelse per nøkkeltall (CSV)",
     // plotly.js loaded on the first chart (charts.js whenPlotly)
     "chart.plotlyFailed": "Diagrammene kunne ikke lastes. Sjekk forbindelsen og last inn siden på nytt.",

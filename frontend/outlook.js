@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { chart } from "./charts.js";
 import { fmt, lang, t } from "./i18n.js";
 import { errorBox, h, section, table } from "./ui.js";
+import { tableDownload } from "./pages/steering.js";
 
 // a probability as the table writes it: "< 1 %" and "> 99 %" rather than a certainty it is not
 export function chance(p) {
@@ -55,7 +56,7 @@ export function outlookSection({ level, code, period, revenueName = "revenue" })
       h("p", { class: "muted" }, t("outlook.asOf", { month: fmt.month(answer.as_of), year: String(answer.year) }),
         " ", t("outlook.howToRead"), answer.band === "model" ? ` ${t("outlook.model")}` : ""),
       h("div", { class: "controls" }, h("label", {}, t("kpi"), select)));
-    el.append(list);
+    el.append(tableDownload({ level, code, period, range: "ytd", table: "outlook" }), list);
     await fan.ready;
   })();
   return { el, ready };

@@ -13,9 +13,12 @@ D1 and R1 have none: they take their sellers' sum. The latest sale is in June, s
 2026-06 by default; with six months of history the errors are too few: the band is the model's.
 """
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 
+import openpyxl
 import pytest
 
 from app.analytics.outlook import METHOD
@@ -200,3 +203,38 @@ def test_the_fan_chart(client, world):
     bad = client.get(f"{API}/charts/scorecards/seller/S1/outlook?year=2026&kpi=margin_pct", headers=world["admin"])
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "kpi"]
     assert client.get(f"{API}/charts/scorecards/seller/S1/outlook?year=2026", headers=world["d2"]).status_code == 404
+
+
+def test_the_outlook_table_downloads_as_the_page_shows_it(client, world):
+    answer = client.get(f"{API}/scorecards/seller/S1/outlook?as_of=2026-06", headers=world["admin"]).json()
+    res = client.get(f"{API}/scorecards/seller/S1/export?table=outlook&period=2026-06&format=csv", headers=world["admin"])
+    assert res.status_code == 200, res.text
+    assert res.headers["content-disposition"] == 'attachment; filename="scorecard-outlook-seller-S1-2026-06-ytd.csv"'
+    rows = list(csv.DictReader(io.StringIO(res.text)))
+    assert list(rows[0]) == ["KPI", "Code", "Unit of measure", "Year's target", "Actual to date", "p10", "Most likely (p50)", "p90",
+                             "Chance of the target", "Read from"]
+    assert [r["Code"] for r in rows] == [k["kpi"] for k in answer["kpis"]]
+    revenue, shown = rows[0], kpi(answer)
+    assert float(revenue["Year's target"]) == 12000 and float(revenue["Actual to date"]) == 6000
+    for column, key in (("p10", "p10"), ("Most likely (p50)", "p50"), ("p90", "p90")):
+        assert float(revenue[column]) == pytest.approx(shown[key], abs=0.005)
+    assert float(revenue["Chance of the target"]) == pytest.approx(shown["probability"], abs=1e-6)
+    assert revenue["Read from"] == "its months and the seasonality profile"
+    assert rows[2]["Chance of the target"] == ""  # new customers: no target
+    # in bokmål for Norwegian Excel
+    nb = client.get(f"{API}/scorecards/seller/S1/export?table=outlook&period=2026-06&format=csv&lang=nb"
+                    "&delimiter=%3B", headers=world["admin"])
+    nb_rows = list(csv.DictReader(io.StringIO(nb.text), delimiter=";"))
+    assert nb_rows[0]["Årets mål"] == "12000"
+    assert nb_rows[0]["Lest fra"] == "egne måneder og sesongprofilen"
+    # XLSX, read back
+    xlsx = client.get(f"{API}/scorecards/seller/S1/export?table=outlook&period=2026-06&format=xlsx", headers=world["admin"])
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["Outlook"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    header_at = next(i for i, r in enumerate(values) if r and r[0] == "KPI")
+    assert values[header_at + 1][:2] == ["Revenue", "revenue"]
+    # a month without sales: 422 naming the period; someone else's seller: 404
+    late = client.get(f"{API}/scorecards/seller/S1/export?table=outlook&period=2026-08&format=csv", headers=world["admin"])
+    assert late.status_code == 422 and late.json()["detail"][0]["loc"] == ["query", "period"]
+    other = client.get(f"{API}/scorecards/seller/S1/export?table=outlook&period=2026-06&format=csv", headers=world["d2"])
+    assert other.status_code == 404

@@ -277,4 +277,4 @@ def test_the_route_is_documented(client):
     assert {"text/csv; charset=utf-8", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= set(
         op["responses"]["200"]["content"])
     table = next(p for p in op["parameters"] if p["name"] == "table")
-    assert table["required"] and table["schema"]["enum"] == ["kpis", "ranking", "heatmap"]
+    assert table["required"] and table["schema"]["enum"] == ["kpis", "ranking", "heatmap", "outlook"]

@@ -33,7 +33,23 @@ from app.exports.pack_tables import (
     word,
 )
 
-TABLES = ("kpis", "ranking", "heatmap")
+TABLES = ("kpis", "ranking", "heatmap", "outlook")
+
+# What an outlook is read from (GET /scorecards/{level}/{code}/outlook's `basis`), as the page says it.
+BASIS = {
+    "en": {
+        "history": "its own history",
+        "profile": "its months and the seasonality profile",
+        "none": "no months of its own yet",
+        "not_loaded": "not loaded through the month",
+    },
+    "nb": {
+        "history": "egen historikk",
+        "profile": "egne måneder og sesongprofilen",
+        "none": "ingen egne måneder ennå",
+        "not_loaded": "ikke lastet til og med måneden",
+    },
+}
 
 
 def _kpis(card: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -98,6 +114,41 @@ def team_ranking_table(
     return Table(columns, rows)
 
 
+def outlook_table(answer: Mapping[str, Any], lang: str) -> Table:
+    """The outlook's table (the seller and team pages'): per KPI that adds up over time, its name,
+    code, unit of measure, the year's target, the actual to date, p10, p50, p90 (values in the KPI's
+    unit), the chance of reaching the target (a fraction) and what it is read from, in words."""
+    rows = [
+        {
+            "kpi": k["name"],
+            "code": k["kpi"],
+            "unit": k["unit"],
+            "unit_word": word(UNITS, k["unit"], lang),
+            "target": k["target"],
+            "actual_to_date": k["actual_to_date"],
+            "p10": k["p10"],
+            "p50": k["p50"],
+            "p90": k["p90"],
+            "probability": k["probability"],
+            "basis": BASIS.get(lang, BASIS["en"])[k["basis"]],
+        }
+        for k in answer["kpis"]
+    ]
+    columns = [
+        Column("kpi", label("kpi", lang)),
+        Column("code", label("code", lang)),
+        Column("unit_word", label("kpi_unit", lang)),
+        Column("target", label("year_target", lang), "value"),
+        Column("actual_to_date", label("actual_to_date", lang), "value"),
+        Column("p10", label("p10", lang), "value"),
+        Column("p50", label("p50", lang), "value"),
+        Column("p90", label("p90", lang), "value"),
+        Column("probability", label("probability", lang), "percent"),
+        Column("basis", label("basis", lang)),
+    ]
+    return Table(columns, rows)
+
+
 def team_heatmap_table(card: Mapping[str, Any], ranking: Sequence[Mapping[str, Any]], lang: str) -> Table:
     """The heatmap's figures: a row per unit below, in `ranking`'s order (the heatmap's, top down): rank,
     name, code, then for each KPI of the card (the heatmap's columns) its attainment and its status in
@@ -140,6 +191,8 @@ def build(
         return team_ranking_table(card, ranking, lang, chances)
     if table == "heatmap":
         return team_heatmap_table(card, ranking, lang)
+    if table == "outlook":
+        return outlook_table(card, lang)
     raise ValueError(f"no table {table!r}: {', '.join(TABLES)}")
 
 

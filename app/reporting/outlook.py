@@ -2,11 +2,12 @@
 app.analytics.outlook (the method is there), for the routes, the charts and the backtest.
 
 `year_outlook` computes the company, every region, district and seller at once for a (fiscal year,
-as-of month): one grouped query per level and fact table for the monthly figures (up to 24 months
-before the year, through as_of; nothing after as_of is read, so an outlook as of a past month is what
-could have been said then), one for the actuals to date, one for the year's targets; cached under
-the data version. An account's is computed on its own (`account_outlook`), its band read from the
-sellers' errors. Which KPIs: the built-in KPIs that add up over time (PRODUCT.md §2), those of the
+as-of month): one grouped query per fact table at seller × district × month and one of the accounts'
+first sales (`_read_facts`: up to 24 months before the year, through as_of; nothing after as_of is
+read, so an outlook as of a past month is what could have been said then), summed to each level and
+its year to date in pandas, and one query for the year's targets; cached under the data version.
+An account's is computed on its own (`account_outlook`), its band read from the sellers' errors.
+Which KPIs: the built-in KPIs that add up over time (PRODUCT.md §2), those of the
 unit's card (an account's leaves out the people KPIs)."""
 
 from dataclasses import dataclass
@@ -304,6 +305,7 @@ def _year_outlook(session: Session, year: int, as_of: str) -> YearOutlook:
     for k in kpis:
         actual = np.vstack(monthly[k])
         stacked[k] = actual
+        # (row 0 is the company's: LEVELS starts with it, and every tree has it)
         w = weights[k] = kpi_weights(k, actual[0], columns, upto, sales_w)
         ys = year_start if k in YEARLY else None
         counts = KPI_BY_CODE[k].unit == "count"

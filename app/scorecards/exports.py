@@ -21,9 +21,9 @@ from app.scorecards import outlook, service
 from app.steering.pack import ranked
 
 # The sheet of each table, the same in every language (what a script reading the workbook looks for).
-SHEETS = {"kpis": "KPIs", "ranking": "Ranking", "heatmap": "Heatmap"}
+SHEETS = {"kpis": "KPIs", "ranking": "Ranking", "heatmap": "Heatmap", "outlook": "Outlook"}
 # The title of each table's workbook, by the meeting pack's labels.
-TITLES = {"kpis": "scorecard", "ranking": "ranking", "heatmap": "chart"}
+TITLES = {"kpis": "scorecard", "ranking": "ranking", "heatmap": "chart", "outlook": "year_target"}
 
 
 def file_name(*, table: str, level: str, code: str, period: str, range_: str, fmt: str) -> str:
@@ -58,13 +58,17 @@ def table_export(
     decimal: str,
     bom: bool,
 ) -> Response | None:
-    """The table `table` (`kpis`, `ranking`, `heatmap`) of the unit for the range ending at `period`, as a
-    `fmt` file (`csv`, `xlsx`); None when there is no such unit or it is not the caller's to see."""
-    card = service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
+    """The table `table` (`kpis`, `ranking`, `heatmap`, `outlook`) of the unit for the range ending at
+    `period` (the outlook: of its fiscal year as of `period`), as a `fmt` file (`csv`, `xlsx`); None when
+    there is no such unit or it is not the caller's to see; BadOutlook for an outlook that cannot be made."""
+    if table == "outlook":
+        card = outlook.outlook_answer(session, scope=scope, level=level, code=code, year=None, as_of=period, lang=lang)
+    else:
+        card = service.scorecard(session, scope=scope, level=level, code=code, period=period, range_=range_)
     if card is None:
         return None
     ranking = []
-    if table != "kpis":
+    if table in ("ranking", "heatmap"):
         below = service.children(session, scope=scope, level=level, code=code, period=period, range_=range_)
         ranking = ranked(below["children"]) if below is not None else []
     rows = build(

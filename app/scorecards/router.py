@@ -123,11 +123,12 @@ def get_children_outlook(
 
 
 ExportTable = Annotated[
-    Literal["kpis", "ranking", "heatmap"],
+    Literal["kpis", "ranking", "heatmap", "outlook"],
     Query(
         description="`kpis`: the unit's KPIs (the scorecard's table); `ranking`: the units below, ranked "
-        "as the team page ranks them, with each KPI's actual; `heatmap`: the heatmap's figures, each unit "
-        "below × each KPI's attainment and status"
+        "as the team page ranks them, with each one's chance of the year's revenue target and each KPI's "
+        "actual; `heatmap`: the heatmap's figures, each unit below × each KPI's attainment and status; "
+        "`outlook`: where the fiscal year lands as of `period`, per KPI that adds up over time"
     ),
 ]
 ExportFormat = Annotated[Literal["csv", "xlsx"], Query(alias="format")]
@@ -137,7 +138,10 @@ EXPORT: dict[int | str, dict[str, Any]] = {
         "description": "the table as a file named by the table, the unit, the period and the range",
     },
     **NOT_FOUND,
-    422: {"description": "a bad query parameter; the message names it (also: `decimal` the same as `delimiter`)"},
+    422: {
+        "description": "a bad query parameter; the message names it (also: `decimal` the same as `delimiter`; "
+        "the outlook of a month without sales)"
+    },
 }
 
 
@@ -159,20 +163,23 @@ def get_export(
     """A table the scorecard pages show, as CSV or XLSX: the unit's KPIs, the ranking of the units below
     it, or the heatmap's figures (access as for the scorecard and its children)."""
     separator = decimal_separator(delimiter, decimal)
-    found = exports.table_export(
-        session,
-        scope=scope,
-        level=level,
-        code=code,
-        period=period,
-        range_=range_,
-        table=table,
-        fmt=fmt,
-        lang=lang,
-        delimiter=delimiter,
-        decimal=separator,
-        bom=bom,
-    )
+    try:
+        found = exports.table_export(
+            session,
+            scope=scope,
+            level=level,
+            code=code,
+            period=period,
+            range_=range_,
+            table=table,
+            fmt=fmt,
+            lang=lang,
+            delimiter=delimiter,
+            decimal=separator,
+            bom=bom,
+        )
+    except BadOutlook as exc:  # the outlook as of a month without sales, say
+        raise invalid("period", period, str(exc)) from None
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {level} {code}")
     return found
