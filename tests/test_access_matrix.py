@@ -47,6 +47,7 @@ from app.auth.tokens import create_access_token
 from app.db import get_session
 from app.main import create_app
 from app.models import Budget, Sale, Target
+from app.reporting.cache import FIGURES
 from tests.builders import (
     PASSWORD,
     add_budgets,
@@ -590,6 +591,21 @@ def world(engine) -> Iterator[World]:
         setup.close()
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_figure_cache(request) -> Iterator[None]:
+    """This module's own (in place of tests/conftest.py's, which empties the figure cache around every
+    test): the matrix's reads share the cache, as every request of a running app does. The world does
+    not change between them, and a warm cache is the case to check: a refusal must come from the
+    access check run before the cache is asked, never from a figure not yet computed. A case that
+    writes (which may count the data version up inside its SAVEPOINT, taken back by its rollback) and
+    any other test empty it after themselves, so no figure of a rolled-back state is found later."""
+    yield
+    callspec = getattr(request.node, "callspec", None)
+    case = callspec.params.get("case") if callspec is not None else None
+    if not isinstance(case, Case) or case.method in WRITES:
+        FIGURES.clear()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.analytics import outlook as model
 from app.analytics.actuals import actuals_from_sums
-from app.analytics.kpis import KPI_BY_CODE, SALES_SUMS
+from app.analytics.kpis import KPI_BY_CODE, SALES_SUMS, ActivityTotals
 from app.analytics.periods import fiscal_year_start, last_complete_month, month_span, month_start, shift_month
 from app.analytics.targets import resolve_plans
 from app.analytics.variance import fiscal_months
@@ -130,8 +130,27 @@ class _Facts:
     new: pd.DataFrame
 
 
-def _read_facts(session: Session, history: list[str], fiscal_start: int) -> _Facts:
-    """Three grouped queries and one of first sales over the aggregates, for every unit at once."""
+def activity_types(kpis: list[str]) -> list[str]:
+    """The activity types the formulas of `kpis` read (app.analytics.kpis), found by running each
+    formula once on nothing and noting what it asks for: the outlook reads no other activities."""
+    asked: list[str] = []
+
+    class Noting(ActivityTotals):
+        def _sum(self, kinds: tuple[str, ...], measure: int) -> pd.Series:
+            asked.extend(kinds)
+            return super()._sum(kinds, measure)
+
+    index = pd.Index([ALL])
+    nothing = pd.DataFrame(0, index=index, columns=SALES_SUMS, dtype="int64")
+    noting = Noting(pd.DataFrame({"group": [], "type": [], "value": [], "n": []}), index)
+    for code in kpis:
+        KPI_BY_CODE[code].formula(nothing, noting)
+    return sorted(set(asked))
+
+
+def _read_facts(session: Session, history: list[str], fiscal_start: int, kpis: list[str]) -> _Facts:
+    """Three grouped queries and one of first sales per fiscal year over the aggregates, for every
+    unit at once; of the activities, the types the outlook's KPIs read."""
     sm, am, afs = SalesMonthly, ActivitiesMonthly, AccountFirstSale
     first, last = month_start(history[0]), month_start(history[-1])
     sm_month, am_month = sql.month_text(session, sm.month), sql.month_text(session, am.month)
@@ -150,14 +169,23 @@ def _read_facts(session: Session, history: list[str], fiscal_start: int) -> _Fac
     acts = read_frame(
         session,
         select(am.seller_id, am.district_id, am_month, am.type, sql.big_sum(am.value), sql.big_sum(am.n))
-        .where(am.month >= first, am.month <= last)
+        .where(am.month >= first, am.month <= last, am.type.in_(activity_types(kpis)))
         .group_by(am.seller_id, am.district_id, am_month, am.type),
         ["seller_id", "district_id", "month", "type", "value", "n"],
     )
-    parts = []
-    for year_from in dict.fromkeys(fiscal_year_start(m, fiscal_start) for m in history):
+    parts = [pd.DataFrame({"account_id": [], "seller_id": [], "district_id": [], "month": [], "year": []})]
+    since = str(sales["month"].min()) if len(sales) else history[-1]  # the first month with sales
+    years = list(dict.fromkeys(fiscal_year_start(m, fiscal_start) for m in history))
+    for year_from in years:
         y0 = month_start(max(year_from, history[0]))
         y1 = month_start(min(shift_month(year_from, 11), history[-1]))
+        # an earlier year with under four months of sales gives no new customers' error (they count from
+        # the third month of a year): not read (the first months of data, where every account is new)
+        if (
+            year_from != years[-1]
+            and len(month_span(max(year_from, since), y1.isoformat()[:7])) <= model.METHOD.min_months
+        ):
+            continue
         stmt = (
             select(sm.account_id, sm.seller_id, sm.district_id, func.min(sm_month))
             .join(afs, afs.account_id == sm.account_id)
@@ -202,7 +230,8 @@ def _level_figures(facts: _Facts, level: str, region_of: dict, ytd: list[str]): 
     acts = facts.acts.assign(unit=_unit_of(facts.acts, level, region_of)).dropna(subset=["unit"])
     bought = facts.new.assign(unit=_unit_of(facts.new, level, region_of)).dropna(subset=["unit"])
     # each account once per unit and year, in the first month the unit sold to it
-    first_sold = bought.groupby(["unit", "year", "account_id"], sort=False)["month"].min().reset_index()
+    # (sorted and deduplicated rather than grouped with min: a min of text per group runs in Python)
+    first_sold = bought.sort_values("month", kind="stable").drop_duplicates(["unit", "year", "account_id"])
     new = first_sold.groupby(["unit", "month"]).size()
     sums = _sums(sales, new, ["unit", "month"])
     per_type = acts.groupby(["unit", "month", "type"], sort=False)[["value", "n"]].sum().reset_index()
@@ -276,7 +305,7 @@ def _year_outlook(session: Session, year: int, as_of: str) -> YearOutlook:
     to_date_months = months[: months.index(as_of) + 1]
     trees = Trees(session)
     children, units_by_key = trees.at_end_of(as_of)
-    facts = _read_facts(session, history, registry.fiscal_start_month)
+    facts = _read_facts(session, history, registry.fiscal_start_month, kpis)
     region_of = dict(session.execute(select(District.id, District.region_id)).all())
     units: list[Unit] = []
     monthly: dict[str, list[np.ndarray]] = {k: [] for k in kpis}
