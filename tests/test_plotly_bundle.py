@@ -86,6 +86,11 @@ SAMPLES: dict[str, list[tuple[tuple, dict]]] = {
            "seasonal": None},), {}),
         (({},), {}),
     ],
+    "outlook_fan": [(({"year": 2026, "months": ["2026-01", "2026-02", "2026-03"], "kpis": [{
+        "kpi": "revenue", "name": "Revenue", "unit": "currency", "target": 300.0, "actual_to_date": 100.0,
+        "actuals": [{"period": "2026-01", "actual": 100.0}],
+        "path": [{"period": m, "p10": 150.0, "p50": 200.0, "p90": 250.0} for m in ("2026-02", "2026-03")],
+    }]}, "revenue"), {})],
 }
 
 
