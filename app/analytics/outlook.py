@@ -2,33 +2,36 @@
 the probability of reaching the year's target. Pure: numpy in, numpy out; app.reporting.outlook
 reads the monthly figures and the targets, and benchmarks/outlook.py backtests it.
 
-The method (README, "The outlook"; docs/outlook.md in full):
+The method (README, "Where the year lands"; docs/outlook.md in full):
 
-1. **Level.** Each unit's monthly actuals a[j] are read against the seasonality profile w[j] (the
-   profile's weight of the month's calendar month, the twelve summing to 1): the unit's yearly level
-   is L = Σ λ^(t−j) a[j] / Σ λ^(t−j) w[j] over its months through the origin t (at most `window`),
-   the recent months weighing more (half-life `half_life` months, λ = 0.5^(1/half_life)). Months
-   before the unit's first month with any figure are not its months (a seller hired in May counts
-   from May). With a year of the unit's own history this weighs last year's level and this year's,
-   so its year-on-year growth shows in the level as the recent months take over.
+1. **Level.** Each unit's monthly actuals a[j] are read against seasonal weights w[j] (the weight of
+   the month's calendar month, the twelve summing to 1; which weights, app.reporting.outlook says):
+   the unit's yearly level is L = Σ λ^(t−j) a[j] / Σ λ^(t−j) w[j] over its months through the origin
+   t (at most `window`), the recent months weighing more (half-life `half_life` months, λ =
+   0.5^(1/half_life)). Months before the unit's first month with any figure are not its months (a
+   seller hired in May counts from May). With a year of the unit's own history this weighs last
+   year's level and this year's, so its year-on-year growth shows as the recent months take over.
+   A KPI that counts afresh each year (`year_start`: new customers) reads the origin's year only.
 2. **Point forecast** of the next h months: F = L × Σ w over them; the year lands at the actual to
    date plus F over the months left.
-3. **Noise.** s = the unit's relative monthly deviation from L × w (weighted as the level), so
-   the forecast's own scale is σ = F × s × √(1/h_eff + 1/n_eff): the noise of the months to come
-   (h_eff: the months ahead, counted by their weights) and of the level (n_eff: the months it was
-   read from, counted by their λ weights).
+3. **Noise.** s² = the unit's relative squared deviation from L × w (weighted as the level; for a
+   count at least 1 / its mean a month, a Poisson count's), so the forecast's relative variance from
+   noise is s² (1/h_eff + 1/n_eff): the months to come (h_eff: counted by their weights) and the
+   level's own (n_eff: the months it was read from, counted by their λ weights).
 4. **Band from how such forecasts erred.** From every earlier origin in the unit's own history
    (its months from the third on) and every horizon that had come to pass by the as-of month, the
-   same forecast was made and its error standardized: z = (actual − F) / σ. The errors of all units
-   of the level (and, where a level has too few, of every level) at the horizon asked give the
-   quantiles q10, q50, q90 of z; the year's p10/p50/p90 are actual to date + max(0, F + σ·q),
-   and the probability of reaching the target T is the share of errors z ≥ (T − actual − F) / σ.
-   Without enough errors yet (a history too short), z is taken as normal (`band` says `model`).
-5. **Edge cases.** A target already reached has probability 1; no target, no probability. A unit
-   without a month of its own yet has no outlook (basis `none`); with under 12 of its months it is
-   read against the profile alone (basis `profile`); with 12 or more its own year-on-year history
-   weighs in (basis `history`). A unit whose level is 0 (nothing done in its months) lands where it
-   stands: the band is its actual to date.
+   same forecast was made: its relative error e = actual / F − 1 beside its noise variance. The
+   drift δ² of a horizon is what the errors vary beyond noise (`Pool`); standardized by √(noise² +
+   δ²), the errors of all units of the level (and, where a level has too few, of every level) give
+   the quantiles q10, q50, q90 of z; with σ = F √(noise² + δ²) the year's p10/p50/p90 are actual to
+   date + max(0, F + σ·q), and the probability of reaching the target T is the share of errors z ≥
+   (T − actual − F) / σ. Without enough errors yet (a history too short), z is taken as normal and
+   δ² as 0 (`band` says `model`).
+5. **Edge cases.** A target already reached has probability 1; no target, no probability; short of
+   the target, at most n/(n+1) and at least 1/(n+1) from n errors. A unit without a month of its own
+   yet has no outlook (basis `none`); with under 12 of its months it is read against the weights
+   alone (basis `profile`); with 12 or more its own year-on-year history weighs in (basis `history`).
+   A unit whose level is 0 (nothing done in its months) lands where it stands.
 """
 
 from __future__ import annotations

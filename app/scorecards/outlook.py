@@ -94,7 +94,7 @@ def outlook_answer(
     today: date | None = None,
 ) -> dict | None:
     """`unit`'s outlook for the fiscal year as of a month; None when there is no such unit for the
-    caller. ValueError (the message says why) for a year without data or an as_of outside it."""
+    caller. BadOutlook (the message says why) for a year without sales or an as_of outside it or after the data."""
     year, months, as_of = reports.resolve_as_of(session, year, as_of, today)
     unit = resolve_unit(session, scope=scope, level=level, code=code, period=as_of)
     if unit is None:

@@ -119,7 +119,8 @@ export async function render(el, ctx) {
     { name: `trend-${code}-${trendKpi}`, label: t("trend") });
 
   // where the year lands, as of the page's month (not on a month without sales)
-  const outlook = noData || card.no_sales_yet ? null : outlookSection({ level, code, period: state.period, revenueName: localName(kpis.find((k) => k.code === "revenue") || { name: "revenue" }) });
+  const revenueName = localName(kpis.find((k) => k.code === "revenue") || { name: "revenue" });
+  const outlook = noData || card.no_sales_yet ? null : outlookSection({ level, code, period: state.period, revenueName });
 
   fill(el,
     header,

@@ -118,9 +118,8 @@ export async function render(el, ctx) {
     tr.addEventListener("click", (event) => { if (!event.target.closest("a")) location.hash = href; });
     return tr;
   });
-  // the chance of reaching the year's revenue target beside each (GET .../children/outlook), filled in
-  // when it comes; the ranking sorts by it or by the overall score
-  // (beside the overall score and its status, before the KPIs)
+  // the chance of reaching the year's revenue target beside each unit's overall score and status (GET
+  // .../children/outlook), filled in when it comes; "Rank by" sorts the ranking by it or by the score
   const chanceCells = new Map(rows.map((tr) => {
     const td = h("td", { class: "num chance" }, "…");
     tr.children[3].after(td);
@@ -156,7 +155,8 @@ export async function render(el, ctx) {
     }
     resort();
   });
-  const outlook = card.no_sales_yet ? null : outlookSection({ level, code, period: state.period, revenueName: localName(kpis.find((k) => k.code === "revenue") || { name: "revenue" }) });
+  const revenueName = localName(kpiByCode.get("revenue") || { name: "revenue" });
+  const outlook = card.no_sales_yet ? null : outlookSection({ level, code, period: state.period, revenueName });
 
   const byLabel = new Map(ranked.map((c) => [`${c.name} (${c.code})`, c]));
   const heat = chart(`/charts${base}/heatmap?${scope}`, {
