@@ -26,27 +26,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_throughput import PG_SERVER
-from scorecard_bench import (
-    PERIOD,
-    generate,
-    load_postgresql,
-    load_sqlite,
-    machine,
-    rebuild_aggregates,
-)
+from scorecard_bench import PERIOD, generate, machine, workload_databases
 from variance_bench import add_budgets
 
 
@@ -180,39 +169,14 @@ def main() -> int:
     print(f"generated {len(t['sales']):,} sales, {len(t['activities']):,} activities, {len(t['targets']):,} "
           f"target rows in {time.perf_counter() - start:.1f} s", flush=True)
 
-    import sqlalchemy
-
-    folder = Path(tempfile.mkdtemp(prefix="sc_close_bench_"))
-    pg_name = f"sc_close_bench_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    pg_made = False
     rows: list[tuple] = []
-    try:
-        for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-            start = time.perf_counter()
-            if backend == "sqlite":
-                url = f"sqlite:///{(folder / 'bench.db').as_posix()}"
-                load_sqlite(folder / "bench.db", t)
-            else:
-                with admin.connect() as conn:
-                    conn.execute(sqlalchemy.text(f'CREATE DATABASE "{pg_name}"'))
-                pg_made = True
-                url = f"{PG_SERVER}/{pg_name}"
-                load_postgresql(url, t)
-            budgets = add_budgets(url, [PERIOD])
-            rebuild_aggregates(url)
-            print(f"{backend}: loaded ({budgets:,} budget rows), aggregates built in "
-                  f"{time.perf_counter() - start:.1f} s; load average {os.getloadavg()[0]:.2f}", flush=True)
-            rows += run_backend(backend, url, args.repeat)
-    finally:
-        if args.keep:
-            print(f"kept: {folder}" + (f" and PostgreSQL database {pg_name}" if pg_made else ""))
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-            if pg_made:
-                with admin.connect() as conn:
-                    conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-        admin.dispose()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+
+    def budgets(url: str) -> str:
+        return f"{add_budgets(url, [PERIOD]):,} budget rows"
+
+    for backend, url in workload_databases(t, backends, prefix="sc_close_bench", keep=args.keep, prepare=budgets):
+        rows += run_backend(backend, url, args.repeat)
 
     print(f"\n{'backend':<11}{'rows':>12}  {'call':<40}{'n':>3}{'median s':>10}{'max s':>8}")
     for backend, name, times in rows:

@@ -31,20 +31,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_throughput import PG_SERVER
-from scorecard_bench import generate, load_postgresql, load_sqlite, machine, rebuild_aggregates
+from scorecard_bench import generate, machine, workload_databases
 
 LEVELS = ("company", "region", "district", "seller")
 
@@ -130,16 +127,10 @@ def main() -> int:
     print(machine(), flush=True)
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}", flush=True)
 
-    import sqlalchemy
-
-    folder = Path(tempfile.mkdtemp(prefix="sc_outlook_bench_"))
-    pg_name = f"sc_outlook_bench_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    pg_made = False
     rows: list[tuple] = []
-    try:
-        if not args.skip_demo:
-            demo = folder / "demo.db"
+    if not args.skip_demo:
+        with tempfile.TemporaryDirectory(prefix="sc_outlook_demo_") as folder:
+            demo = Path(folder) / "demo.db"
             subprocess.run(
                 [sys.executable, "-m", "app.cli", "demo", "--no-serve", "--today", "2026-11-27", "--database", str(demo)],
                 check=True,
@@ -147,36 +138,15 @@ def main() -> int:
             )
             print_backtest("the demo company", f"sqlite:///{demo.as_posix()}", 2025)
 
-        start = time.perf_counter()
-        t = generate(args.rows)
-        print(f"\ngenerated {len(t['sales']):,} sales, {len(t['activities']):,} activities, {len(t['targets']):,} "
-              f"target rows in {time.perf_counter() - start:.1f} s", flush=True)
-        for backend in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-            start = time.perf_counter()
-            if backend == "sqlite":
-                url = f"sqlite:///{(folder / 'bench.db').as_posix()}"
-                load_sqlite(folder / "bench.db", t)
-            else:
-                with admin.connect() as conn:
-                    conn.execute(sqlalchemy.text(f'CREATE DATABASE "{pg_name}"'))
-                pg_made = True
-                url = f"{PG_SERVER}/{pg_name}"
-                load_postgresql(url, t)
-            rebuild_aggregates(url)
-            print(f"{backend}: loaded, aggregates built in {time.perf_counter() - start:.1f} s; "
-                  f"load average {os.getloadavg()[0]:.2f}", flush=True)
-            if backend == "sqlite" or args.backend == "postgresql":
-                print_backtest(f"the benchmark workload ({args.rows:,} sales lines)", url, 2025)
-            rows += time_outlook(backend, url, args.repeat)
-    finally:
-        if args.keep:
-            print(f"kept: {folder}" + (f" and PostgreSQL database {pg_name}" if pg_made else ""))
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-            if pg_made:
-                with admin.connect() as conn:
-                    conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-        admin.dispose()
+    start = time.perf_counter()
+    t = generate(args.rows)
+    print(f"\ngenerated {len(t['sales']):,} sales, {len(t['activities']):,} activities, {len(t['targets']):,} "
+          f"target rows in {time.perf_counter() - start:.1f} s", flush=True)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend, url in workload_databases(t, backends, prefix="sc_outlook_bench", keep=args.keep):
+        if backend == "sqlite" or args.backend == "postgresql":
+            print_backtest(f"the benchmark workload ({args.rows:,} sales lines)", url, 2025)
+        rows += time_outlook(backend, url, args.repeat)
 
     print(f"\n## Speed\n\n{'backend':<11}{'sales':>12}  {'computed':<40}{'n':>3}{'median s':>10}{'max s':>8}")
     for backend, name, times in rows:

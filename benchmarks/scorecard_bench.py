@@ -294,6 +294,46 @@ def rebuild_aggregates(url: str) -> None:
     engine.dispose()
 
 
+def workload_databases(t: dict[str, pd.DataFrame], backends: list[str], *, prefix: str, keep: bool = False,
+                       prepare=None):  # noqa: ANN001, ANN201
+    """Each of `backends` (sqlite, postgresql) loaded with the workload `t` below the importer and its
+    aggregates built, as (backend, url), one after the other; `prepare(url)` runs before the aggregates
+    and may return a note for the line printed. The temp folder and the PostgreSQL database (named by
+    `prefix`) are removed at the end unless `keep`. The loading the benchmark scripts share."""
+    import sqlalchemy
+
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}_"))
+    pg_name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    pg_made = False
+    try:
+        for backend in backends:
+            start = time.perf_counter()
+            if backend == "sqlite":
+                url = f"sqlite:///{(folder / 'bench.db').as_posix()}"
+                load_sqlite(folder / "bench.db", t)
+            else:
+                with admin.connect() as conn:
+                    conn.execute(sqlalchemy.text(f'CREATE DATABASE "{pg_name}"'))
+                pg_made = True
+                url = f"{PG_SERVER}/{pg_name}"
+                load_postgresql(url, t)
+            note = prepare(url) if prepare is not None else None
+            rebuild_aggregates(url)
+            print(f"{backend}: loaded{f' ({note})' if note else ''}, aggregates built in "
+                  f"{time.perf_counter() - start:.1f} s; load average {os.getloadavg()[0]:.2f}", flush=True)
+            yield backend, url
+    finally:
+        if keep:
+            print(f"kept: {folder}" + (f" and PostgreSQL database {pg_name}" if pg_made else ""))
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            if pg_made:
+                with admin.connect() as conn:
+                    conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def add_admin(url: str) -> None:
     """One administrator login, for the HTTP figure."""
     from sqlalchemy.orm import Session

@@ -321,7 +321,7 @@ def _year_outlook(session: Session, year: int, as_of: str) -> YearOutlook:
         for k in kpis:
             monthly[k].append(matrices[k])
         firsts.append(first)
-        to_dates.append(to_date_of.reindex(groups).fillna(dict.fromkeys(kpis, 0)))
+        to_dates.append(to_date_of.reindex(groups, fill_value=0))  # a unit without facts: 0; a null margin stays null
     keys = [u.key for u in units]
     own = summed_targets(session, registry, months, keys)
     targets, _ = resolve_plans(own, units=keys, children=children, additive=registry.additive, kpis=kpis)
